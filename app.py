@@ -1,0 +1,181 @@
+"""tapcard's Chalice app: routes and event handlers only. The work lives in chalicelib."""
+import functools
+import json
+import logging
+import os
+import re
+
+from chalice import Chalice, Rate, Response
+
+from chalicelib import checkout, config, inventory, pages, payments, sellers, shares, stream
+from chalicelib.domain import DomainError, InvalidRequest
+
+app = Chalice(app_name="tapcard")
+app.log.setLevel(logging.INFO)
+
+STATUS_OF = {
+    "invalid_request": 400,
+    "invalid_signature": 400,
+    "unauthorized": 401,
+    "not_found": 404,
+    "not_started": 409,
+    "ended": 409,
+    "sold_out": 409,
+    "limit_reached": 429,
+    "payments_unavailable": 503,
+}
+
+
+def error_response(code: str, message: str, status: int, field: str | None = None) -> Response:
+    error = {"code": code, "message": message}
+    if field:
+        error["field"] = field
+    return Response(body={"error": error}, status_code=status)
+
+
+def route(path: str, **options):
+    """app.route, with domain errors answered in the contract's error shape."""
+    def register(view):
+        @functools.wraps(view)
+        def answered(*args, **kwargs):
+            try:
+                return view(*args, **kwargs)
+            except DomainError as error:
+                return error_response(error.code, error.message, STATUS_OF.get(error.code, 400),
+                                      getattr(error, "field", None))
+        return app.route(path, **options)(answered)
+    return register
+
+
+@app.middleware("http")
+def chalice_errors_in_contract_shape(event, get_response):
+    """Errors Chalice answers itself (415, 500, ...) get the contract's error shape too."""
+    response = get_response(event)
+    body = response.body
+    if response.status_code >= 400 and isinstance(body, dict) and set(body) == {"Code", "Message"}:
+        code = re.sub(r"(?<!^)(?=[A-Z])", "_", body["Code"]).lower().removesuffix("_error")
+        response.body = {"error": {"code": code, "message": body["Message"]}}
+    return response
+
+
+def json_body() -> dict:
+    raw = app.current_request.raw_body or b""
+    try:
+        return json.loads(raw) if raw.strip() else {}
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidRequest("The body is not valid JSON.") from None
+
+
+def seller_id() -> str:
+    return sellers.seller_for_authorization(app.current_request.headers.get("authorization"))
+
+
+def html(body: str, max_age: int = 0) -> Response:
+    return Response(body=body, headers={
+        "Content-Type": "text/html; charset=utf-8",
+        "Cache-Control": f"public, max-age={max_age}" if max_age else "no-store",
+    })
+
+
+# --- buyer side -----------------------------------------------------------------------------
+
+
+@route("/health")
+def health():
+    if not inventory.tables_reachable():
+        return error_response("unavailable", "The database is not reachable yet.", 503)
+    return {"status": "ok", "stage": config.STAGE}
+
+
+@route("/embed.js")
+def embed_js():
+    return Response(body=pages.embed_js(), headers={
+        "Content-Type": "application/javascript; charset=utf-8",
+        "Cache-Control": "public, max-age=300",
+    })
+
+
+@route("/cards/{card_id}")
+def get_card(card_id):
+    return Response(body=checkout.card_json(checkout.get_card(card_id)),
+                    headers={"Cache-Control": "public, max-age=1"})
+
+
+@route("/cards/{card_id}/widget")
+def card_widget(card_id):
+    return html(pages.widget(card_id, app.current_request.query_params or {}))
+
+
+@route("/cards/{card_id}/feed")
+def card_feed(card_id):
+    return {"items": shares.feed(card_id)}
+
+
+@route("/p/{card_id}")
+def product_page(card_id):
+    return html(pages.product_page(card_id, app.current_request.query_params or {}), max_age=30)
+
+
+@route("/cards/{card_id}/checkout", methods=["POST"])
+def checkout_card(card_id):
+    order = checkout.checkout(card_id, json_body(), app.current_request.headers.get("idempotency-key"))
+    return Response(body=order, status_code=201)
+
+
+@route("/orders/{order_id}")
+def get_order(order_id):
+    token = (app.current_request.query_params or {}).get("token")
+    return checkout.order_status(order_id, token)
+
+
+@route("/webhooks/stripe", methods=["POST"], content_types=["application/json", "text/plain"])
+def stripe_webhook():
+    event = payments.parse_webhook(app.current_request.raw_body,
+                                   app.current_request.headers.get("stripe-signature"))
+    outcome = checkout.apply_payment_event(event) if event else "ignored"
+    app.log.info("stripe event %s: %s", event.event_id if event else "-", outcome)
+    return {"received": True, "outcome": outcome}
+
+
+# --- seller side ----------------------------------------------------------------------------
+
+
+@route("/api/cards", methods=["POST"])
+def create_card():
+    return Response(body=checkout.create_card(seller_id(), json_body()), status_code=201)
+
+
+@route("/api/channels/webhook", methods=["PUT"])
+def set_share_webhook():
+    url = json_body().get("url")
+    if not isinstance(url, str):
+        raise InvalidRequest("'url' is required.", "url")
+    return {"url": url, "secret": sellers.set_webhook(seller_id(), url)}
+
+
+@route("/openapi.json")
+def openapi():
+    return pages.openapi()
+
+
+# --- dev stage only: the TEST MODE payment sheet pays through the fake Stripe --------------
+
+if config.DEV_ROUTES:
+    @route("/dev/orders/{order_id}/pay", methods=["POST"])
+    def dev_pay(order_id):
+        body = json_body()
+        return checkout.pay_with_test_card(order_id, body.get("token"), body.get("card"))
+
+
+# --- events ---------------------------------------------------------------------------------
+
+
+@app.on_dynamodb_record(stream_arn=os.environ.get("ORDERS_STREAM_ARN", "arn:aws:dynamodb:us-east-1:000000000000:table/tapcard-dev-orders/stream/local"))
+def on_order_change(event):
+    return stream.handle_batch(event.to_dict())
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def sweep_expired_holds(event):
+    return {"expired": checkout.expire_holds()}
+

@@ -1,0 +1,239 @@
+"""Use cases: primitives in, plain dicts or domain objects out, domain errors raised."""
+from __future__ import annotations
+
+import html
+import logging
+import time
+import uuid
+from datetime import datetime, timezone
+
+from chalicelib import config, inventory, payments
+from chalicelib.domain import (
+    CANCELED,
+    EXPIRED,
+    HELD,
+    PAID,
+    Card,
+    InvalidRequest,
+    NotFound,
+    Order,
+    PaymentsUnavailable,
+    check_can_buy,
+    checkout_request_from,
+    new_card_from_request,
+    order_id_for,
+    order_token,
+    referral_code_for,
+    sale_state,
+    token_matches,
+)
+from chalicelib.inventory import EventAlreadyApplied, OrderExists, StaleOrder
+
+log = logging.getLogger(__name__)
+
+
+def iso(epoch: int | None) -> str | None:
+    if epoch is None:
+        return None
+    return datetime.fromtimestamp(epoch, timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def now() -> int:
+    return int(time.time())
+
+
+# --- cards ----------------------------------------------------------------------------------
+
+
+def snippet_for(card: Card) -> str:
+    base = config.PUBLIC_BASE_URL
+    title = html.escape(card.title)
+    return (
+        f'<div data-tapcard="{card.card_id}"><a href="{base}/p/{card.card_id}">Buy {title} on tapcard</a></div>\n'
+        f'<script async src="{base}/embed.js"></script>'
+    )
+
+
+def card_json(card: Card, at: int | None = None) -> dict:
+    at = now() if at is None else at
+    level = inventory.stock_level(card.card_id)
+    return {
+        "id": card.card_id,
+        "title": card.title,
+        "description": card.description,
+        "image_url": card.image_url,
+        "price": {"amount": card.price_amount, "currency": card.currency},
+        "stock": {"available": level.available, "sold": level.sold, "held": level.held},
+        "sale": {
+            "starts_at": iso(card.starts_at),
+            "ends_at": iso(card.ends_at),
+            "state": sale_state(card, at, level.available),
+        },
+        "limit_per_buyer": card.limit_per_buyer,
+        "hold_seconds": card.hold_seconds,
+        "url": f"{config.PUBLIC_BASE_URL}/p/{card.card_id}",
+    }
+
+
+def create_card(seller_id: str, payload) -> dict:
+    card = new_card_from_request(payload, "card_" + uuid.uuid4().hex[:12], seller_id, now())
+    inventory.create_card(card)
+    return {**card_json(card), "snippet": snippet_for(card)}
+
+
+def get_card(card_id: str) -> Card:
+    return inventory.get_card(card_id)
+
+
+# --- checkout -------------------------------------------------------------------------------
+
+
+def order_json(order: Order) -> dict:
+    body = {
+        "order_id": order.order_id,
+        "card_id": order.card_id,
+        "status": order.status,
+        "quantity": order.quantity,
+        "amount": order.amount,
+        "currency": order.currency,
+        "expires_at": iso(order.expires_at),
+    }
+    if order.status_reason:
+        body["status_reason"] = order.status_reason
+    if order.status == PAID and order.referral_code:
+        body["referral_code"] = order.referral_code
+        body["share_url"] = f"{config.PUBLIC_BASE_URL}/p/{order.card_id}?ref={order.referral_code}"
+    return body
+
+
+def checkout(card_id: str, payload, idempotency_key: str | None) -> dict:
+    card = inventory.get_card(card_id)
+    request, key = checkout_request_from(payload, idempotency_key)
+    order_id = order_id_for(card_id, request.buyer, key)
+    order = inventory.get_order(order_id)
+    if order is None:
+        at = now()
+        check_can_buy(card, at, request.quantity)
+        order = Order(
+            order_id=order_id, card_id=card_id, seller_id=card.seller_id, buyer=request.buyer,
+            quantity=request.quantity, amount=card.price_amount * request.quantity,
+            currency=card.currency, status=HELD, created_at=at, expires_at=at + card.hold_seconds,
+            ref=request.ref,
+        )
+        try:
+            inventory.hold(card, order)
+        except OrderExists:
+            order = inventory.get_order(order_id)
+    if order.status == HELD and not order.payment_intent_id:
+        _attach_payment_intent(order)
+    return {
+        **order_json(order),
+        "client_secret": order.client_secret,
+        "order_token": order_token(config.ORDER_TOKEN_SECRET, order.order_id),
+    }
+
+
+def _attach_payment_intent(order: Order) -> None:
+    try:
+        intent = payments.create_payment_intent(order.order_id, order.card_id, order.amount, order.currency)
+    except PaymentsUnavailable:
+        # Stripe stayed down: give the units back now rather than strand them until the sweep.
+        try:
+            inventory.release(order, CANCELED, "payments_unavailable")
+        except StaleOrder:
+            pass
+        raise
+    inventory.attach_payment_intent(order.order_id, intent.id, intent.client_secret)
+    order.payment_intent_id, order.client_secret = intent.id, intent.client_secret
+
+
+def _owned_order(order_id: str, token: str | None) -> Order:
+    order = inventory.get_order(order_id)
+    # A wrong token answers like a missing order, so tokens cannot be probed.
+    if order is None or not token_matches(config.ORDER_TOKEN_SECRET, order_id, token):
+        raise NotFound("No order has this id, or the token does not match it.")
+    return order
+
+
+def order_status(order_id: str, token: str | None) -> dict:
+    return order_json(_owned_order(order_id, token))
+
+
+def pay_with_test_card(order_id: str, token: str | None, outcome) -> dict:
+    """Dev stage only: the TEST MODE payment sheet's pay button."""
+    if outcome not in payments.TEST_CARDS:
+        raise InvalidRequest(f"'card' must be one of {sorted(payments.TEST_CARDS)}.", "card")
+    order = _owned_order(order_id, token)
+    if order.status != HELD or not order.payment_intent_id:
+        raise InvalidRequest(f"This order is {order.status}; only a held order can be paid.", "order_id")
+    payments.pay_with_test_card(order.payment_intent_id, outcome)
+    return order_json(order)
+
+
+# --- payment events -------------------------------------------------------------------------
+
+
+def apply_payment_event(event: payments.PaymentEvent) -> str:
+    """Move the order the event is about; returns what happened, for the log."""
+    if inventory.event_seen(event.event_id):
+        return "duplicate"
+    for _ in range(3):
+        order = inventory.get_order(event.order_id) if event.order_id else None
+        if order is None or order.payment_intent_id not in (None, event.payment_intent_id):
+            inventory.record_event(event.event_id, event.type)
+            return "not_ours"
+        try:
+            return _apply(event, order)
+        except EventAlreadyApplied:
+            return "duplicate"
+        except StaleOrder:
+            continue  # another event or the sweeper moved it first: decide again on fresh state
+    raise RuntimeError(f"order {event.order_id} kept changing while applying {event.event_id}")
+
+
+def _apply(event: payments.PaymentEvent, order: Order) -> str:
+    if event.type == payments.PAYMENT_SUCCEEDED:
+        code = referral_code_for(order.order_id)
+        if order.status == HELD:
+            inventory.mark_paid(order, code, event.event_id)
+            return "paid"
+        if order.status in (EXPIRED, CANCELED):
+            if inventory.retake_for_late_payment(order, code, event.event_id):
+                return "paid_late"
+            refund_id = payments.refund(event.payment_intent_id, order.order_id)
+            inventory.mark_refunded(order, refund_id, "sold_out_after_hold", event.event_id)
+            return "refunded"
+    elif order.status == HELD:
+        reason = "payment_failed" if event.type == payments.PAYMENT_FAILED else "payment_canceled"
+        inventory.release(order, CANCELED, reason, event.event_id)
+        if event.type == payments.PAYMENT_FAILED:
+            payments.cancel_payment_intent(event.payment_intent_id)
+        return "canceled"
+    inventory.record_event(event.event_id, event.type)
+    return f"ignored_{order.status}"
+
+
+# --- the sweeper ----------------------------------------------------------------------------
+
+
+def expire_holds(at: int | None = None) -> int:
+    """Expire unpaid holds whose time is up; returns how many went back on sale."""
+    at = now() if at is None else at
+    expired = 0
+    for order_id in inventory.expired_hold_ids(at):
+        order = inventory.get_order(order_id)
+        if order is None or order.status != HELD or order.expires_at > at:
+            continue
+        if order.payment_intent_id:
+            try:
+                if payments.cancel_payment_intent(order.payment_intent_id) in ("succeeded", "processing"):
+                    continue  # the money is in flight: its webhook will settle the order
+            except PaymentsUnavailable:
+                log.warning("could not cancel %s; expiring anyway", order.payment_intent_id)
+        try:
+            inventory.release(order, EXPIRED, "hold_expired")
+            expired += 1
+        except StaleOrder:
+            pass
+    return expired
+

@@ -1,0 +1,32 @@
+"""Settings, read once from the environment when the module is imported."""
+import os
+
+
+def _flag(name: str, default: str = "false") -> bool:
+    return os.environ.get(name, default).lower() in ("1", "true", "yes")
+
+
+STAGE = os.environ.get("TAPCARD_STAGE", "dev")
+AWS_REGION = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+TABLE_PREFIX = os.environ.get("TABLE_PREFIX", f"tapcard-{STAGE}-")
+# Unset on AWS; the local stack points it at the moto server.
+DYNAMODB_ENDPOINT = os.environ.get("DYNAMODB_ENDPOINT") or None
+
+STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "sk_test_local")
+STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY", "pk_test_local")
+STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+# Unset on AWS; the local stack points it at localstripe.
+STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE") or None
+# localstripe refuses fields real Stripe needs less of; the dev adapter lists what to send.
+STRIPE_PAYMENT_METHOD_TYPES = [t for t in os.environ.get("STRIPE_PAYMENT_METHOD_TYPES", "").split(",") if t]
+
+# Signs order tokens; a per-stage secret on AWS.
+ORDER_TOKEN_SECRET = os.environ.get("ORDER_TOKEN_SECRET", "dev-only-order-token-secret")
+# Where buyers reach the API (used in snippets and share links).
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# "test" shows the TEST MODE payment sheet and mounts the dev-only payment routes.
+PAYMENT_SHEET = os.environ.get("PAYMENT_SHEET", "stripe")
+DEV_ROUTES = PAYMENT_SHEET == "test"
+
+HOLD_SHARDS = int(os.environ.get("HOLD_SHARDS", "4"))
+STRIPE_EVENT_TTL_SECONDS = 30 * 24 * 3600

@@ -1,0 +1,178 @@
+"""pynamodb models: the only module that knows item layouts. Table shapes come from infra/tables.py."""
+from pynamodb.attributes import (
+    BooleanAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+)
+from pynamodb.connection import Connection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.models import Model
+
+from chalicelib import config
+
+
+def _meta(logical: str):
+    class Meta:
+        table_name = f"{config.TABLE_PREFIX}{logical}"
+        region = config.AWS_REGION
+        host = config.DYNAMODB_ENDPOINT
+
+    return Meta
+
+
+def _index_meta(name: str, projection):
+    class Meta:
+        index_name = name
+        region = config.AWS_REGION
+        host = config.DYNAMODB_ENDPOINT
+
+    Meta.projection = projection
+    return Meta
+
+
+def connection() -> Connection:
+    """For transactions, which span tables."""
+    return Connection(region=config.AWS_REGION, host=config.DYNAMODB_ENDPOINT)
+
+
+class SellerModel(Model):
+    Meta = _meta("sellers")
+    seller_id = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute()
+    email = UnicodeAttribute()
+    created_at = NumberAttribute()
+    webhook_url = UnicodeAttribute(null=True)
+    webhook_secret = UnicodeAttribute(null=True)
+
+
+class ApiKeyModel(Model):
+    Meta = _meta("api_keys")
+    key_hash = UnicodeAttribute(hash_key=True)
+    seller_id = UnicodeAttribute()
+    prefix = UnicodeAttribute()
+    created_at = NumberAttribute()
+    revoked = BooleanAttribute(default=False)
+
+
+class CardsBySeller(GlobalSecondaryIndex):
+    Meta = _index_meta("by_seller", AllProjection())
+    seller_id = UnicodeAttribute(hash_key=True)
+    created_at = NumberAttribute(range_key=True)
+
+
+class CardModel(Model):
+    Meta = _meta("cards")
+    card_id = UnicodeAttribute(hash_key=True)
+    seller_id = UnicodeAttribute()
+    created_at = NumberAttribute()
+    title = UnicodeAttribute()
+    description = UnicodeAttribute(default="")
+    image_url = UnicodeAttribute()
+    price_amount = NumberAttribute()
+    currency = UnicodeAttribute()
+    stock = NumberAttribute()
+    starts_at = NumberAttribute(null=True)
+    ends_at = NumberAttribute(null=True)
+    limit_per_buyer = NumberAttribute(null=True)
+    hold_seconds = NumberAttribute()
+    share_text = UnicodeAttribute()
+    shard_count = NumberAttribute()
+    by_seller = CardsBySeller()
+
+
+class StockShardModel(Model):
+    Meta = _meta("stock")
+    card_id = UnicodeAttribute(hash_key=True)
+    shard = NumberAttribute(range_key=True)
+    available = NumberAttribute()
+    held = NumberAttribute(default=0)
+    sold = NumberAttribute(default=0)
+
+
+class BuyerLimitModel(Model):
+    Meta = _meta("buyer_limits")
+    card_buyer = UnicodeAttribute(hash_key=True)
+    units = NumberAttribute(default=0)
+
+
+class OrdersByCard(GlobalSecondaryIndex):
+    Meta = _index_meta("by_card", AllProjection())
+    card_id = UnicodeAttribute(hash_key=True)
+    created_at = NumberAttribute(range_key=True)
+
+
+class HeldByExpiry(GlobalSecondaryIndex):
+    Meta = _index_meta("held_by_expiry", KeysOnlyProjection())
+    hold_shard = UnicodeAttribute(hash_key=True)
+    hold_expires_at = NumberAttribute(range_key=True)
+
+
+class OrderModel(Model):
+    Meta = _meta("orders")
+    order_id = UnicodeAttribute(hash_key=True)
+    card_id = UnicodeAttribute()
+    seller_id = UnicodeAttribute()
+    buyer = UnicodeAttribute()
+    quantity = NumberAttribute()
+    amount = NumberAttribute()
+    currency = UnicodeAttribute()
+    status = UnicodeAttribute()
+    created_at = NumberAttribute()
+    updated_at = NumberAttribute()
+    expires_at = NumberAttribute()
+    # Units taken from each stock shard, keyed by shard number as text.
+    stock_take = MapAttribute(default=dict)
+    payment_intent_id = UnicodeAttribute(null=True)
+    client_secret = UnicodeAttribute(null=True)
+    ref = UnicodeAttribute(null=True)
+    referral_code = UnicodeAttribute(null=True)
+    status_reason = UnicodeAttribute(null=True)
+    refund_id = UnicodeAttribute(null=True)
+    # Present only while held: the sweeper's sparse index.
+    hold_shard = UnicodeAttribute(null=True)
+    hold_expires_at = NumberAttribute(null=True)
+    by_card = OrdersByCard()
+    held_by_expiry = HeldByExpiry()
+
+
+class StripeEventModel(Model):
+    Meta = _meta("stripe_events")
+    event_id = UnicodeAttribute(hash_key=True)
+    type = UnicodeAttribute()
+    expires_at = NumberAttribute()
+
+
+class SharesFeed(GlobalSecondaryIndex):
+    Meta = _index_meta("feed", AllProjection())
+    feed_card_id = UnicodeAttribute(hash_key=True)
+    posted_at = NumberAttribute(range_key=True)
+
+
+class ShareModel(Model):
+    Meta = _meta("shares")
+    share_id = UnicodeAttribute(hash_key=True)
+    card_id = UnicodeAttribute()
+    order_id = UnicodeAttribute()
+    channel = UnicodeAttribute()
+    text = UnicodeAttribute()
+    link = UnicodeAttribute()
+    status = UnicodeAttribute()  # pending | posted | failed
+    posted_at = NumberAttribute()
+    attempts = NumberAttribute(default=0)
+    error = UnicodeAttribute(null=True)
+    # Set on feed posts only, so the feed index holds nothing else.
+    feed_card_id = UnicodeAttribute(null=True)
+    feed = SharesFeed()
+
+
+ALL_MODELS = {
+    "sellers": SellerModel,
+    "api_keys": ApiKeyModel,
+    "cards": CardModel,
+    "stock": StockShardModel,
+    "buyer_limits": BuyerLimitModel,
+    "orders": OrderModel,
+    "stripe_events": StripeEventModel,
+    "shares": ShareModel,
+}

@@ -1,0 +1,104 @@
+"""HTML and JS that buyers load: the embed loader, the card widget and the hosted product page.
+
+The files live in chalicelib/widgets/ because Chalice deploys only app.py and chalicelib/.
+Jinja2 is imported on first render, so JSON routes do not pay for it at cold start.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import re
+from pathlib import Path
+
+from chalicelib import checkout, config
+from chalicelib.domain import minor_unit_exponent
+
+WIDGETS = Path(__file__).parent / "widgets"
+# What each display option passed through the frame's URL may look like; anything else is dropped.
+_OPTION_PATTERNS = {
+    "locale": re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,2}$"),
+    "theme": re.compile(r"^(light|dark|auto)$"),
+    "accent": re.compile(r"^#?[0-9A-Fa-f]{3,8}$"),
+    "ref": re.compile(r"^[A-Za-z0-9_\-]{1,32}$"),
+    "o": re.compile(r"^https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?$"),
+}
+
+
+@functools.lru_cache(maxsize=1)
+def _env():
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    env = Environment(loader=FileSystemLoader(WIDGETS), autoescape=select_autoescape(["html"]))
+    env.filters["money"] = lambda price: format_plain_money(price["amount"], price["currency"])
+    return env
+
+
+@functools.lru_cache(maxsize=1)
+def embed_js() -> str:
+    return (WIDGETS / "embed.js").read_text()
+
+
+def format_plain_money(amount: int, currency: str) -> str:
+    """A locale-free fallback; the card reformats it with the reader's locale."""
+    exponent = minor_unit_exponent(currency)
+    return f"{amount / 10 ** exponent:,.{exponent}f} {currency}"
+
+
+def _options(query: dict) -> dict:
+    """Display options from data-* attributes, passed through the frame's URL; unsafe ones dropped."""
+    options = {name: query[name] for name, pattern in _OPTION_PATTERNS.items()
+               if isinstance(query.get(name), str) and pattern.match(query[name])}
+    options.setdefault("theme", "auto")
+    if "accent" in options and not options["accent"].startswith("#"):
+        options["accent"] = "#" + options["accent"]
+    return options
+
+
+def widget(card_id: str, query: dict) -> str:
+    card = checkout.get_card(card_id)
+    view = checkout.card_json(card)
+    options = _options(query)
+    settings = {
+        "card": view,
+        "payment_sheet": config.PAYMENT_SHEET,
+        "publishable_key": config.STRIPE_PUBLISHABLE_KEY,
+        "ref": options.get("ref"),
+        "locale": options.get("locale"),
+        "parent_origin": options.get("o"),
+        "minor_unit_exponent": minor_unit_exponent(card.currency),
+    }
+    return _env().get_template("widget.html").render(
+        card=view, options=options, settings_json=json.dumps(settings).replace("</", "<\\/"),
+        test_mode=config.PAYMENT_SHEET == "test",
+    )
+
+
+def product_page(card_id: str, query: dict) -> str:
+    card = checkout.get_card(card_id)
+    view = checkout.card_json(card)
+    ref = _options(query).get("ref")
+    exponent = minor_unit_exponent(card.currency)
+    availability = "https://schema.org/InStock" if view["stock"]["available"] > 0 else "https://schema.org/SoldOut"
+    product_ld = {
+        "@context": "https://schema.org",
+        "@type": "Product",
+        "name": card.title,
+        "description": card.description,
+        "image": card.image_url,
+        "url": view["url"],
+        "offers": {
+            "@type": "Offer",
+            "price": f"{card.price_amount / 10 ** exponent:.{exponent}f}",
+            "priceCurrency": card.currency,
+            "availability": availability,
+            "url": view["url"],
+        },
+    }
+    return _env().get_template("product.html").render(
+        card=view, ref=ref, api=config.PUBLIC_BASE_URL, price_value=product_ld["offers"]["price"],
+        json_ld=json.dumps(product_ld).replace("</", "<\\/"),
+    )
+
+
+def openapi() -> dict:
+    return json.loads((WIDGETS / "openapi.json").read_text())

@@ -1,0 +1,130 @@
+"""The DynamoDB tables of tapcard: the one definition the local stack and the AWS template use.
+
+Each entry is in CreateTable's shape minus the name and billing, which the stage decides.
+"""
+
+TABLES = {
+    "sellers": {
+        "KeySchema": [{"AttributeName": "seller_id", "KeyType": "HASH"}],
+        "AttributeDefinitions": [{"AttributeName": "seller_id", "AttributeType": "S"}],
+    },
+    # API keys are looked up by the SHA-256 of the key; the key itself is never stored.
+    "api_keys": {
+        "KeySchema": [{"AttributeName": "key_hash", "KeyType": "HASH"}],
+        "AttributeDefinitions": [{"AttributeName": "key_hash", "AttributeType": "S"}],
+    },
+    "cards": {
+        "KeySchema": [{"AttributeName": "card_id", "KeyType": "HASH"}],
+        "AttributeDefinitions": [
+            {"AttributeName": "card_id", "AttributeType": "S"},
+            {"AttributeName": "seller_id", "AttributeType": "S"},
+            {"AttributeName": "created_at", "AttributeType": "N"},
+        ],
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": "by_seller",
+                "KeySchema": [
+                    {"AttributeName": "seller_id", "KeyType": "HASH"},
+                    {"AttributeName": "created_at", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+    },
+    # A card's stock, split into shards so a sale is not bound to one partition.
+    "stock": {
+        "KeySchema": [
+            {"AttributeName": "card_id", "KeyType": "HASH"},
+            {"AttributeName": "shard", "KeyType": "RANGE"},
+        ],
+        "AttributeDefinitions": [
+            {"AttributeName": "card_id", "AttributeType": "S"},
+            {"AttributeName": "shard", "AttributeType": "N"},
+        ],
+    },
+    # Units each buyer token holds or bought per card, for the per-buyer limit.
+    "buyer_limits": {
+        "KeySchema": [{"AttributeName": "card_buyer", "KeyType": "HASH"}],
+        "AttributeDefinitions": [{"AttributeName": "card_buyer", "AttributeType": "S"}],
+    },
+    "orders": {
+        "KeySchema": [{"AttributeName": "order_id", "KeyType": "HASH"}],
+        "AttributeDefinitions": [
+            {"AttributeName": "order_id", "AttributeType": "S"},
+            {"AttributeName": "card_id", "AttributeType": "S"},
+            {"AttributeName": "created_at", "AttributeType": "N"},
+            {"AttributeName": "hold_shard", "AttributeType": "S"},
+            {"AttributeName": "hold_expires_at", "AttributeType": "N"},
+        ],
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": "by_card",
+                "KeySchema": [
+                    {"AttributeName": "card_id", "KeyType": "HASH"},
+                    {"AttributeName": "created_at", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            },
+            # Sparse: only held orders carry hold_shard, so the sweeper reads just those.
+            {
+                "IndexName": "held_by_expiry",
+                "KeySchema": [
+                    {"AttributeName": "hold_shard", "KeyType": "HASH"},
+                    {"AttributeName": "hold_expires_at", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            },
+        ],
+        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    },
+    # Stripe event ids already applied, so a redelivered webhook changes nothing twice.
+    "stripe_events": {
+        "KeySchema": [{"AttributeName": "event_id", "KeyType": "HASH"}],
+        "AttributeDefinitions": [{"AttributeName": "event_id", "AttributeType": "S"}],
+        "TimeToLiveSpecification": {"AttributeName": "expires_at", "Enabled": True},
+    },
+    # One item per (order, channel): its conditional put is what makes a share post once.
+    "shares": {
+        "KeySchema": [{"AttributeName": "share_id", "KeyType": "HASH"}],
+        "AttributeDefinitions": [
+            {"AttributeName": "share_id", "AttributeType": "S"},
+            {"AttributeName": "feed_card_id", "AttributeType": "S"},
+            {"AttributeName": "posted_at", "AttributeType": "N"},
+        ],
+        # Sparse: only posts to the card's own feed carry feed_card_id.
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": "feed",
+                "KeySchema": [
+                    {"AttributeName": "feed_card_id", "KeyType": "HASH"},
+                    {"AttributeName": "posted_at", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+    },
+}
+
+
+def table_name(prefix: str, logical: str) -> str:
+    return f"{prefix}{logical}"
+
+
+def create_table_kwargs(prefix: str, logical: str) -> dict:
+    """CreateTable arguments for one table, on-demand, as boto3 takes them."""
+    spec = {k: v for k, v in TABLES[logical].items() if k != "TimeToLiveSpecification"}
+    return {"TableName": table_name(prefix, logical), "BillingMode": "PAY_PER_REQUEST", **spec}
+
+
+def create_all(client, prefix: str) -> None:
+    """Create every table that is missing (local stack and tests; AWS uses the template)."""
+    existing = set(client.list_tables()["TableNames"])
+    for logical in TABLES:
+        name = table_name(prefix, logical)
+        if name in existing:
+            continue
+        client.create_table(**create_table_kwargs(prefix, logical))
+        client.get_waiter("table_exists").wait(TableName=name)
+        ttl = TABLES[logical].get("TimeToLiveSpecification")
+        if ttl:
+            client.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
