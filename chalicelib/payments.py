@@ -106,7 +106,7 @@ def parse_webhook(raw_body: bytes, signature_header: str | None) -> PaymentEvent
         raise InvalidSignature("The Stripe signature does not match this body.") from None
     if event.type not in HANDLED_EVENTS:
         return None
-    intent = event.data.object
+    intent = event.data.object.to_dict()
     metadata = intent.get("metadata") or {}
     return PaymentEvent(
         event_id=event.id,

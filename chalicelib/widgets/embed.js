@@ -17,7 +17,7 @@
     if (ref) q.push("ref=" + ref);
     f.src = base + "/cards/" + encodeURIComponent(id) + "/widget?" + q.join("&");
     f.title = "Buy on tapcard: " + (el.textContent.trim() || id);
-    f.setAttribute("allow", "payment; clipboard-write; web-share");
+    f.setAttribute("allow", "payment; clipboard-write");
     f.style.cssText = "display:block;width:100%;max-width:420px;height:" + (el.getAttribute("data-height") || 460) + "px;border:0";
     el.textContent = "";
     el.appendChild(f);
