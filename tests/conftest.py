@@ -19,3 +19,54 @@ os.environ.update({
 })
 os.environ.pop("DYNAMODB_ENDPOINT", None)
 os.environ.pop("STRIPE_API_BASE", None)
+
+
+# --- the real local stack, for the e2e and browser tiers -----------------------------------
+
+import json  # noqa: E402
+import signal  # noqa: E402
+import socket  # noqa: E402
+import subprocess  # noqa: E402
+import time  # noqa: E402
+
+import pytest  # noqa: E402
+
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_stack(tmp_path_factory):
+    """`make run`'s stack on free ports; yields what it writes to .tapcard-dev.json."""
+    workdir = tmp_path_factory.mktemp("stack")
+    dev_json = workdir / "tapcard-dev.json"
+    log_path = ARTIFACTS / "local-stack.log"
+    ARTIFACTS.mkdir(exist_ok=True)
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("TABLE_PREFIX", "STRIPE_WEBHOOK_SECRET", "PAYMENT_SHEET", "PUBLIC_BASE_URL")}
+    env.update({
+        "TAPCARD_API_PORT": str(_free_port()), "TAPCARD_MOTO_PORT": str(_free_port()),
+        "TAPCARD_STRIPE_PORT": str(_free_port()), "TAPCARD_BLOG_PORT": str(_free_port()),
+        "TAPCARD_DEV_JSON": str(dev_json), "TAPCARD_SWEEP_SECONDS": "1",
+    })
+    with open(log_path, "w") as log:
+        process = subprocess.Popen([sys.executable, "infra/local/stack.py"], cwd=ROOT, env=env,
+                                   stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.time() + 90
+            while not dev_json.exists():
+                if process.poll() is not None or time.time() > deadline:
+                    raise RuntimeError(f"the local stack did not start; see {log_path}:\n{log_path.read_text()[-3000:]}")
+                time.sleep(0.3)
+            yield json.loads(dev_json.read_text())
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()

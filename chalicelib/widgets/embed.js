@@ -27,7 +27,9 @@
     var m = e.data;
     if (e.origin !== origin || !m || m.type !== "tapcard:resize") return;
     d.querySelectorAll("[data-tapcard] iframe").forEach(function (f) {
-      if (f.contentWindow === e.source) f.style.height = Math.min(2000, +m.height || 0) + "px";
+      if (f.contentWindow !== e.source) return;
+      f.style.height = Math.min(2000, +m.height || 0) + "px";
+      f.parentNode.style.minHeight = "";
     });
   });
 

@@ -1,7 +1,10 @@
-"""`chalice local` for the dev stage, with one fix: replies go out without Nagle's delay.
+"""`chalice local` for the dev stage, with three socket fixes; everything else is chalice's server.
 
-Chalice's local server answers keep-alive requests about 44 ms late (Nagle against delayed
-ACKs); TCP_NODELAY on each connection removes that. Everything else is chalice's own server.
+- Replies go out without Nagle's delay: chalice's server answers keep-alive requests about 44 ms
+  late (Nagle against delayed ACKs); TCP_NODELAY on each connection removes that.
+- A connection the server is about to close says so (`Connection: close`), so HTTP/1.1 clients
+  do not reuse it and fail.
+- A listen backlog big enough for a burst of buyers (socketserver's default is 5).
 """
 import argparse
 import logging
@@ -17,8 +20,17 @@ ROOT = Path(__file__).resolve().parents[2]
 class NoDelayHandler(local.ChaliceRequestHandler):
     disable_nagle_algorithm = True
 
+    def end_headers(self):
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        super().end_headers()
+
     def log_message(self, format, *args):
         pass  # the app logs what matters
+
+
+class BurstServer(local.ThreadedHTTPServer):
+    request_queue_size = 256
 
 
 def main() -> None:
@@ -34,7 +46,8 @@ def main() -> None:
     # What chalice.local.create_local_server does, with our handler class.
     local.CustomLocalChalice.__bases__ = (local.LocalChalice, app_obj.__class__)
     app_obj.__class__ = local.CustomLocalChalice
-    server = local.LocalDevServer(app_obj, config, "127.0.0.1", args.port, handler_cls=NoDelayHandler)
+    server = local.LocalDevServer(app_obj, config, "127.0.0.1", args.port,
+                                  handler_cls=NoDelayHandler, server_cls=BurstServer)
     server.serve_forever()
 
 

@@ -186,7 +186,9 @@ def run() -> int:
         dev = {"api_url": api_url, "blog_url": f"{blog_url}/", "seller_api_key": api_key,
                "stripe_api_base": stripe_url, "demo_card_id": card["id"],
                "dynamodb_endpoint": moto_url, "share_receiver_url": f"{blog_url}/hooks/shares"}
-        dev_json.write_text(json.dumps(dev, indent=2) + "\n")
+        partial = dev_json.with_suffix(".partial")
+        partial.write_text(json.dumps(dev, indent=2) + "\n")
+        partial.replace(dev_json)  # readers never see half a file
         print(
             "\n"
             "tapcard local stack is up\n"

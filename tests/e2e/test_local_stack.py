@@ -1,0 +1,161 @@
+"""The whole loop over HTTP against the real local stack: moto server, localstripe, chalice local,
+the stream poller and the sweeper, exactly as `make run` starts them."""
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import requests
+import stripe
+
+CLOSE = {"Connection": "close"}
+
+
+def wait_until(check, timeout=20.0, every=0.25):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"gave up after {timeout}s waiting for {check.__doc__ or check}")
+
+
+@pytest.fixture
+def api(live_stack):
+    session = requests.Session()
+    session.headers.update(CLOSE)
+    base = live_stack["api_url"]
+
+    class Api:
+        url = base
+
+        def get(self, path, **kw):
+            return session.get(base + path, timeout=10, **kw)
+
+        def post(self, path, **kw):
+            return session.post(base + path, timeout=10, **kw)
+
+        def create_card(self, **fields):
+            body = {"title": "E2E Lamp", "description": "A lamp.", "image_url": "https://img.example/lamp.png",
+                    "price": {"amount": 2500, "currency": "USD"}, "stock": 5, **fields}
+            r = self.post("/api/cards", json=body,
+                          headers={"Authorization": f"Bearer {live_stack['seller_api_key']}"})
+            assert r.status_code == 201, r.text
+            return r.json()
+
+        def checkout(self, card_id, key, buyer="buyer_e2e_0001", quantity=1):
+            return self.post(f"/cards/{card_id}/checkout", json={"quantity": quantity, "buyer": buyer},
+                             headers={"Idempotency-Key": key})
+
+        def order(self, order):
+            return self.get(f"/orders/{order['order_id']}", params={"token": order["order_token"]}).json()
+
+        def stock(self, card_id):
+            return self.get(f"/cards/{card_id}").json()["stock"]
+
+    return Api()
+
+
+@pytest.fixture
+def stripe_client(live_stack):
+    return stripe.StripeClient("sk_test_local", base_addresses={"api": live_stack["stripe_api_base"]})
+
+
+def pay(stripe_client, order, payment_method="pm_card_visa"):
+    intent_id = order["client_secret"].split("_secret_")[0]
+    stripe_client.v1.payment_intents.update(intent_id, {"payment_method": payment_method})
+    try:
+        stripe_client.v1.payment_intents.confirm(intent_id)
+    except stripe.CardError:
+        pass
+
+
+def test_health_answers_when_the_stack_is_up(api):
+    assert api.get("/health").status_code == 200
+
+
+def test_card_checkout_pay_and_automatic_share(api, stripe_client, live_stack):
+    card = api.create_card()
+    order = api.checkout(card["id"], "e2e-happy-path-1").json()
+    assert order["status"] == "held"
+    assert api.stock(card["id"]) == {"available": 4, "sold": 0, "held": 1}
+
+    pay(stripe_client, order)
+
+    def paid():
+        """the webhook marks the order paid"""
+        body = api.order(order)
+        return body if body["status"] == "paid" else None
+
+    paid_order = wait_until(paid)
+    assert paid_order["share_url"].endswith(f"/p/{card['id']}?ref={paid_order['referral_code']}")
+    assert api.stock(card["id"]) == {"available": 4, "sold": 1, "held": 0}
+
+    def shared():
+        """the stream handler posts the share to the card's feed"""
+        return api.get(f"/cards/{card['id']}/feed").json()["items"]
+
+    items = wait_until(shared)
+    assert len(items) == 1 and paid_order["share_url"] in items[0]["text"]
+
+    def received():
+        """the seller's webhook receiver gets the same share, signed"""
+        got = requests.get(live_stack["share_receiver_url"], headers=CLOSE, timeout=5).json()
+        return [r for r in got if r["payload"]["data"]["order_id"] == order["order_id"]]
+
+    assert len(wait_until(received)) == 1
+    time.sleep(1.5)  # the poller keeps polling: the share must still be there once
+    assert len(api.get(f"/cards/{card['id']}/feed").json()["items"]) == 1
+
+
+def test_declined_payment_gives_the_unit_back(api, stripe_client):
+    card = api.create_card(stock=1)
+    order = api.checkout(card["id"], "e2e-decline-1").json()
+    assert api.checkout(card["id"], "e2e-decline-2", buyer="buyer_e2e_0002").json()["error"]["code"] == "sold_out"
+
+    pay(stripe_client, order, "pm_card_chargeCustomerFail")
+
+    def canceled():
+        """the failure webhook cancels the order"""
+        return api.order(order)["status"] == "canceled"
+
+    wait_until(canceled)
+    assert api.stock(card["id"]) == {"available": 1, "sold": 0, "held": 0}
+    assert api.checkout(card["id"], "e2e-decline-3", buyer="buyer_e2e_0003").status_code == 201
+
+
+def test_unpaid_hold_expires_and_the_card_is_live_again(api):
+    card = api.create_card(stock=1, hold_seconds=10)
+    order = api.checkout(card["id"], "e2e-expire-1").json()
+    assert api.get(f"/cards/{card['id']}").json()["sale"]["state"] == "sold_out"
+
+    def expired():
+        """the sweeper expires the hold"""
+        return api.order(order)["status"] == "expired"
+
+    wait_until(expired, timeout=30)
+    card_now = api.get(f"/cards/{card['id']}").json()
+    assert card_now["stock"] == {"available": 1, "sold": 0, "held": 0}
+    assert card_now["sale"]["state"] == "live"
+
+
+def test_a_rush_of_buyers_never_oversells(api):
+    stock, buyers = 15, 45
+    card = api.create_card(stock=stock)
+
+    def tap(i):
+        return api.checkout(card["id"], f"e2e-rush-{i:04d}", buyer=f"buyer_rush_{i:04d}").status_code
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        statuses = list(pool.map(tap, range(buyers)))
+    assert statuses.count(201) == stock
+    assert statuses.count(409) == buyers - stock
+    assert api.stock(card["id"]) == {"available": 0, "sold": 0, "held": stock}
+
+
+def test_upcoming_sale_refuses_checkout_over_http(api):
+    start = datetime.now(timezone.utc) + timedelta(hours=1)
+    card = api.create_card(sale={"starts_at": start.isoformat()})
+    r = api.checkout(card["id"], "e2e-early-1")
+    assert r.status_code == 409 and r.json()["error"]["code"] == "not_started"
