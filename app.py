@@ -21,6 +21,7 @@ STATUS_OF = {
     "not_started": 409,
     "ended": 409,
     "sold_out": 409,
+    "idempotency_mismatch": 409,
     "limit_reached": 429,
     "payments_unavailable": 503,
 }
@@ -165,6 +166,15 @@ if config.DEV_ROUTES:
     def dev_pay(order_id):
         body = json_body()
         return checkout.pay_with_test_card(order_id, body.get("token"), body.get("card"))
+
+    @route("/dev/settings", methods=["PUT"])
+    def dev_settings():
+        """The flash-sale benchmark turns the sold-out short-circuit off for its comparison run."""
+        seconds = json_body().get("stock_cache_seconds")
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds <= 60:
+            raise InvalidRequest("'stock_cache_seconds' must be a number from 0 to 60.", "stock_cache_seconds")
+        inventory.set_stock_cache_seconds(float(seconds))
+        return {"stock_cache_seconds": seconds}
 
 
 # --- events ---------------------------------------------------------------------------------

@@ -13,11 +13,14 @@ from chalicelib.domain import (
     EXPIRED,
     HELD,
     PAID,
+    REFUNDED,
     Card,
+    IdempotencyMismatch,
     InvalidRequest,
     NotFound,
     Order,
     PaymentsUnavailable,
+    SoldOut,
     check_can_buy,
     checkout_request_from,
     new_card_from_request,
@@ -27,7 +30,7 @@ from chalicelib.domain import (
     sale_state,
     token_matches,
 )
-from chalicelib.inventory import EventAlreadyApplied, OrderExists, StaleOrder
+from chalicelib.inventory import EventAlreadyApplied, OrderExists, PayerLimitReached, StaleOrder
 
 log = logging.getLogger(__name__)
 
@@ -107,23 +110,33 @@ def order_json(order: Order) -> dict:
 
 
 def checkout(card_id: str, payload, idempotency_key: str | None) -> dict:
+    """Hold the units and open a PaymentIntent. A new tap costs two DynamoDB writes (the hold
+    transaction, then the intent's id); a tap on a card this container saw sold out in the last
+    second costs none: it is refused from the cached levels, before the idempotency lookup."""
     card = inventory.get_card(card_id)
     request, key = checkout_request_from(payload, idempotency_key)
-    order_id = order_id_for(card_id, request.buyer, key)
-    order = inventory.get_order(order_id)
-    if order is None:
-        at = now()
-        check_can_buy(card, at, request.quantity)
-        order = Order(
-            order_id=order_id, card_id=card_id, seller_id=card.seller_id, buyer=request.buyer,
-            quantity=request.quantity, amount=card.price_amount * request.quantity,
-            currency=card.currency, status=HELD, created_at=at, expires_at=at + card.hold_seconds,
-            ref=request.ref,
-        )
-        try:
-            inventory.hold(card, order)
-        except OrderExists:
-            order = inventory.get_order(order_id)
+    at = now()
+    check_can_buy(card, at, request.quantity)
+    order = Order(
+        order_id=order_id_for(card_id, request.buyer, key), card_id=card_id,
+        seller_id=card.seller_id, buyer=request.buyer, quantity=request.quantity,
+        amount=card.price_amount * request.quantity, currency=card.currency, status=HELD,
+        created_at=at, expires_at=at + card.hold_seconds, ref=request.ref,
+        request_fingerprint=request.fingerprint,
+    )
+    try:
+        inventory.hold(card, order)
+    except OrderExists:
+        order = _replayed(order.order_id, request)
+    except SoldOut:
+        # Known sold out: answered from the cache (the short-circuit). Short of the quantity
+        # asked: this may be a retry of a tap that got its units, so look before refusing.
+        if inventory.stock_level(card_id).available == 0:
+            raise
+        replayed = inventory.get_order(order.order_id)
+        if replayed is None:
+            raise
+        order = _replayed(order.order_id, request, replayed)
     if order.status == HELD and not order.payment_intent_id:
         _attach_payment_intent(order)
     return {
@@ -131,6 +144,13 @@ def checkout(card_id: str, payload, idempotency_key: str | None) -> dict:
         "client_secret": order.client_secret,
         "order_token": order_token(config.ORDER_TOKEN_SECRET, order.order_id),
     }
+
+
+def _replayed(order_id: str, request, order: Order | None = None) -> Order:
+    order = order or inventory.get_order(order_id)
+    if order.request_fingerprint != request.fingerprint:
+        raise IdempotencyMismatch("This Idempotency-Key was already used for a different request.")
+    return order
 
 
 def _attach_payment_intent(order: Order) -> None:
@@ -195,8 +215,7 @@ def _apply(event: payments.PaymentEvent, order: Order) -> str:
     if event.type == payments.PAYMENT_SUCCEEDED:
         code = referral_code_for(order.order_id)
         if order.status == HELD:
-            inventory.mark_paid(order, code, event.event_id)
-            return "paid"
+            return _settle_paid(event, order, code)
         if order.status in (EXPIRED, CANCELED):
             if inventory.retake_for_late_payment(order, code, event.event_id):
                 return "paid_late"
@@ -211,6 +230,20 @@ def _apply(event: payments.PaymentEvent, order: Order) -> str:
         return "canceled"
     inventory.record_event(event.event_id, event.type)
     return f"ignored_{order.status}"
+
+
+def _settle_paid(event: payments.PaymentEvent, order: Order, code: str) -> str:
+    """held → paid; with a per-buyer limit the card and email that paid must be within it too,
+    or the money goes back and so do the units."""
+    limit = inventory.get_card(order.card_id).limit_per_buyer
+    payer_ids = payments.payer_identities(event.payment_method_id) if limit else ()
+    try:
+        inventory.mark_paid(order, code, event.event_id, payer_ids=payer_ids, limit=limit)
+        return "paid"
+    except PayerLimitReached:
+        refund_id = payments.refund(event.payment_intent_id, order.order_id)
+        inventory.release(order, REFUNDED, "payer_limit_reached", event.event_id, refund_id=refund_id)
+        return "refunded"
 
 
 # --- the sweeper ----------------------------------------------------------------------------

@@ -29,4 +29,8 @@ PAYMENT_SHEET = os.environ.get("PAYMENT_SHEET", "stripe")
 DEV_ROUTES = PAYMENT_SHEET == "test"
 
 HOLD_SHARDS = int(os.environ.get("HOLD_SHARDS", "4"))
+# How stale a container's view of a card and of its stock may be. One second of stock cache is
+# what lets a sold-out storm be answered without touching DynamoDB.
+CARD_CACHE_SECONDS = float(os.environ.get("CARD_CACHE_SECONDS", "2"))
+STOCK_CACHE_SECONDS = float(os.environ.get("STOCK_CACHE_SECONDS", "1"))
 STRIPE_EVENT_TTL_SECONDS = 30 * 24 * 3600

@@ -54,6 +54,10 @@ class PaymentsUnavailable(DomainError):
     code = "payments_unavailable"
 
 
+class IdempotencyMismatch(DomainError):
+    code = "idempotency_mismatch"
+
+
 class InvalidSignature(DomainError):
     code = "invalid_signature"
 
@@ -122,6 +126,10 @@ class Order:
     ref: str | None = None
     referral_code: str | None = None
     status_reason: str | None = None
+    refund_id: str | None = None
+    # What the tap asked for; the same Idempotency-Key with another body is refused.
+    request_fingerprint: str | None = None
+    counted: bool = False
 
 
 @dataclass
@@ -129,6 +137,10 @@ class CheckoutRequest:
     quantity: int
     buyer: str
     ref: str | None
+
+    @property
+    def fingerprint(self) -> str:
+        return f"{self.quantity}|{self.ref or ''}"
 
 
 # --- validation of what clients send -------------------------------------------------------
@@ -215,6 +227,10 @@ def new_card_from_request(payload: Any, card_id: str, seller_id: str, now: int) 
     share_text = payload.get("share_text")
     share_text = DEFAULT_SHARE_TEXT if share_text is None else _text_field(share_text, "share_text", 280)
 
+    shards = payload.get("shards")
+    shards = shard_count_for(stock) if shards is None else _int_field(shards, "shards", 1, MAX_SHARDS)
+    if shards > stock:
+        raise InvalidRequest("'shards' cannot be more than 'stock'.", "shards")
     return Card(
         card_id=card_id,
         seller_id=seller_id,
@@ -229,7 +245,7 @@ def new_card_from_request(payload: Any, card_id: str, seller_id: str, now: int) 
         limit_per_buyer=limit,
         hold_seconds=hold_seconds,
         share_text=share_text,
-        shard_count=shard_count_for(stock),
+        shard_count=shards,
         created_at=now,
     )
 
@@ -265,6 +281,12 @@ def sale_state(card: Card, now: int, available: int) -> str:
     if available <= 0:
         return "sold_out"
     return "live"
+
+
+def sold_out_message(available: int, quantity: int) -> str:
+    if available <= 0:
+        return "Sold out."
+    return f"Only {available} left; you asked for {quantity}."
 
 
 def check_can_buy(card: Card, now: int, quantity: int) -> None:

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import random
+import threading
 import time
 
+from cachetools import TTLCache
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
@@ -21,6 +23,7 @@ from chalicelib.domain import (
     SoldOut,
     StockLevel,
     plan_take,
+    sold_out_message,
 )
 from chalicelib.models import (
     BuyerLimitModel,
@@ -45,6 +48,31 @@ class StaleOrder(Exception):
 
 class EventAlreadyApplied(Exception):
     """This Stripe event id was applied before."""
+
+
+class PayerLimitReached(Exception):
+    """The card or email that paid has already bought the card's limit."""
+
+
+# In-process caches. A Lambda container (or the local API process) reads a card and its stock
+# at most about once a second, so a sold-out storm costs DynamoDB nothing: the cached levels say
+# zero and the tap is answered without a request. Own writes update the cache at once.
+_cache_lock = threading.Lock()
+_cards: TTLCache = TTLCache(maxsize=4096, ttl=config.CARD_CACHE_SECONDS)
+_levels: TTLCache = TTLCache(maxsize=4096, ttl=max(config.STOCK_CACHE_SECONDS, 0.001))
+
+
+def set_stock_cache_seconds(seconds: float) -> None:
+    """Dev stage: the benchmark compares runs with and without the sold-out short-circuit."""
+    global _levels
+    with _cache_lock:
+        config.STOCK_CACHE_SECONDS = seconds
+        _levels = TTLCache(maxsize=4096, ttl=max(seconds, 0.001))
+
+
+def forget_stock(card_id: str) -> None:
+    with _cache_lock:
+        _levels.pop(card_id, None)
 
 
 def tables_reachable() -> bool:
@@ -84,22 +112,52 @@ def create_card(card: Card) -> None:
 
 
 def get_card(card_id: str) -> Card:
-    try:
-        return _to_card(CardModel.get(card_id))
-    except DoesNotExist:
-        raise NotFound("No card has this id.") from None
+    with _cache_lock:
+        card = _cards.get(card_id)
+    if card is None:
+        try:
+            card = _to_card(CardModel.get(card_id))
+        except DoesNotExist:
+            raise NotFound("No card has this id.") from None
+        with _cache_lock:
+            _cards[card_id] = card
+    return card
 
 
-def _shards(card_id: str, consistent: bool = False) -> list[StockShardModel]:
-    return list(StockShardModel.query(card_id, consistent_read=consistent))
+def _read_shards(card_id: str, consistent: bool = False) -> dict[int, list[int]]:
+    """{shard: [available, held, sold]}, fresh from the table, and remembered."""
+    shards = {int(s.shard): [int(s.available), int(s.held), int(s.sold)]
+              for s in StockShardModel.query(card_id, consistent_read=consistent)}
+    if config.STOCK_CACHE_SECONDS > 0:
+        with _cache_lock:
+            _levels[card_id] = shards
+    return shards
+
+
+def _shard_levels(card_id: str) -> dict[int, list[int]]:
+    if config.STOCK_CACHE_SECONDS > 0:
+        with _cache_lock:
+            cached = _levels.get(card_id)
+        if cached is not None:
+            return {shard: list(values) for shard, values in cached.items()}
+    return _read_shards(card_id)
+
+
+def _note_take(card_id: str, take: dict[int, int]) -> None:
+    with _cache_lock:
+        cached = _levels.get(card_id)
+        if cached is not None:
+            for shard, units in take.items():
+                cached[shard][0] -= units
+                cached[shard][1] += units
 
 
 def stock_level(card_id: str) -> StockLevel:
-    shards = _shards(card_id)
+    shards = _shard_levels(card_id).values()
     return StockLevel(
-        available=sum(int(s.available) for s in shards),
-        held=sum(int(s.held) for s in shards),
-        sold=sum(int(s.sold) for s in shards),
+        available=sum(s[0] for s in shards),
+        held=sum(s[1] for s in shards),
+        sold=sum(s[2] for s in shards),
     )
 
 
@@ -108,7 +166,7 @@ def stock_level(card_id: str) -> StockLevel:
 _ORDER_FIELDS = (
     "order_id", "card_id", "buyer", "quantity", "amount", "currency", "status", "created_at",
     "expires_at", "seller_id", "payment_intent_id", "client_secret", "ref", "referral_code",
-    "status_reason",
+    "status_reason", "refund_id", "request_fingerprint", "counted",
 )
 
 
@@ -136,57 +194,68 @@ def _reasons(error: TransactWriteError) -> list[str | None]:
 
 
 def hold(card: Card, order: Order, attempts: int = 5) -> Order:
-    """Take the stock, count it against the buyer's limit and create the held order, atomically.
+    """Take the stock, count it against the buyer's limit (when the card has one) and create the
+    held order, atomically. Without a limit no count is kept: a transaction item costs 2 WCU.
 
-    Raises SoldOut, LimitReached or OrderExists. Shard levels are read first; a stale read or a
-    conflicting transaction makes one more attempt with fresh levels.
+    Raises SoldOut, LimitReached or OrderExists. The plan comes from the cached shard levels; a
+    stale plan or a conflicting transaction makes one more attempt with fresh, consistent levels.
     """
+    levels = {shard: values[0] for shard, values in _shard_levels(card.card_id).items()}
     for attempt in range(attempts):
-        levels = {int(s.shard): int(s.available) for s in _shards(card.card_id, consistent=attempt > 0)}
         take = plan_take(levels, order.quantity, random.Random())
         if take is None:
-            raise SoldOut("Sold out.")
-        hold_shard = f"h{random.randrange(config.HOLD_SHARDS)}"
-        model = OrderModel(
-            order.order_id, card_id=card.card_id, seller_id=card.seller_id, buyer=order.buyer,
-            quantity=order.quantity, amount=order.amount, currency=order.currency, status=HELD,
-            created_at=order.created_at, updated_at=order.created_at, expires_at=order.expires_at,
-            stock_take={str(k): v for k, v in take.items()}, ref=order.ref,
-            hold_shard=hold_shard, hold_expires_at=order.expires_at,
-        )
+            raise SoldOut(sold_out_message(sum(levels.values()), order.quantity))
         try:
-            with TransactWrite(connection=connection()) as tx:
-                tx.save(model, condition=OrderModel.order_id.does_not_exist())
-                for shard, units in take.items():
-                    tx.update(
-                        StockShardModel(card.card_id, shard),
-                        actions=[StockShardModel.available.add(-units), StockShardModel.held.add(units)],
-                        condition=StockShardModel.available >= units,
-                    )
-                limit_actions = [BuyerLimitModel.units.add(order.quantity)]
-                if card.limit_per_buyer is None:
-                    tx.update(BuyerLimitModel(_buyer_key(card.card_id, order.buyer)), actions=limit_actions)
-                else:
-                    headroom = card.limit_per_buyer - order.quantity
-                    tx.update(
-                        BuyerLimitModel(_buyer_key(card.card_id, order.buyer)),
-                        actions=limit_actions,
-                        condition=BuyerLimitModel.units.does_not_exist() | (BuyerLimitModel.units <= headroom),
-                    )
+            _commit_hold(card, order, take)
         except TransactWriteError as error:
             reasons = _reasons(error)
             if reasons and reasons[0] == CONDITION_FAILED:
                 raise OrderExists(order.order_id) from None
             if reasons and reasons[-1] == CONDITION_FAILED:
                 raise LimitReached(f"You can buy at most {card.limit_per_buyer} of this item.") from None
-            if not reasons or not any(r in (CONDITION_FAILED, TRANSACTION_CONFLICT) for r in reasons):
+            if not any(r in (CONDITION_FAILED, TRANSACTION_CONFLICT) for r in reasons):
                 raise
-            time.sleep(random.uniform(0, 0.02 * 2**attempt))
+            if TRANSACTION_CONFLICT in reasons:
+                time.sleep(random.uniform(0, 0.02 * 2**attempt))
+            levels = {shard: values[0] for shard, values in _read_shards(card.card_id, consistent=True).items()}
             continue
+        _note_take(card.card_id, take)
         order.status = HELD
         order.stock_take = take
+        order.counted = card.limit_per_buyer is not None
         return order
     raise SoldOut("Sold out.")
+
+
+def _commit_hold(card: Card, order: Order, take: dict[int, int]) -> None:
+    model = OrderModel(
+        order.order_id, card_id=card.card_id, seller_id=card.seller_id, buyer=order.buyer,
+        quantity=order.quantity, amount=order.amount, currency=order.currency, status=HELD,
+        created_at=order.created_at, updated_at=order.created_at, expires_at=order.expires_at,
+        stock_take={str(k): v for k, v in take.items()}, ref=order.ref,
+        request_fingerprint=order.request_fingerprint, counted=card.limit_per_buyer is not None,
+        hold_shard=f"h{random.randrange(config.HOLD_SHARDS)}", hold_expires_at=order.expires_at,
+    )
+    with TransactWrite(connection=connection()) as tx:
+        tx.save(model, condition=OrderModel.order_id.does_not_exist())
+        for shard, units in take.items():
+            tx.update(
+                StockShardModel(card.card_id, shard),
+                actions=[StockShardModel.available.add(-units), StockShardModel.held.add(units)],
+                condition=StockShardModel.available >= units,
+            )
+        if card.limit_per_buyer is not None:
+            _count_units(tx, _buyer_key(card.card_id, order.buyer), order.quantity, card.limit_per_buyer)
+
+
+def _count_units(tx: TransactWrite, key: str, quantity: int, limit: int | None) -> None:
+    """Add units to a buyer's count; with a limit, only while the count stays within it."""
+    actions = [BuyerLimitModel.units.add(quantity)]
+    if limit is None:
+        tx.update(BuyerLimitModel(key), actions=actions)
+    else:
+        tx.update(BuyerLimitModel(key), actions=actions,
+                  condition=BuyerLimitModel.units.does_not_exist() | (BuyerLimitModel.units <= limit - quantity))
 
 
 def attach_payment_intent(order_id: str, payment_intent_id: str, client_secret: str) -> None:
@@ -227,8 +296,10 @@ def _order_update(tx: TransactWrite, order: Order, expected: tuple[str, ...], ac
               condition=condition)
 
 
-def mark_paid(order: Order, referral_code: str, event_id: str | None = None) -> None:
-    """held → paid: the held units become sold."""
+def mark_paid(order: Order, referral_code: str, event_id: str | None = None,
+              payer_ids: tuple[str, ...] = (), limit: int | None = None) -> None:
+    """held → paid: the held units become sold. With a limit, the card fingerprint and email
+    that paid are counted too; past the limit it raises PayerLimitReached and changes nothing."""
     def body(tx):
         _event_save(tx, event_id, "paid")
         _order_update(tx, order, (HELD,), [
@@ -238,32 +309,46 @@ def mark_paid(order: Order, referral_code: str, event_id: str | None = None) -> 
         for shard, units in order.stock_take.items():
             tx.update(StockShardModel(order.card_id, shard),
                       actions=[StockShardModel.held.add(-units), StockShardModel.sold.add(units)])
+        for payer in payer_ids:
+            _count_units(tx, _buyer_key(order.card_id, payer), order.quantity, limit)
 
-    _run_transition(body, event_id)
+    try:
+        _run_transition(body, event_id)
+    except TransactWriteError as error:
+        if payer_ids and CONDITION_FAILED in _reasons(error)[-len(payer_ids):]:
+            raise PayerLimitReached(order.order_id) from None
+        raise
+    forget_stock(order.card_id)
 
 
-def release(order: Order, to_status: str, reason: str, event_id: str | None = None) -> None:
-    """held → expired or canceled: the units go back on sale and off the buyer's count."""
+def release(order: Order, to_status: str, reason: str, event_id: str | None = None,
+            refund_id: str | None = None) -> None:
+    """held → expired, canceled or refunded: the units go back on sale and off the buyer's count."""
     def body(tx):
         _event_save(tx, event_id, to_status)
-        _order_update(tx, order, (HELD,), [
+        actions = [
             OrderModel.status.set(to_status), OrderModel.status_reason.set(reason),
             OrderModel.hold_shard.remove(), OrderModel.hold_expires_at.remove(),
-        ])
+        ]
+        if refund_id:
+            actions.append(OrderModel.refund_id.set(refund_id))
+        _order_update(tx, order, (HELD,), actions)
         for shard, units in order.stock_take.items():
             tx.update(StockShardModel(order.card_id, shard),
                       actions=[StockShardModel.held.add(-units), StockShardModel.available.add(units)])
-        tx.update(BuyerLimitModel(_buyer_key(order.card_id, order.buyer)),
-                  actions=[BuyerLimitModel.units.add(-order.quantity)])
+        if order.counted:
+            tx.update(BuyerLimitModel(_buyer_key(order.card_id, order.buyer)),
+                      actions=[BuyerLimitModel.units.add(-order.quantity)])
 
     _run_transition(body, event_id)
+    forget_stock(order.card_id)
 
 
 def retake_for_late_payment(order: Order, referral_code: str, event_id: str | None = None) -> bool:
     """expired/canceled → paid when the money arrived after the hold ended and stock is left.
 
     Returns False when no stock is left (the caller refunds)."""
-    levels = {int(s.shard): int(s.available) for s in _shards(order.card_id, consistent=True)}
+    levels = {shard: values[0] for shard, values in _read_shards(order.card_id, consistent=True).items()}
     take = plan_take(levels, order.quantity, random.Random())
     if take is None:
         return False
@@ -279,13 +364,15 @@ def retake_for_late_payment(order: Order, referral_code: str, event_id: str | No
             tx.update(StockShardModel(order.card_id, shard),
                       actions=[StockShardModel.available.add(-units), StockShardModel.sold.add(units)],
                       condition=StockShardModel.available >= units)
-        tx.update(BuyerLimitModel(_buyer_key(order.card_id, order.buyer)),
-                  actions=[BuyerLimitModel.units.add(order.quantity)])
+        if order.counted:
+            tx.update(BuyerLimitModel(_buyer_key(order.card_id, order.buyer)),
+                      actions=[BuyerLimitModel.units.add(order.quantity)])
 
     try:
         _run_transition(body, event_id)
     except TransactWriteError:
         return False  # a shard ran dry between the read and the write
+    forget_stock(order.card_id)
     return True
 
 
@@ -328,3 +415,25 @@ def expired_hold_ids(now: int, limit: int = 100) -> list[str]:
         ):
             ids.append(item.order_id)
     return ids
+
+
+def audit_snapshot(card_id: str) -> dict:
+    """Everything the audit compares, read fresh (not from the caches)."""
+    try:
+        card = _to_card(CardModel.get(card_id, consistent_read=True))
+    except DoesNotExist:
+        raise NotFound("No card has this id.") from None
+    orders = [_to_order(model) for model in OrderModel.by_card.query(card_id)]
+    buyer_units = {}
+    for buyer in {order.buyer for order in orders if order.counted}:
+        try:
+            buyer_units[buyer] = int(BuyerLimitModel.get(_buyer_key(card_id, buyer), consistent_read=True).units)
+        except DoesNotExist:
+            buyer_units[buyer] = 0
+    return {
+        "stock": card.stock,
+        "shards": _read_shards(card_id, consistent=True),
+        "orders": orders,
+        "buyer_units": buyer_units,
+        "limit": card.limit_per_buyer,
+    }

@@ -1,4 +1,6 @@
 """pynamodb models: the only module that knows item layouts. Table shapes come from infra/tables.py."""
+import functools
+
 from pynamodb.attributes import (
     BooleanAttribute,
     MapAttribute,
@@ -17,6 +19,7 @@ def _meta(logical: str):
         table_name = f"{config.TABLE_PREFIX}{logical}"
         region = config.AWS_REGION
         host = config.DYNAMODB_ENDPOINT
+        max_pool_connections = 50
 
     return Meta
 
@@ -31,9 +34,11 @@ def _index_meta(name: str, projection):
     return Meta
 
 
+@functools.lru_cache(maxsize=1)
 def connection() -> Connection:
-    """For transactions, which span tables."""
-    return Connection(region=config.AWS_REGION, host=config.DYNAMODB_ENDPOINT)
+    """For transactions, which span tables. One per container: making a botocore client costs
+    tens of milliseconds of CPU."""
+    return Connection(region=config.AWS_REGION, host=config.DYNAMODB_ENDPOINT, max_pool_connections=50)
 
 
 class SellerModel(Model):
@@ -129,6 +134,9 @@ class OrderModel(Model):
     referral_code = UnicodeAttribute(null=True)
     status_reason = UnicodeAttribute(null=True)
     refund_id = UnicodeAttribute(null=True)
+    request_fingerprint = UnicodeAttribute(null=True)
+    # Whether the units count against the buyer's limit (only cards with a limit keep counts).
+    counted = BooleanAttribute(default=False)
     # Present only while held: the sweeper's sparse index.
     hold_shard = UnicodeAttribute(null=True)
     hold_expires_at = NumberAttribute(null=True)

@@ -31,6 +31,7 @@ class PaymentEvent:
     type: str
     payment_intent_id: str
     order_id: str | None
+    payment_method_id: str | None = None
 
 
 @functools.lru_cache(maxsize=1)
@@ -113,7 +114,23 @@ def parse_webhook(raw_body: bytes, signature_header: str | None) -> PaymentEvent
         type=event.type,
         payment_intent_id=intent["id"],
         order_id=metadata.get("order_id"),
+        payment_method_id=intent.get("payment_method"),
     )
+
+
+def payer_identities(payment_method_id: str | None) -> tuple[str, ...]:
+    """Who paid, as Stripe knows them: the card's fingerprint and the billing email."""
+    if not payment_method_id:
+        return ()
+    method = _with_retries(lambda: get_client().v1.payment_methods.retrieve(payment_method_id)).to_dict()
+    identities = []
+    fingerprint = (method.get("card") or {}).get("fingerprint")
+    if fingerprint:
+        identities.append(f"card:{fingerprint}")
+    email = (method.get("billing_details") or {}).get("email")
+    if email:
+        identities.append(f"email:{email.strip().lower()}")
+    return tuple(identities)
 
 
 def pay_with_test_card(payment_intent_id: str, outcome: str) -> None:

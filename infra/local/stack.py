@@ -158,7 +158,7 @@ def run() -> int:
         if status != 200:
             raise RuntimeError(f"localstripe refused the webhook registration ({status})")
 
-        stack.start("api", ["infra/local/api.py", "--port", str(api_port)], env)
+        stack.start("api", ["infra/local/api.py", "--port", str(api_port)], {**env, "AWS_SDK_UA_APP_ID": "tapcard-api"})
         _wait_for(f"{api_url}/health")
 
         from chalicelib import sellers
@@ -179,8 +179,9 @@ def run() -> int:
         stack.start("blog", ["infra/local/demo_site.py", "--port", str(blog_port)],
                     {**env, "DEMO_SNIPPET": card["snippet"], "DEMO_CARD_TITLE": card["title"],
                      "SHARE_WEBHOOK_SECRET": hook["secret"]})
-        stack.start("stream", ["infra/local/stream_poller.py"], env)
-        stack.start("sweeper", ["infra/local/sweeper.py", "--every", sweep_seconds], env)
+        stack.start("stream", ["infra/local/stream_poller.py"], {**env, "AWS_SDK_UA_APP_ID": "tapcard-stream"})
+        stack.start("sweeper", ["infra/local/sweeper.py", "--every", sweep_seconds],
+                    {**env, "AWS_SDK_UA_APP_ID": "tapcard-sweeper"})
         _wait_for(f"{blog_url}/")
 
         dev = {"api_url": api_url, "blog_url": f"{blog_url}/", "seller_api_key": api_key,

@@ -1,0 +1,75 @@
+"""The stock audit: every unit of a card is available, held or sold, and every order is in a
+state it can be in. `python ops.py audit CARD_ID` runs it; the tests run it after every step."""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from chalicelib.domain import HELD, ORDER_STATUSES, PAID, REFUNDED, Order
+
+
+@dataclass
+class AuditReport:
+    card_id: str
+    stock: int
+    available: int
+    held: int
+    sold: int
+    orders_by_status: dict[str, int]
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return not self.problems
+
+
+def check(card_id: str, stock: int, shards: dict[int, list[int]], orders: list[Order],
+          buyer_units: dict[str, int], limit: int | None) -> AuditReport:
+    """shards: {shard: [available, held, sold]}; buyer_units: the per-buyer counters by buyer."""
+    available = sum(s[0] for s in shards.values())
+    held = sum(s[1] for s in shards.values())
+    sold = sum(s[2] for s in shards.values())
+    problems = []
+    if available + held + sold != stock:
+        problems.append(f"units: available {available} + held {held} + sold {sold} != stock {stock}")
+    for shard, (s_available, s_held, s_sold) in sorted(shards.items()):
+        if min(s_available, s_held, s_sold) < 0:
+            problems.append(f"shard {shard} went negative: {s_available}/{s_held}/{s_sold}")
+
+    by_status: dict[str, int] = defaultdict(int)
+    units = {HELD: 0, PAID: 0}
+    per_buyer: dict[str, int] = defaultdict(int)
+    for order in orders:
+        by_status[order.status] += 1
+        if order.status not in ORDER_STATUSES:
+            problems.append(f"{order.order_id}: unknown status {order.status!r}")
+            continue
+        if order.status in units:
+            units[order.status] += order.quantity
+            if order.counted:
+                per_buyer[order.buyer] += order.quantity
+            if sum(order.stock_take.values()) != order.quantity:
+                problems.append(f"{order.order_id}: took {order.stock_take} for {order.quantity} unit(s)")
+        if order.status == PAID and not order.referral_code:
+            problems.append(f"{order.order_id}: paid without a referral code")
+        if order.status == REFUNDED and not order.refund_id:
+            problems.append(f"{order.order_id}: refunded without a refund id")
+    if units[HELD] != held:
+        problems.append(f"held orders hold {units[HELD]} unit(s) but the shards say {held}")
+    if units[PAID] != sold:
+        problems.append(f"paid orders bought {units[PAID]} unit(s) but the shards say {sold}")
+    for buyer, counted in sorted(buyer_units.items()):
+        if counted != per_buyer.get(buyer, 0):
+            problems.append(f"buyer {buyer}: counter says {counted}, orders say {per_buyer.get(buyer, 0)}")
+    if limit is not None:
+        for buyer, bought in sorted(per_buyer.items()):
+            if bought > limit:
+                problems.append(f"buyer {buyer}: {bought} unit(s), over the limit of {limit}")
+    return AuditReport(card_id, stock, available, held, sold, dict(by_status), problems)
+
+
+def run(card_id: str) -> AuditReport:
+    from chalicelib import inventory
+
+    snapshot = inventory.audit_snapshot(card_id)
+    return check(card_id, **snapshot)

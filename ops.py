@@ -1,0 +1,51 @@
+"""Ops commands, run from a laptop against a stage (AWS credentials from the usual places) or
+against the local stack with --local.
+
+  python ops.py [--local] audit CARD_ID        check that no unit is lost or sold twice
+  python ops.py [--local] create-seller NAME EMAIL   a seller and its first API key
+"""
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+
+
+def use_local_stack() -> None:
+    dev = json.loads((ROOT / ".tapcard-dev.json").read_text())
+    stage = json.loads((ROOT / ".chalice" / "config.json").read_text())["stages"]["dev"]
+    os.environ.update(stage["environment_variables"])
+    os.environ.update({"DYNAMODB_ENDPOINT": dev["dynamodb_endpoint"], "AWS_DEFAULT_REGION": "us-east-1",
+                       "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"})
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--local", action="store_true", help="use the stack `make run` started")
+    commands = parser.add_subparsers(dest="command", required=True)
+    audit = commands.add_parser("audit")
+    audit.add_argument("card_id")
+    seller = commands.add_parser("create-seller")
+    seller.add_argument("name")
+    seller.add_argument("email")
+    args = parser.parse_args(argv)
+    if args.local:
+        use_local_stack()
+
+    if args.command == "audit":
+        from chalicelib import audit as audit_module
+
+        report = audit_module.run(args.card_id)
+        print(json.dumps({**report.__dict__, "clean": report.clean}, indent=2))
+        return 0 if report.clean else 1
+    from chalicelib import sellers
+
+    seller_id, api_key = sellers.create_seller(args.name, args.email)
+    print(json.dumps({"seller_id": seller_id, "api_key": api_key}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
