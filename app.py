@@ -62,9 +62,12 @@ def chalice_errors_in_contract_shape(event, get_response):
 def json_body() -> dict:
     raw = app.current_request.raw_body or b""
     try:
-        return json.loads(raw) if raw.strip() else {}
+        body = json.loads(raw) if raw.strip() else {}
     except (ValueError, UnicodeDecodeError):
         raise InvalidRequest("The body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise InvalidRequest("The body must be a JSON object.")
+    return body
 
 
 def seller_id() -> str:
@@ -119,7 +122,9 @@ def product_page(card_id):
 
 @route("/cards/{card_id}/checkout", methods=["POST"])
 def checkout_card(card_id):
-    order = checkout.checkout(card_id, json_body(), app.current_request.headers.get("idempotency-key"))
+    headers = app.current_request.headers
+    order = checkout.checkout(card_id, json_body(), headers.get("idempotency-key"),
+                              is_retry=headers.get("tapcard-retry") is not None)
     return Response(body=order, status_code=201)
 
 

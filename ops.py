@@ -13,8 +13,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 
 
-def use_local_stack() -> None:
-    dev = json.loads((ROOT / ".tapcard-dev.json").read_text())
+def use_local_stack(dev_json: str | None = None) -> None:
+    dev = json.loads(Path(dev_json or os.environ.get("TAPCARD_DEV_JSON", ROOT / ".tapcard-dev.json")).read_text())
     stage = json.loads((ROOT / ".chalice" / "config.json").read_text())["stages"]["dev"]
     os.environ.update(stage["environment_variables"])
     os.environ.update({"DYNAMODB_ENDPOINT": dev["dynamodb_endpoint"], "AWS_DEFAULT_REGION": "us-east-1",
@@ -24,6 +24,7 @@ def use_local_stack() -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--local", action="store_true", help="use the stack `make run` started")
+    parser.add_argument("--dev-json", help="with --local: the stack's .tapcard-dev.json (default: the repo's)")
     commands = parser.add_subparsers(dest="command", required=True)
     audit = commands.add_parser("audit")
     audit.add_argument("card_id")
@@ -32,7 +33,7 @@ def main(argv=None) -> int:
     seller.add_argument("email")
     args = parser.parse_args(argv)
     if args.local:
-        use_local_stack()
+        use_local_stack(args.dev_json)
 
     if args.command == "audit":
         from chalicelib import audit as audit_module

@@ -33,6 +33,7 @@ from chalicelib.domain import (
 from chalicelib.inventory import EventAlreadyApplied, OrderExists, PayerLimitReached, StaleOrder
 
 log = logging.getLogger(__name__)
+PAYMENTS_UNAVAILABLE = "payments_unavailable"
 
 
 def iso(epoch: int | None) -> str | None:
@@ -109,10 +110,11 @@ def order_json(order: Order) -> dict:
     return body
 
 
-def checkout(card_id: str, payload, idempotency_key: str | None) -> dict:
+def checkout(card_id: str, payload, idempotency_key: str | None, is_retry: bool = False) -> dict:
     """Hold the units and open a PaymentIntent. A new tap costs two DynamoDB writes (the hold
-    transaction, then the intent's id); a tap on a card this container saw sold out in the last
-    second costs none: it is refused from the cached levels, before the idempotency lookup."""
+    transaction, then the intent's id). A first tap on a card this container saw sold out in the
+    last second costs none: it is refused from the cached levels. A retry (the widget says so with
+    a `Tapcard-Retry` header) looks for the order its first attempt may have made before refusing."""
     card = inventory.get_card(card_id)
     request, key = checkout_request_from(payload, idempotency_key)
     at = now()
@@ -129,14 +131,15 @@ def checkout(card_id: str, payload, idempotency_key: str | None) -> dict:
     except OrderExists:
         order = _replayed(order.order_id, request)
     except SoldOut:
-        # Known sold out: answered from the cache (the short-circuit). Short of the quantity
-        # asked: this may be a retry of a tap that got its units, so look before refusing.
-        if inventory.stock_level(card_id).available == 0:
-            raise
-        replayed = inventory.get_order(order.order_id)
+        known_sold_out = inventory.stock_level(card_id).available == 0
+        replayed = None if known_sold_out and not is_retry else inventory.get_order(order.order_id)
         if replayed is None:
             raise
         order = _replayed(order.order_id, request, replayed)
+    if order.status == CANCELED and order.status_reason == PAYMENTS_UNAVAILABLE:
+        # Its first attempt found Stripe down and gave the units back: try again for real.
+        order.expires_at = at + card.hold_seconds
+        inventory.rehold(card, order)
     if order.status == HELD and not order.payment_intent_id:
         _attach_payment_intent(order)
     return {
@@ -155,11 +158,12 @@ def _replayed(order_id: str, request, order: Order | None = None) -> Order:
 
 def _attach_payment_intent(order: Order) -> None:
     try:
-        intent = payments.create_payment_intent(order.order_id, order.card_id, order.amount, order.currency)
+        intent = payments.create_payment_intent(order.order_id, order.card_id, order.amount,
+                                                order.currency, attempt=order.payment_attempt)
     except PaymentsUnavailable:
         # Stripe stayed down: give the units back now rather than strand them until the sweep.
         try:
-            inventory.release(order, CANCELED, "payments_unavailable")
+            inventory.release(order, CANCELED, PAYMENTS_UNAVAILABLE)
         except StaleOrder:
             pass
         raise
@@ -217,10 +221,12 @@ def _apply(event: payments.PaymentEvent, order: Order) -> str:
         if order.status == HELD:
             return _settle_paid(event, order, code)
         if order.status in (EXPIRED, CANCELED):
-            if inventory.retake_for_late_payment(order, code, event.event_id):
+            limit = inventory.get_card(order.card_id).limit_per_buyer
+            why_not = inventory.retake_for_late_payment(order, code, event.event_id, limit=limit)
+            if why_not is None:
                 return "paid_late"
             refund_id = payments.refund(event.payment_intent_id, order.order_id)
-            inventory.mark_refunded(order, refund_id, "sold_out_after_hold", event.event_id)
+            inventory.mark_refunded(order, refund_id, why_not, event.event_id)
             return "refunded"
     elif order.status == HELD:
         reason = "payment_failed" if event.type == payments.PAYMENT_FAILED else "payment_canceled"

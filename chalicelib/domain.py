@@ -5,8 +5,9 @@ import base64
 import hashlib
 import hmac
 import re
+import string
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 
@@ -130,6 +131,7 @@ class Order:
     # What the tap asked for; the same Idempotency-Key with another body is refused.
     request_fingerprint: str | None = None
     counted: bool = False
+    payment_attempt: int = 0
 
 
 @dataclass
@@ -146,9 +148,9 @@ class CheckoutRequest:
 # --- validation of what clients send -------------------------------------------------------
 
 
-def _require(payload: dict, name: str) -> Any:
-    if name not in payload or payload[name] is None:
-        raise InvalidRequest(f"'{name}' is required.", name)
+def _require(payload: dict, name: str, path: str | None = None) -> Any:
+    if payload.get(name) is None:
+        raise InvalidRequest(f"'{path or name}' is required.", path or name)
     return payload[name]
 
 
@@ -179,6 +181,24 @@ def _url_field(value: Any, name: str) -> str:
     return url
 
 
+SHARE_PLACEHOLDERS = ("buyer", "title", "price", "left", "link")
+
+
+def _share_template(value: Any) -> str:
+    """Only the plain placeholders: '{title.x}' or '{left[0]}' would break every share of the card."""
+    text = _text_field(value, "share_text", 280)
+    try:
+        fields = [(name, spec, conversion) for _, name, spec, conversion in string.Formatter().parse(text)
+                  if name is not None]
+    except ValueError:
+        raise InvalidRequest("'share_text' has an unmatched '{' or '}' (write '{{' for a brace).", "share_text") from None
+    for name, spec, conversion in fields:
+        if name not in SHARE_PLACEHOLDERS or spec or conversion:
+            allowed = ", ".join("{" + p + "}" for p in SHARE_PLACEHOLDERS)
+            raise InvalidRequest(f"'share_text' may use only {allowed}.", "share_text")
+    return text
+
+
 def parse_timestamp(value: Any, name: str) -> int:
     """ISO 8601 with an offset, to epoch seconds; a time without offset is ambiguous."""
     if not isinstance(value, str):
@@ -189,7 +209,13 @@ def parse_timestamp(value: Any, name: str) -> int:
         raise InvalidRequest(f"'{name}' must be an ISO 8601 time with offset.", name) from None
     if parsed.tzinfo is None:
         raise InvalidRequest(f"'{name}' needs a UTC offset, such as +00:00.", name)
-    return int(parsed.timestamp())
+    try:
+        utc = parsed.astimezone(timezone.utc)
+    except (OverflowError, ValueError):
+        utc = None
+    if utc is None or not 1970 <= utc.year <= 9998:
+        raise InvalidRequest(f"'{name}' must be between the years 1970 and 9998.", name)
+    return int(utc.timestamp())
 
 
 def shard_count_for(stock: int) -> int:
@@ -202,7 +228,7 @@ def new_card_from_request(payload: Any, card_id: str, seller_id: str, now: int) 
     price = _require(payload, "price")
     if not isinstance(price, dict):
         raise InvalidRequest("'price' must be an object with 'amount' and 'currency'.", "price")
-    currency = _require(price, "currency")
+    currency = _require(price, "currency", "price.currency")
     if not isinstance(currency, str) or not _CURRENCY.match(currency):
         raise InvalidRequest("'price.currency' must be a three-letter ISO 4217 code.", "price.currency")
     stock = _int_field(_require(payload, "stock"), "stock", 1, MAX_STOCK)
@@ -222,10 +248,12 @@ def new_card_from_request(payload: Any, card_id: str, seller_id: str, now: int) 
     limit = payload.get("limit_per_buyer")
     if limit is not None:
         limit = _int_field(limit, "limit_per_buyer", 1, MAX_QUANTITY)
-    hold_seconds = payload.get("hold_seconds", DEFAULT_HOLD_SECONDS)
+    hold_seconds = payload.get("hold_seconds")
+    if hold_seconds is None:
+        hold_seconds = DEFAULT_HOLD_SECONDS
     hold_seconds = _int_field(hold_seconds, "hold_seconds", MIN_HOLD_SECONDS, MAX_HOLD_SECONDS)
     share_text = payload.get("share_text")
-    share_text = DEFAULT_SHARE_TEXT if share_text is None else _text_field(share_text, "share_text", 280)
+    share_text = DEFAULT_SHARE_TEXT if share_text is None else _share_template(share_text)
 
     shards = payload.get("shards")
     shards = shard_count_for(stock) if shards is None else _int_field(shards, "shards", 1, MAX_SHARDS)
@@ -235,9 +263,9 @@ def new_card_from_request(payload: Any, card_id: str, seller_id: str, now: int) 
         card_id=card_id,
         seller_id=seller_id,
         title=_text_field(_require(payload, "title"), "title", 120),
-        description=_text_field(payload.get("description", ""), "description", 2000, required=False),
+        description=_text_field(payload.get("description") or "", "description", 2000, required=False),
         image_url=_url_field(_require(payload, "image_url"), "image_url"),
-        price_amount=_int_field(_require(price, "amount"), "price.amount", 1, 99_999_999),
+        price_amount=_int_field(_require(price, "amount", "price.amount"), "price.amount", 1, 99_999_999),
         currency=currency.upper(),
         stock=stock,
         starts_at=starts_at,
@@ -303,7 +331,7 @@ def render_share_text(template: str, *, buyer: str, title: str, price: str, left
     values = {"buyer": buyer, "title": title, "price": price, "left": left, "link": link}
     try:
         text = template.format(**values)
-    except (KeyError, IndexError, ValueError):
+    except Exception:  # a template stored before validation existed must still share
         # A seller's template with an unknown placeholder still shares, with the default words.
         text = DEFAULT_SHARE_TEXT.format(**values)
     if link not in text:
@@ -348,18 +376,25 @@ def order_token(secret: str, order_id: str) -> str:
     return _digest(secret, "order-token", order_id)[:32]
 
 
-def token_matches(secret: str, order_id: str, token: str | None) -> bool:
-    return bool(token) and hmac.compare_digest(order_token(secret, order_id), token)
+def token_matches(secret: str, order_id: str, token: Any) -> bool:
+    return (isinstance(token, str) and token.isascii()
+            and hmac.compare_digest(order_token(secret, order_id), token))
 
 
 def referral_code_for(order_id: str) -> str:
     return _digest("referral", order_id)[:10]
 
 
-# Stripe's zero-decimal currencies; everything else here has two decimals in minor units.
+# Stripe's zero- and three-decimal currencies; everything else has two decimals in minor units.
 _ZERO_DECIMAL = {"BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND",
                  "VUV", "XAF", "XOF", "XPF"}
 
 
+_THREE_DECIMAL = {"BHD", "JOD", "KWD", "OMR", "TND"}
+
+
 def minor_unit_exponent(currency: str) -> int:
-    return 0 if currency.upper() in _ZERO_DECIMAL else 2
+    currency = currency.upper()
+    if currency in _ZERO_DECIMAL:
+        return 0
+    return 3 if currency in _THREE_DECIMAL else 2

@@ -166,13 +166,13 @@ def stock_level(card_id: str) -> StockLevel:
 _ORDER_FIELDS = (
     "order_id", "card_id", "buyer", "quantity", "amount", "currency", "status", "created_at",
     "expires_at", "seller_id", "payment_intent_id", "client_secret", "ref", "referral_code",
-    "status_reason", "refund_id", "request_fingerprint", "counted",
+    "status_reason", "refund_id", "request_fingerprint", "counted", "payment_attempt",
 )
 
 
 def _to_order(model: OrderModel) -> Order:
     values = {name: getattr(model, name) for name in _ORDER_FIELDS}
-    for name in ("quantity", "amount", "created_at", "expires_at"):
+    for name in ("quantity", "amount", "created_at", "expires_at", "payment_attempt"):
         values[name] = int(values[name])
     values["stock_take"] = {int(k): int(v) for k, v in model.stock_take.as_dict().items()}
     return Order(**values)
@@ -211,7 +211,7 @@ def hold(card: Card, order: Order, attempts: int = 5) -> Order:
             reasons = _reasons(error)
             if reasons and reasons[0] == CONDITION_FAILED:
                 raise OrderExists(order.order_id) from None
-            if reasons and reasons[-1] == CONDITION_FAILED:
+            if card.limit_per_buyer is not None and reasons and reasons[-1] == CONDITION_FAILED:
                 raise LimitReached(f"You can buy at most {card.limit_per_buyer} of this item.") from None
             if not any(r in (CONDITION_FAILED, TRANSACTION_CONFLICT) for r in reasons):
                 raise
@@ -344,14 +344,14 @@ def release(order: Order, to_status: str, reason: str, event_id: str | None = No
     forget_stock(order.card_id)
 
 
-def retake_for_late_payment(order: Order, referral_code: str, event_id: str | None = None) -> bool:
-    """expired/canceled → paid when the money arrived after the hold ended and stock is left.
-
-    Returns False when no stock is left (the caller refunds)."""
+def retake_for_late_payment(order: Order, referral_code: str, event_id: str | None = None,
+                            limit: int | None = None) -> str | None:
+    """expired/canceled → paid when the money arrived after the hold ended, if stock is left and
+    the buyer stays within the limit. Returns None when paid, else why not (the caller refunds)."""
     levels = {shard: values[0] for shard, values in _read_shards(order.card_id, consistent=True).items()}
     take = plan_take(levels, order.quantity, random.Random())
     if take is None:
-        return False
+        return "sold_out_after_hold"
 
     def body(tx):
         _event_save(tx, event_id, "late_paid")
@@ -365,15 +365,52 @@ def retake_for_late_payment(order: Order, referral_code: str, event_id: str | No
                       actions=[StockShardModel.available.add(-units), StockShardModel.sold.add(units)],
                       condition=StockShardModel.available >= units)
         if order.counted:
-            tx.update(BuyerLimitModel(_buyer_key(order.card_id, order.buyer)),
-                      actions=[BuyerLimitModel.units.add(order.quantity)])
+            _count_units(tx, _buyer_key(order.card_id, order.buyer), order.quantity, limit)
 
     try:
         _run_transition(body, event_id)
-    except TransactWriteError:
-        return False  # a shard ran dry between the read and the write
+    except TransactWriteError as error:
+        # The buyer bought up to the limit meanwhile, or a shard ran dry since the read.
+        return "limit_reached_after_hold" if order.counted and _reasons(error)[-1] == CONDITION_FAILED \
+            else "sold_out_after_hold"
     forget_stock(order.card_id)
-    return True
+    return None
+
+
+def rehold(card: Card, order: Order) -> None:
+    """canceled (Stripe was down) → held again, taking stock as a new hold would: the retry of a
+    tap whose first attempt could not open a payment. Raises SoldOut or LimitReached."""
+    levels = {shard: values[0] for shard, values in _read_shards(card.card_id, consistent=True).items()}
+    take = plan_take(levels, order.quantity, random.Random())
+    if take is None:
+        raise SoldOut(sold_out_message(sum(levels.values()), order.quantity))
+    counted = card.limit_per_buyer is not None
+
+    def body(tx):
+        _order_update(tx, order, (CANCELED,), [
+            OrderModel.status.set(HELD), OrderModel.status_reason.remove(),
+            OrderModel.stock_take.set({str(k): v for k, v in take.items()}),
+            OrderModel.expires_at.set(order.expires_at), OrderModel.counted.set(counted),
+            OrderModel.payment_attempt.add(1),
+            OrderModel.hold_shard.set(f"h{random.randrange(config.HOLD_SHARDS)}"),
+            OrderModel.hold_expires_at.set(order.expires_at),
+        ])
+        for shard, units in take.items():
+            tx.update(StockShardModel(card.card_id, shard),
+                      actions=[StockShardModel.available.add(-units), StockShardModel.held.add(units)],
+                      condition=StockShardModel.available >= units)
+        if counted:
+            _count_units(tx, _buyer_key(card.card_id, order.buyer), order.quantity, card.limit_per_buyer)
+
+    try:
+        _run_transition(body, None)
+    except TransactWriteError as error:
+        if counted and _reasons(error)[-1] == CONDITION_FAILED:
+            raise LimitReached(f"You can buy at most {card.limit_per_buyer} of this item.") from None
+        raise SoldOut("Sold out.") from None
+    forget_stock(card.card_id)
+    order.status, order.status_reason, order.stock_take = HELD, None, take
+    order.counted, order.payment_attempt = counted, order.payment_attempt + 1
 
 
 def mark_refunded(order: Order, refund_id: str, reason: str, event_id: str | None = None) -> None:

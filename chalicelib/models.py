@@ -137,6 +137,9 @@ class OrderModel(Model):
     request_fingerprint = UnicodeAttribute(null=True)
     # Whether the units count against the buyer's limit (only cards with a limit keep counts).
     counted = BooleanAttribute(default=False)
+    # Bumped when a tap is retried after Stripe was down: a new Stripe idempotency key, since
+    # Stripe replays a saved error for the old one.
+    payment_attempt = NumberAttribute(default=0)
     # Present only while held: the sweeper's sparse index.
     hold_shard = UnicodeAttribute(null=True)
     hold_expires_at = NumberAttribute(null=True)

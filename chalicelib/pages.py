@@ -101,4 +101,7 @@ def product_page(card_id: str, query: dict) -> str:
 
 
 def openapi() -> dict:
-    return json.loads((WIDGETS / "openapi.json").read_text())
+    document = json.loads((WIDGETS / "openapi.json").read_text())
+    if not config.DEV_ROUTES:
+        document["paths"] = {path: spec for path, spec in document["paths"].items() if not path.startswith("/dev/")}
+    return document

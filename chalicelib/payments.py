@@ -58,7 +58,8 @@ def _with_retries(call, attempts: int = 3):
             raise PaymentsUnavailable("Payments are unavailable right now; please try again.") from error
 
 
-def create_payment_intent(order_id: str, card_id: str, amount: int, currency: str) -> PaymentIntent:
+def create_payment_intent(order_id: str, card_id: str, amount: int, currency: str,
+                          attempt: int = 0) -> PaymentIntent:
     params = {
         "amount": amount,
         "currency": currency.lower(),
@@ -67,9 +68,8 @@ def create_payment_intent(order_id: str, card_id: str, amount: int, currency: st
     if config.STRIPE_PAYMENT_METHOD_TYPES:
         params["payment_method_types"] = config.STRIPE_PAYMENT_METHOD_TYPES
     # The order id as idempotency key: a retried or doubled checkout gets the same intent.
-    intent = _with_retries(
-        lambda: get_client().v1.payment_intents.create(params, {"idempotency_key": f"pi-{order_id}"})
-    )
+    key = f"pi-{order_id}" if attempt == 0 else f"pi-{order_id}-{attempt}"
+    intent = _with_retries(lambda: get_client().v1.payment_intents.create(params, {"idempotency_key": key}))
     return PaymentIntent(id=intent.id, client_secret=intent.client_secret)
 
 

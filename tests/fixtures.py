@@ -1,4 +1,4 @@
-"""Fixtures for the integration and functional tiers (loaded with pytest_plugins = ["fixtures"]).
+"""Fixtures and helpers for the integration and functional tiers (their conftest.py star-imports this).
 
 Every test gets fresh tables in moto's in-process DynamoDB, created from infra/tables.py with the
 prefix tests/conftest.py sets ("test-").
@@ -6,6 +6,8 @@ prefix tests/conftest.py sets ("test-").
 from __future__ import annotations
 
 import http.server
+import json
+import re
 import threading
 import time
 import uuid
@@ -29,6 +31,17 @@ def aws():
     with mock_aws():
         create_all(boto3.client("dynamodb", region_name=config.AWS_REGION), config.TABLE_PREFIX)
         yield
+
+
+@pytest.fixture
+def client(aws):
+    """chalice's test client around the app, over moto."""
+    from chalice.test import Client
+
+    from app import app
+
+    with Client(app) as test_client:
+        yield test_client
 
 
 @pytest.fixture
@@ -110,7 +123,8 @@ class WebhookReceiver:
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
-                receiver.requests.append(ReceivedRequest(self.path, dict(self.headers.items()), body))
+                headers = {name.lower(): value for name, value in self.headers.items()}
+                receiver.requests.append(ReceivedRequest(self.path, headers, body))
                 self.send_response(receiver.status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -154,3 +168,96 @@ def closed_port_url() -> str:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     return f"http://127.0.0.1:{port}/hooks/tapcard"
+
+
+# --- helpers the tests import -------------------------------------------------------------------
+
+
+def pay(order_id: str, event_id: str | None = None) -> None:
+    """What the Stripe webhook does for payment_intent.succeeded on a held order."""
+    from chalicelib.domain import referral_code_for
+
+    order = inventory.get_order(order_id)
+    inventory.mark_paid(order, referral_code_for(order_id), event_id or f"evt_paid_{order_id}")
+
+
+def stream_event(template: str, orders: list) -> dict:
+    """A saved DynamoDB Streams event (tests/events/) about the given stored orders, record by record."""
+    from fakes import load_event
+
+    event = load_event(template)
+    for record, order in zip(event["Records"], orders, strict=True):
+        change = record["dynamodb"]
+        change["Keys"]["order_id"]["S"] = order.order_id
+        for image in ("NewImage", "OldImage"):
+            if image in change:
+                change[image]["order_id"]["S"] = order.order_id
+                change[image]["card_id"]["S"] = order.card_id
+                change[image]["seller_id"]["S"] = order.seller_id
+    return event
+
+
+def shares_of(order_id: str) -> dict:
+    """The stored share records of an order, by channel."""
+    from chalicelib.models import ShareModel
+
+    return {share.channel: share for share in ShareModel.scan(ShareModel.order_id == order_id)}
+
+
+# --- HTTP helpers for the functional tier -----------------------------------------------------
+
+SNAKE_CASE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
+
+
+def assert_error(response, status: int, code: str, field: str | None = None) -> dict:
+    """The response is `status` with exactly {"error": {"code", "message", optional "field"}}."""
+    assert response.status_code == status, (response.status_code, response.body)
+    body = json.loads(response.body)
+    assert set(body) == {"error"}, body
+    error = body["error"]
+    assert {"code", "message"} <= set(error) <= {"code", "message", "field"}, error
+    assert SNAKE_CASE.match(error["code"]), error
+    assert error["code"] == code, error
+    assert isinstance(error["message"], str) and error["message"].strip(), error
+    if field is not None:
+        assert error.get("field") == field, error
+    return error
+
+
+def card_request(**overrides) -> dict:
+    """A seller's POST /api/cards body."""
+    body = {
+        "title": "Speckled mug",
+        "description": "Hand-thrown stoneware, 350 ml.",
+        "image_url": "https://img.example.com/mug.jpg",
+        "price": {"amount": 1800, "currency": "EUR"},
+        "stock": 5,
+    }
+    body.update(overrides)
+    return body
+
+
+def post_json(client, path: str, payload, headers: dict | None = None):
+    return client.http.post(path, headers={"Content-Type": "application/json", **(headers or {})},
+                            body=payload if isinstance(payload, (str, bytes)) else json.dumps(payload))
+
+
+def request_checkout(client, card_id: str, quantity=1, buyer="buyer-token-0001", key: str | None = "tap-key-0001",
+                     ref: str | None = None, retry: int = 0):
+    payload = {"quantity": quantity, "buyer": buyer}
+    if ref is not None:
+        payload["ref"] = ref
+    headers = {"Idempotency-Key": key} if key else {}
+    if retry:
+        headers["Tapcard-Retry"] = str(retry)
+    return post_json(client, f"/cards/{card_id}/checkout", payload, headers)
+
+
+def card_view(client, card_id: str) -> dict:
+    response = client.http.get(f"/cards/{card_id}")
+    assert response.status_code == 200, response.body
+    return json.loads(response.body)
+
+
+__all__ = ["aws", "fake_stripe", "seller", "make_card", "buy", "webhook_receiver", "closed_port_url",
+           "client"]

@@ -67,7 +67,7 @@
   // High demand answers 503, or 429 without a buyer limit: wait with jitter and try again.
   function withBackoff(call, attempt) {
     attempt = attempt || 0;
-    return call().then(function (res) {
+    return call(attempt).then(function (res) {
       var busy = res.status === 503 || (res.status === 429 && !(res.data.error && res.data.error.code === "limit_reached"));
       if (!busy || attempt >= 6) return res;
       say("High demand, retrying…");
@@ -114,8 +114,11 @@
     var body = { quantity: 1, buyer: buyerToken() };
     if (S.ref) body.ref = S.ref;
     say("Reserving…");
-    withBackoff(function () {
-      return request("POST", "/cards/" + card.id + "/checkout", body, { "Idempotency-Key": idempotencyKey });
+    withBackoff(function (attempt) {
+      // A retry says so: the server then looks for the order its first attempt may have made.
+      var headers = { "Idempotency-Key": idempotencyKey };
+      if (attempt) headers["Tapcard-Retry"] = String(attempt);
+      return request("POST", "/cards/" + card.id + "/checkout", body, headers);
     }).then(function (res) {
       if (res.status !== 201) {
         idempotencyKey = null;

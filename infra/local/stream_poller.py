@@ -12,6 +12,7 @@ import boto3
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 MAX_RETRIES = 5  # like MaximumRetryAttempts on the AWS event source mapping
+SHARD_LIST_SECONDS = 10  # how often to look for new shards
 
 
 class LambdaContext:
@@ -81,10 +82,13 @@ def main() -> None:
     client = boto3.client("dynamodbstreams", endpoint_url=os.environ["DYNAMODB_ENDPOINT"])
     readers: dict[str, ShardReader] = {}
     print(f"stream poller on {stream_arn}", flush=True)
+    described_at = 0.0
     while True:
-        for shard in client.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]:
-            if shard["ShardId"] not in readers:
-                readers[shard["ShardId"]] = ShardReader(client, stream_arn, shard["ShardId"])
+        if time.monotonic() - described_at > SHARD_LIST_SECONDS:
+            for shard in client.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]:
+                if shard["ShardId"] not in readers:
+                    readers[shard["ShardId"]] = ShardReader(client, stream_arn, shard["ShardId"])
+            described_at = time.monotonic()
         handled = sum(reader.poll(app.on_order_change) for reader in readers.values())
         if not handled:
             time.sleep(args.interval)

@@ -1,0 +1,125 @@
+"""The seller's share webhook: a real HTTP endpoint on 127.0.0.1, signed per Standard Webhooks."""
+import base64
+import json
+import time
+
+import pytest
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+from chalicelib import inventory, sellers, shares, stream
+from fixtures import pay, shares_of, stream_event
+
+
+def paid(card, buy, buyer="buyer-token-0001"):
+    order = buy(card, buyer=buyer)
+    pay(order["order_id"])
+    return inventory.get_order(order["order_id"])
+
+
+def test_the_seller_receives_one_signed_share_per_paid_order(make_card, buy, seller, webhook_receiver):
+    secret = sellers.set_webhook(seller.seller_id, webhook_receiver.url)
+    card = make_card(stock=5)
+    order = paid(card, buy)
+
+    result = stream.handle_batch(stream_event("orders_stream_paid.json", [order]))
+
+    assert result == {"batchItemFailures": []}
+    assert len(webhook_receiver.requests) == 1
+    request = webhook_receiver.requests[0]
+    assert request.path == "/hooks/tapcard"
+    payload = Webhook(secret).verify(request.body, request.headers)  # raises if the signature is wrong
+    assert payload["type"] == "order.shared"
+    assert payload["data"]["order_id"] == order.order_id
+    assert payload["data"]["card_id"] == card.card_id
+    assert payload["data"]["link"] == shares.share_link(order)
+    assert payload["data"]["text"] == shares.feed(card.card_id)[0]["text"]
+    assert request.headers["webhook-id"] == f"{order.order_id}#webhook"
+    assert abs(int(request.headers["webhook-timestamp"]) - time.time()) < 30
+
+
+def test_a_tampered_share_or_another_secret_does_not_verify(make_card, buy, seller, webhook_receiver):
+    secret = sellers.set_webhook(seller.seller_id, webhook_receiver.url)
+    card = make_card(stock=5)
+    stream.handle_batch(stream_event("orders_stream_paid.json", [paid(card, buy)]))
+    request = webhook_receiver.requests[0]
+    tampered = json.loads(request.body)
+    tampered["data"]["text"] = "Free mugs for everyone"
+
+    with pytest.raises(WebhookVerificationError):
+        Webhook(secret).verify(json.dumps(tampered), request.headers)
+    with pytest.raises(WebhookVerificationError):
+        Webhook("whsec_" + base64.b64encode(b"x" * 24).decode()).verify(request.body, request.headers)
+
+
+def test_a_redelivered_record_does_not_call_the_seller_again(make_card, buy, seller, webhook_receiver):
+    sellers.set_webhook(seller.seller_id, webhook_receiver.url)
+    card = make_card(stock=5)
+    event = stream_event("orders_stream_paid.json", [paid(card, buy)])
+
+    stream.handle_batch(event)
+    stream.handle_batch(event)
+
+    assert len(webhook_receiver.requests) == 1
+
+
+def test_an_unreachable_webhook_is_retried_while_the_feed_is_posted_once(make_card, buy, seller, closed_port_url):
+    sellers.set_webhook(seller.seller_id, closed_port_url)
+    card = make_card(stock=5)
+    order = paid(card, buy)
+    event = stream_event("orders_stream_paid.json", [order])
+    sequence = event["Records"][0]["dynamodb"]["SequenceNumber"]
+
+    first = stream.handle_batch(event)
+    second = stream.handle_batch(event)  # Lambda's retry of the reported record
+
+    assert first == second == {"batchItemFailures": [{"itemIdentifier": sequence}]}
+    assert len(shares.feed(card.card_id)) == 1
+    webhook_share = shares_of(order.order_id)["webhook"]
+    assert webhook_share.status == "pending"
+    assert webhook_share.attempts == 2
+    assert "refused" in webhook_share.error.lower()
+
+
+def test_a_webhook_answering_an_error_status_is_retried(make_card, buy, seller, webhook_receiver):
+    webhook_receiver.status = 503
+    sellers.set_webhook(seller.seller_id, webhook_receiver.url)
+    card = make_card(stock=5)
+    order = paid(card, buy)
+
+    result = stream.handle_batch(stream_event("orders_stream_paid.json", [order]))
+
+    assert len(result["batchItemFailures"]) == 1
+    assert shares_of(order.order_id)["webhook"].status == "pending"
+
+
+def test_once_the_endpoint_is_back_the_retry_delivers_once(make_card, buy, seller, closed_port_url, webhook_receiver):
+    sellers.set_webhook(seller.seller_id, closed_port_url)
+    card = make_card(stock=5)
+    order = paid(card, buy)
+    event = stream_event("orders_stream_paid.json", [order])
+    assert stream.handle_batch(event)["batchItemFailures"]
+
+    secret = sellers.set_webhook(seller.seller_id, webhook_receiver.url)
+    assert stream.handle_batch(event) == {"batchItemFailures": []}
+    assert stream.handle_batch(event) == {"batchItemFailures": []}
+
+    assert len(webhook_receiver.requests) == 1
+    Webhook(secret).verify(webhook_receiver.requests[0].body, webhook_receiver.requests[0].headers)
+    assert shares_of(order.order_id)["webhook"].status == "posted"
+    assert len(shares.feed(card.card_id)) == 1
+
+
+def test_after_five_failed_attempts_the_webhook_gives_up_and_the_record_stops_failing(
+        make_card, buy, seller, closed_port_url):
+    sellers.set_webhook(seller.seller_id, closed_port_url)
+    card = make_card(stock=5)
+    order = paid(card, buy)
+    event = stream_event("orders_stream_paid.json", [order])
+
+    results = [stream.handle_batch(event) for _ in range(shares.MAX_ATTEMPTS)]
+
+    assert all(r["batchItemFailures"] for r in results[:-1])
+    assert results[-1] == {"batchItemFailures": []}
+    assert shares_of(order.order_id)["webhook"].status == "failed"
+    assert stream.handle_batch(event) == {"batchItemFailures": []}
+    assert len(shares.feed(card.card_id)) == 1
