@@ -108,7 +108,8 @@ def create_card(card: Card) -> None:
                 condition=CardModel.card_id.does_not_exist())
         for shard in range(card.shard_count):
             units = per_shard + (1 if shard < extra else 0)
-            tx.save(StockShardModel(card.card_id, shard, available=units, held=0, sold=0))
+            tx.save(StockShardModel(StockShardModel.key(card.card_id, shard), card_id=card.card_id, shard=shard,
+                                    available=units, held=0, sold=0))
 
 
 def get_card(card_id: str) -> Card:
@@ -126,8 +127,9 @@ def get_card(card_id: str) -> Card:
 
 def _read_shards(card_id: str, consistent: bool = False) -> dict[int, list[int]]:
     """{shard: [available, held, sold]}, fresh from the table, and remembered."""
+    keys = [StockShardModel.key(card_id, shard) for shard in range(get_card(card_id).shard_count)]
     shards = {int(s.shard): [int(s.available), int(s.held), int(s.sold)]
-              for s in StockShardModel.query(card_id, consistent_read=consistent)}
+              for s in StockShardModel.batch_get(keys, consistent_read=consistent)}
     if config.STOCK_CACHE_SECONDS > 0:
         with _cache_lock:
             _levels[card_id] = shards
@@ -240,7 +242,7 @@ def _commit_hold(card: Card, order: Order, take: dict[int, int]) -> None:
         tx.save(model, condition=OrderModel.order_id.does_not_exist())
         for shard, units in take.items():
             tx.update(
-                StockShardModel(card.card_id, shard),
+                StockShardModel(StockShardModel.key(card.card_id, shard)),
                 actions=[StockShardModel.available.add(-units), StockShardModel.held.add(units)],
                 condition=StockShardModel.available >= units,
             )
@@ -307,7 +309,7 @@ def mark_paid(order: Order, referral_code: str, event_id: str | None = None,
             OrderModel.hold_shard.remove(), OrderModel.hold_expires_at.remove(),
         ])
         for shard, units in order.stock_take.items():
-            tx.update(StockShardModel(order.card_id, shard),
+            tx.update(StockShardModel(StockShardModel.key(order.card_id, shard)),
                       actions=[StockShardModel.held.add(-units), StockShardModel.sold.add(units)])
         for payer in payer_ids:
             _count_units(tx, _buyer_key(order.card_id, payer), order.quantity, limit)
@@ -334,7 +336,7 @@ def release(order: Order, to_status: str, reason: str, event_id: str | None = No
             actions.append(OrderModel.refund_id.set(refund_id))
         _order_update(tx, order, (HELD,), actions)
         for shard, units in order.stock_take.items():
-            tx.update(StockShardModel(order.card_id, shard),
+            tx.update(StockShardModel(StockShardModel.key(order.card_id, shard)),
                       actions=[StockShardModel.held.add(-units), StockShardModel.available.add(units)])
         if order.counted:
             tx.update(BuyerLimitModel(_buyer_key(order.card_id, order.buyer)),
@@ -361,7 +363,7 @@ def retake_for_late_payment(order: Order, referral_code: str, event_id: str | No
             OrderModel.status_reason.set("paid_after_hold_ended"),
         ])
         for shard, units in take.items():
-            tx.update(StockShardModel(order.card_id, shard),
+            tx.update(StockShardModel(StockShardModel.key(order.card_id, shard)),
                       actions=[StockShardModel.available.add(-units), StockShardModel.sold.add(units)],
                       condition=StockShardModel.available >= units)
         if order.counted:
@@ -396,7 +398,7 @@ def rehold(card: Card, order: Order) -> None:
             OrderModel.hold_expires_at.set(order.expires_at),
         ])
         for shard, units in take.items():
-            tx.update(StockShardModel(card.card_id, shard),
+            tx.update(StockShardModel(StockShardModel.key(card.card_id, shard)),
                       actions=[StockShardModel.available.add(-units), StockShardModel.held.add(units)],
                       condition=StockShardModel.available >= units)
         if counted:

@@ -87,12 +87,19 @@ class CardModel(Model):
 
 
 class StockShardModel(Model):
+    """One shard of a card's stock. Each shard is its own partition key, so a hot sale spreads
+    over partitions instead of sharing one item collection."""
     Meta = _meta("stock")
-    card_id = UnicodeAttribute(hash_key=True)
-    shard = NumberAttribute(range_key=True)
+    shard_key = UnicodeAttribute(hash_key=True)
+    card_id = UnicodeAttribute()
+    shard = NumberAttribute()
     available = NumberAttribute()
     held = NumberAttribute(default=0)
     sold = NumberAttribute(default=0)
+
+    @staticmethod
+    def key(card_id: str, shard: int) -> str:
+        return f"{card_id}#{shard}"
 
 
 class BuyerLimitModel(Model):

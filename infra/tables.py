@@ -31,16 +31,11 @@ TABLES = {
             }
         ],
     },
-    # A card's stock, split into shards so a sale is not bound to one partition.
+    # A card's stock, split into shards so a sale is not bound to one partition: the partition
+    # key is "<card_id>#<shard>", so every shard is its own partition key.
     "stock": {
-        "KeySchema": [
-            {"AttributeName": "card_id", "KeyType": "HASH"},
-            {"AttributeName": "shard", "KeyType": "RANGE"},
-        ],
-        "AttributeDefinitions": [
-            {"AttributeName": "card_id", "AttributeType": "S"},
-            {"AttributeName": "shard", "AttributeType": "N"},
-        ],
+        "KeySchema": [{"AttributeName": "shard_key", "KeyType": "HASH"}],
+        "AttributeDefinitions": [{"AttributeName": "shard_key", "AttributeType": "S"}],
     },
     # Units each buyer token holds or bought per card, for the per-buyer limit.
     "buyer_limits": {

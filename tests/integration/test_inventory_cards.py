@@ -8,7 +8,8 @@ from chalicelib.models import StockShardModel
 
 
 def shard_units(card_id: str) -> list[int]:
-    return [int(s.available) for s in StockShardModel.query(card_id)]
+    shards = StockShardModel.scan(StockShardModel.card_id == card_id)
+    return [int(s.available) for s in sorted(shards, key=lambda s: int(s.shard))]
 
 
 def test_a_new_card_puts_all_its_stock_on_sale(make_card):

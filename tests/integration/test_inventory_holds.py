@@ -261,7 +261,7 @@ def test_a_stale_cached_level_is_sold_out_not_a_limit(make_card, buy, fake_strip
 
     card = make_card(stock=1, shard_count=1)
     inventory.stock_level(card.card_id)  # this container now believes 1 is left
-    StockShardModel(card.card_id, 0).update(actions=[StockShardModel.available.set(0),
+    StockShardModel(StockShardModel.key(card.card_id, 0)).update(actions=[StockShardModel.available.set(0),
                                                      StockShardModel.held.set(1)])
 
     with pytest.raises(SoldOut):
