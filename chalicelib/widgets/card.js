@@ -2,6 +2,8 @@
   "use strict";
   var S = JSON.parse(document.getElementById("tc-settings").textContent);
   var card = S.card, order = null, orderToken = null, pollTimer = null;
+  // What the last tap came to ("declined", "only 2 left"); it stays until the next tap.
+  var notice = "";
   var $ = function (name) { return document.querySelector('[data-tc="' + name + '"]'); };
   var locale = S.locale || navigator.language || "en";
 
@@ -49,7 +51,8 @@
     var state = card.sale.state, now = Date.now() / 1000;
     $("buy").disabled = state !== "live";
     $("buy").parentNode.hidden = state !== "live";
-    if (state === "upcoming") say("Sale starts in " + duration(Date.parse(card.sale.starts_at) / 1000 - now));
+    if (notice && state === "live") say(notice);
+    else if (state === "upcoming") say("Sale starts in " + duration(Date.parse(card.sale.starts_at) / 1000 - now));
     else if (state === "sold_out") say(card.stock.held > 0 ? "Sold out. Units may come back as holds expire." : "Sold out.");
     else if (state === "ended") say("This sale has ended.");
     else if (card.sale.ends_at) say("Ends in " + duration(Date.parse(card.sale.ends_at) / 1000 - now));
@@ -110,6 +113,7 @@
   var idempotencyKey = null;
   function buy() {
     $("buy").disabled = true;
+    notice = "";
     idempotencyKey = idempotencyKey || "tap_" + Date.now() + "_" + String(Math.random()).slice(2, 10);
     var body = { quantity: 1, buyer: buyerToken() };
     if (S.ref) body.ref = S.ref;
@@ -122,9 +126,9 @@
     }).then(function (res) {
       if (res.status !== 201) {
         idempotencyKey = null;
-        say(res.data.error ? res.data.error.message : "Something went wrong. Please try again.");
+        notice = res.data.error ? res.data.error.message : "Something went wrong. Please try again.";
         $("buy").disabled = false;
-        return refreshCard();
+        return refreshCard().then(render);
       }
       order = res.data;
       orderToken = order.order_token;
@@ -170,8 +174,9 @@
         "Your reservation expired.";
       order = null;
       idempotencyKey = null;
+      notice = reason;
       step("live");
-      refreshCard().then(function () { say(reason); });
+      refreshCard().then(render);
     }
   }
 

@@ -59,6 +59,8 @@ def test_declined_test_card_releases_the_reservation(page, live_stack):
     card.locator("[data-tc=pay-decline]").click()
     expect(card.locator("[data-tc=status]")).to_contain_text("did not go through", timeout=20_000)
     expect(card.locator("[data-tc=buy]")).to_be_enabled()
+    page.wait_for_timeout(1500)  # the card's once-a-second refresh must not wipe the message
+    expect(card.locator("[data-tc=status]")).to_contain_text("did not go through")
     page.screenshot(path=str(ARTIFACTS / "browser-declined.png"), full_page=True)
 
 
