@@ -5,11 +5,11 @@ import random
 import threading
 import time
 
-from cachetools import TTLCache
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import config
+from chalicelib.recent import Recent
 from chalicelib.domain import (
     CANCELED,
     EXPIRED,
@@ -54,25 +54,22 @@ class PayerLimitReached(Exception):
     """The card or email that paid has already bought the card's limit."""
 
 
-# In-process caches. A Lambda container (or the local API process) reads a card and its stock
-# at most about once a second, so a sold-out storm costs DynamoDB nothing: the cached levels say
-# zero and the tap is answered without a request. Own writes update the cache at once.
-_cache_lock = threading.Lock()
-_cards: TTLCache = TTLCache(maxsize=4096, ttl=config.CARD_CACHE_SECONDS)
-_levels: TTLCache = TTLCache(maxsize=4096, ttl=max(config.STOCK_CACHE_SECONDS, 0.001))
+# What this container remembers. It reads a card and its stock at most about once a second, so
+# a sold-out storm costs DynamoDB almost nothing: the remembered levels say zero and the tap is
+# answered without a request. Its own writes update the memory at once.
+_cards = Recent(config.CARD_CACHE_SECONDS)
+_levels = Recent(config.STOCK_CACHE_SECONDS)
 
 
 def set_stock_cache_seconds(seconds: float) -> None:
     """Dev stage: the benchmark compares runs with and without the sold-out short-circuit."""
     global _levels
-    with _cache_lock:
-        config.STOCK_CACHE_SECONDS = seconds
-        _levels = TTLCache(maxsize=4096, ttl=max(seconds, 0.001))
+    config.STOCK_CACHE_SECONDS = seconds
+    _levels = Recent(seconds)
 
 
 def forget_stock(card_id: str) -> None:
-    with _cache_lock:
-        _levels.pop(card_id, None)
+    _levels.forget(card_id)
 
 
 def tables_reachable() -> bool:
@@ -113,16 +110,14 @@ def create_card(card: Card) -> None:
 
 
 def get_card(card_id: str) -> Card:
-    with _cache_lock:
-        card = _cards.get(card_id)
-    if card is None:
-        try:
-            card = _to_card(CardModel.get(card_id))
-        except DoesNotExist:
-            raise NotFound("No card has this id.") from None
-        with _cache_lock:
-            _cards[card_id] = card
-    return card
+    return _cards.get(card_id, lambda: _read_card(card_id))
+
+
+def _read_card(card_id: str, consistent: bool = False) -> Card:
+    try:
+        return _to_card(CardModel.get(card_id, consistent_read=consistent))
+    except DoesNotExist:
+        raise NotFound("No card has this id.") from None
 
 
 def _read_shards(card_id: str, consistent: bool = False) -> dict[int, list[int]]:
@@ -130,28 +125,23 @@ def _read_shards(card_id: str, consistent: bool = False) -> dict[int, list[int]]
     keys = [StockShardModel.key(card_id, shard) for shard in range(get_card(card_id).shard_count)]
     shards = {int(s.shard): [int(s.available), int(s.held), int(s.sold)]
               for s in StockShardModel.batch_get(keys, consistent_read=consistent)}
-    if config.STOCK_CACHE_SECONDS > 0:
-        with _cache_lock:
-            _levels[card_id] = shards
-    return shards
+    _levels.put(card_id, shards)
+    return {shard: list(values) for shard, values in shards.items()}
 
 
 def _shard_levels(card_id: str) -> dict[int, list[int]]:
-    if config.STOCK_CACHE_SECONDS > 0:
-        with _cache_lock:
-            cached = _levels.get(card_id)
-        if cached is not None:
-            return {shard: list(values) for shard, values in cached.items()}
-    return _read_shards(card_id)
+    shards = _levels.get(card_id, lambda: _read_shards(card_id))
+    return {shard: list(values) for shard, values in shards.items()}
 
 
-def _note_take(card_id: str, take: dict[int, int]) -> None:
-    with _cache_lock:
-        cached = _levels.get(card_id)
-        if cached is not None:
-            for shard, units in take.items():
-                cached[shard][0] -= units
-                cached[shard][1] += units
+def _note(card_id: str, take: dict[int, int], source: int, target: int) -> None:
+    """Move units between remembered counters (0 available, 1 held): this container's own write."""
+    def edit(shards):
+        for shard, units in take.items():
+            shards[shard][source] -= units
+            if target is not None:
+                shards[shard][target] += units
+    _levels.change(card_id, edit)
 
 
 def stock_level(card_id: str) -> StockLevel:
@@ -195,18 +185,24 @@ def _reasons(error: TransactWriteError) -> list[str | None]:
     return [reason.code if reason else None for reason in error.cancellation_reasons]
 
 
-def hold(card: Card, order: Order, attempts: int = 5) -> Order:
+def hold(card: Card, order: Order, attempts: int = 6) -> Order:
     """Take the stock, count it against the buyer's limit (when the card has one) and create the
     held order, atomically. Without a limit no count is kept: a transaction item costs 2 WCU.
 
-    Raises SoldOut, LimitReached or OrderExists. The plan comes from the cached shard levels; a
-    stale plan or a conflicting transaction makes one more attempt with fresh, consistent levels.
+    Raises SoldOut, LimitReached or OrderExists. The plan comes from the remembered shard levels;
+    a shard that turns out to hold less is set aside and another tried; only when the remembered
+    levels run dry are they read again, consistently, before the tap is refused.
     """
     levels = {shard: values[0] for shard, values in _shard_levels(card.card_id).items()}
+    fresh = False
     for attempt in range(attempts):
         take = plan_take(levels, order.quantity, random.Random())
         if take is None:
-            raise SoldOut(sold_out_message(sum(levels.values()), order.quantity))
+            if fresh or attempt == 0:
+                raise SoldOut(sold_out_message(sum(levels.values()), order.quantity))
+            levels = {shard: values[0] for shard, values in _read_shards(card.card_id, consistent=True).items()}
+            fresh = True
+            continue
         try:
             _commit_hold(card, order, take)
         except TransactWriteError as error:
@@ -219,14 +215,26 @@ def hold(card: Card, order: Order, attempts: int = 5) -> Order:
                 raise
             if TRANSACTION_CONFLICT in reasons:
                 time.sleep(random.uniform(0, 0.02 * 2**attempt))
-            levels = {shard: values[0] for shard, values in _read_shards(card.card_id, consistent=True).items()}
+            short = [shard for shard, reason in zip(take, reasons[1:]) if reason == CONDITION_FAILED]
+            for shard in short:
+                levels[shard] = 0
+            _set_aside(card.card_id, short)
+            fresh = False
             continue
-        _note_take(card.card_id, take)
+        _note(card.card_id, take, 0, 1)
         order.status = HELD
         order.stock_take = take
         order.counted = card.limit_per_buyer is not None
         return order
     raise SoldOut("Sold out.")
+
+
+def _set_aside(card_id: str, shards: list[int]) -> None:
+    """Shards that refused a take have less than remembered: remember none until the next read."""
+    def edit(levels):
+        for shard in shards:
+            levels[shard][0] = 0
+    _levels.change(card_id, edit)
 
 
 def _commit_hold(card: Card, order: Order, take: dict[int, int]) -> None:
@@ -240,14 +248,18 @@ def _commit_hold(card: Card, order: Order, take: dict[int, int]) -> None:
     )
     with TransactWrite(connection=connection()) as tx:
         tx.save(model, condition=OrderModel.order_id.does_not_exist())
-        for shard, units in take.items():
-            tx.update(
-                StockShardModel(StockShardModel.key(card.card_id, shard)),
-                actions=[StockShardModel.available.add(-units), StockShardModel.held.add(units)],
-                condition=StockShardModel.available >= units,
-            )
+        _move_units(tx, card.card_id, take, "available", "held")
         if card.limit_per_buyer is not None:
             _count_units(tx, _buyer_key(card.card_id, order.buyer), order.quantity, card.limit_per_buyer)
+
+
+def _move_units(tx: TransactWrite, card_id: str, take: dict[int, int], source: str, target: str) -> None:
+    """Move units between a shard's counters; taking from 'available' is conditional on enough."""
+    for shard, units in take.items():
+        source_attr, target_attr = getattr(StockShardModel, source), getattr(StockShardModel, target)
+        tx.update(StockShardModel(StockShardModel.key(card_id, shard)),
+                  actions=[source_attr.add(-units), target_attr.add(units)],
+                  condition=(source_attr >= units) if source == "available" else None)
 
 
 def _count_units(tx: TransactWrite, key: str, quantity: int, limit: int | None) -> None:
@@ -308,9 +320,7 @@ def mark_paid(order: Order, referral_code: str, event_id: str | None = None,
             OrderModel.status.set(PAID), OrderModel.referral_code.set(referral_code),
             OrderModel.hold_shard.remove(), OrderModel.hold_expires_at.remove(),
         ])
-        for shard, units in order.stock_take.items():
-            tx.update(StockShardModel(StockShardModel.key(order.card_id, shard)),
-                      actions=[StockShardModel.held.add(-units), StockShardModel.sold.add(units)])
+        _move_units(tx, order.card_id, order.stock_take, "held", "sold")
         for payer in payer_ids:
             _count_units(tx, _buyer_key(order.card_id, payer), order.quantity, limit)
 
@@ -335,9 +345,7 @@ def release(order: Order, to_status: str, reason: str, event_id: str | None = No
         if refund_id:
             actions.append(OrderModel.refund_id.set(refund_id))
         _order_update(tx, order, (HELD,), actions)
-        for shard, units in order.stock_take.items():
-            tx.update(StockShardModel(StockShardModel.key(order.card_id, shard)),
-                      actions=[StockShardModel.held.add(-units), StockShardModel.available.add(units)])
+        _move_units(tx, order.card_id, order.stock_take, "held", "available")
         if order.counted:
             tx.update(BuyerLimitModel(_buyer_key(order.card_id, order.buyer)),
                       actions=[BuyerLimitModel.units.add(-order.quantity)])
@@ -362,10 +370,7 @@ def retake_for_late_payment(order: Order, referral_code: str, event_id: str | No
             OrderModel.stock_take.set({str(k): v for k, v in take.items()}),
             OrderModel.status_reason.set("paid_after_hold_ended"),
         ])
-        for shard, units in take.items():
-            tx.update(StockShardModel(StockShardModel.key(order.card_id, shard)),
-                      actions=[StockShardModel.available.add(-units), StockShardModel.sold.add(units)],
-                      condition=StockShardModel.available >= units)
+        _move_units(tx, order.card_id, take, "available", "sold")
         if order.counted:
             _count_units(tx, _buyer_key(order.card_id, order.buyer), order.quantity, limit)
 
@@ -397,10 +402,7 @@ def rehold(card: Card, order: Order) -> None:
             OrderModel.hold_shard.set(f"h{random.randrange(config.HOLD_SHARDS)}"),
             OrderModel.hold_expires_at.set(order.expires_at),
         ])
-        for shard, units in take.items():
-            tx.update(StockShardModel(StockShardModel.key(card.card_id, shard)),
-                      actions=[StockShardModel.available.add(-units), StockShardModel.held.add(units)],
-                      condition=StockShardModel.available >= units)
+        _move_units(tx, card.card_id, take, "available", "held")
         if counted:
             _count_units(tx, _buyer_key(card.card_id, order.buyer), order.quantity, card.limit_per_buyer)
 
@@ -458,10 +460,7 @@ def expired_hold_ids(now: int, limit: int = 100) -> list[str]:
 
 def audit_snapshot(card_id: str) -> dict:
     """Everything the audit compares, read fresh (not from the caches)."""
-    try:
-        card = _to_card(CardModel.get(card_id, consistent_read=True))
-    except DoesNotExist:
-        raise NotFound("No card has this id.") from None
+    card = _read_card(card_id, consistent=True)
     orders = [_to_order(model) for model in OrderModel.by_card.query(card_id)]
     buyer_units = {}
     for buyer in {order.buyer for order in orders if order.counted}:
