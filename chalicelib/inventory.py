@@ -134,16 +134,6 @@ def _shard_levels(card_id: str) -> dict[int, list[int]]:
     return {shard: list(values) for shard, values in shards.items()}
 
 
-def _note(card_id: str, take: dict[int, int], source: int, target: int) -> None:
-    """Move units between remembered counters (0 available, 1 held): this container's own write."""
-    def edit(shards):
-        for shard, units in take.items():
-            shards[shard][source] -= units
-            if target is not None:
-                shards[shard][target] += units
-    _levels.change(card_id, edit)
-
-
 def stock_level(card_id: str) -> StockLevel:
     shards = _shard_levels(card_id).values()
     return StockLevel(
@@ -189,24 +179,21 @@ def hold(card: Card, order: Order, attempts: int = 6) -> Order:
     """Take the stock, count it against the buyer's limit (when the card has one) and create the
     held order, atomically. Without a limit no count is kept: a transaction item costs 2 WCU.
 
-    Raises SoldOut, LimitReached or OrderExists. The plan comes from the remembered shard levels;
-    a shard that turns out to hold less is set aside and another tried; only when the remembered
-    levels run dry are they read again, consistently, before the tap is refused.
+    Raises SoldOut, LimitReached or OrderExists. The units are chosen from, and at once reserved
+    in, this container's memory of the shard levels, so its concurrent taps never race for the same
+    last units. A shard that still refuses (another container emptied it) is set aside and another
+    tried. A refusal for lack of stock always rests on levels read within the last second.
     """
-    levels = {shard: values[0] for shard, values in _shard_levels(card.card_id).items()}
-    fresh = False
     for attempt in range(attempts):
-        take = plan_take(levels, order.quantity, random.Random())
+        take = _reserve(card.card_id, order.quantity, fresh=attempt > 0)
         if take is None:
-            if fresh or attempt == 0:
-                raise SoldOut(sold_out_message(sum(levels.values()), order.quantity))
-            levels = {shard: values[0] for shard, values in _read_shards(card.card_id, consistent=True).items()}
-            fresh = True
-            continue
+            raise SoldOut(sold_out_message(stock_level(card.card_id).available, order.quantity))
         try:
             _commit_hold(card, order, take)
         except TransactWriteError as error:
             reasons = _reasons(error)
+            short = [shard for shard, reason in zip(take, reasons[1:]) if reason == CONDITION_FAILED]
+            _unreserve(card.card_id, take, short)
             if reasons and reasons[0] == CONDITION_FAILED:
                 raise OrderExists(order.order_id) from None
             if card.limit_per_buyer is not None and reasons and reasons[-1] == CONDITION_FAILED:
@@ -215,13 +202,7 @@ def hold(card: Card, order: Order, attempts: int = 6) -> Order:
                 raise
             if TRANSACTION_CONFLICT in reasons:
                 time.sleep(random.uniform(0, 0.02 * 2**attempt))
-            short = [shard for shard, reason in zip(take, reasons[1:]) if reason == CONDITION_FAILED]
-            for shard in short:
-                levels[shard] = 0
-            _set_aside(card.card_id, short)
-            fresh = False
             continue
-        _note(card.card_id, take, 0, 1)
         order.status = HELD
         order.stock_take = take
         order.counted = card.limit_per_buyer is not None
@@ -229,11 +210,39 @@ def hold(card: Card, order: Order, attempts: int = 6) -> Order:
     raise SoldOut("Sold out.")
 
 
-def _set_aside(card_id: str, shards: list[int]) -> None:
-    """Shards that refused a take have less than remembered: remember none until the next read."""
-    def edit(levels):
-        for shard in shards:
-            levels[shard][0] = 0
+def _reserve(card_id: str, quantity: int, fresh: bool) -> dict[int, int] | None:
+    """Choose the shards for the units and move them from available to held in memory.
+
+    Memory that shows enough units is used whatever its age (the conditional write checks it);
+    memory that shows too few is read again when it is older than a second, or when a take was
+    just refused (fresh), before the answer is "sold out"."""
+    if config.STOCK_CACHE_SECONDS <= 0:
+        levels = {shard: values[0] for shard, values in _read_shards(card_id, consistent=fresh).items()}
+        return plan_take(levels, quantity, random.Random())
+    if _levels.age(card_id) == float("inf"):
+        _shard_levels(card_id)
+    chosen = _levels.change(card_id, lambda shards: _take_from(shards, quantity))
+    if chosen is None and (fresh or _levels.age(card_id) > config.STOCK_CACHE_SECONDS):
+        _read_shards(card_id, consistent=True)
+        chosen = _levels.change(card_id, lambda shards: _take_from(shards, quantity))
+    return chosen
+
+
+def _take_from(shards: dict[int, list[int]], quantity: int) -> dict[int, int] | None:
+    take = plan_take({shard: values[0] for shard, values in shards.items()}, quantity, random.Random())
+    for shard, units in (take or {}).items():
+        shards[shard][0] -= units
+        shards[shard][1] += units
+    return take
+
+
+def _unreserve(card_id: str, take: dict[int, int], short: list[int]) -> None:
+    """Undo a reservation whose write failed; shards that refused have less than remembered:
+    remember none until the next read."""
+    def edit(shards):
+        for shard, units in take.items():
+            shards[shard][0] = 0 if shard in short else shards[shard][0] + units
+            shards[shard][1] -= units
     _levels.change(card_id, edit)
 
 

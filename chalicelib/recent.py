@@ -43,12 +43,18 @@ class Recent:
                 self._values.clear()
             self._values[key] = (time.monotonic(), value)
 
-    def change(self, key: str, edit: Callable[[Any], None]) -> None:
-        """Apply this container's own write to the remembered value, if there is one."""
+    def change(self, key: str, edit: Callable[[Any], Any]) -> Any:
+        """Apply this container's own write to the remembered value, if there is one; returns what
+        the edit returns (it runs under the lock, so a read-and-change is atomic here)."""
         with self._lock:
             entry = self._values.get(key)
-            if entry:
-                edit(entry[1])
+            return edit(entry[1]) if entry else None
+
+    def age(self, key: str) -> float:
+        """Seconds since the value was read; infinite when there is none."""
+        with self._lock:
+            entry = self._values.get(key)
+        return time.monotonic() - entry[0] if entry else float("inf")
 
     def forget(self, key: str) -> None:
         with self._lock:
