@@ -30,7 +30,8 @@ DEV_ROUTES = PAYMENT_SHEET == "test"
 
 HOLD_SHARDS = int(os.environ.get("HOLD_SHARDS", "4"))
 # How stale a container's view of a card and of its stock may be. One second of stock cache is
-# what lets a sold-out storm be answered without touching DynamoDB.
-CARD_CACHE_SECONDS = float(os.environ.get("CARD_CACHE_SECONDS", "2"))
+# what lets a sold-out storm be answered without touching DynamoDB; a card's own fields change
+# rarely (an edit shows within ten seconds).
+CARD_CACHE_SECONDS = float(os.environ.get("CARD_CACHE_SECONDS", "10"))
 STOCK_CACHE_SECONDS = float(os.environ.get("STOCK_CACHE_SECONDS", "1"))
 STRIPE_EVENT_TTL_SECONDS = 30 * 24 * 3600

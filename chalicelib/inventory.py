@@ -222,10 +222,13 @@ def _reserve(card_id: str, quantity: int, fresh: bool) -> dict[int, int] | None:
     if _levels.age(card_id) == float("inf"):
         _shard_levels(card_id)
     chosen = _levels.change(card_id, lambda shards: _take_from(shards, quantity))
-    if chosen is None and (fresh or _levels.age(card_id) > config.STOCK_CACHE_SECONDS):
+    if chosen is None and fresh:
         _read_shards(card_id, consistent=True)
-        chosen = _levels.change(card_id, lambda shards: _take_from(shards, quantity))
-    return chosen
+    elif chosen is None and _levels.age(card_id) > config.STOCK_CACHE_SECONDS:
+        _shard_levels(card_id)  # one tap reads; the others answer from memory meanwhile
+    else:
+        return chosen
+    return _levels.change(card_id, lambda shards: _take_from(shards, quantity))
 
 
 def _take_from(shards: dict[int, list[int]], quantity: int) -> dict[int, int] | None:
