@@ -73,9 +73,11 @@ class Stack:
         self.stopping = False
 
     def start(self, name: str, args: list[str], env: dict) -> None:
+        # Children ignore Ctrl-C: the stack stops them in order (SIGTERM), without tracebacks.
         process = subprocess.Popen(
             [sys.executable, *args], cwd=ROOT, env=env, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, text=True, bufsize=1,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
         )
         self.children.append((name, process))
         threading.Thread(target=self._relay, args=(name, process), daemon=True).start()
@@ -141,6 +143,8 @@ def run() -> int:
 
     stack = Stack()
     signal.signal(signal.SIGTERM, lambda *_: stack.stop())
+    # Ctrl-C stops everything even where the shell started us with SIGINT ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         stack.start("dynamodb", ["infra/local/dynamodb_server.py", "--port", str(moto_port)], env)
         stack.start("stripe", ["infra/local/stripe_server.py", "--port", str(stripe_port)], env)
