@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import random
-import threading
 import time
 
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
