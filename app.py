@@ -74,9 +74,10 @@ def seller_id() -> str:
     return sellers.seller_for_authorization(app.current_request.headers.get("authorization"))
 
 
-def html(body: str, max_age: int = 0) -> Response:
-    return Response(body=body, headers={
+def html(page: pages.Page, max_age: int = 0) -> Response:
+    return Response(body=page.html, headers={
         "Content-Type": "text/html; charset=utf-8",
+        "Content-Security-Policy": page.content_security_policy,
         "Cache-Control": f"public, max-age={max_age}" if max_age else "no-store",
     })
 

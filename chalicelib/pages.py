@@ -8,12 +8,34 @@ from __future__ import annotations
 import functools
 import json
 import re
+import secrets
+from dataclasses import dataclass
 from pathlib import Path
 
 from chalicelib import checkout, config
 from chalicelib.domain import minor_unit_exponent
 
 WIDGETS = Path(__file__).parent / "widgets"
+
+# Only this response's own inline code runs; Stripe.js and its frames are the only other code.
+WIDGET_CSP = (
+    "default-src 'none'; script-src 'nonce-{nonce}' https://js.stripe.com https://*.js.stripe.com; "
+    "style-src 'nonce-{nonce}'; img-src https: http: data:; connect-src 'self' https://api.stripe.com; "
+    "frame-src https://js.stripe.com https://*.js.stripe.com https://hooks.stripe.com; "
+    "base-uri 'none'; form-action 'none'"
+)
+PRODUCT_CSP = ("default-src 'none'; style-src 'nonce-{nonce}'; img-src https: http: data:; frame-src 'self'; "
+               "base-uri 'none'; form-action 'none'")
+
+
+@dataclass(frozen=True)
+class Page:
+    html: str
+    content_security_policy: str
+
+
+def _nonce() -> str:
+    return secrets.token_urlsafe(16)
 # What each display option passed through the frame's URL may look like; anything else is dropped.
 _OPTION_PATTERNS = {
     "locale": re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,2}$"),
@@ -54,7 +76,7 @@ def _options(query: dict) -> dict:
     return options
 
 
-def widget(card_id: str, query: dict) -> str:
+def widget(card_id: str, query: dict) -> Page:
     card = checkout.get_card(card_id)
     view = checkout.card_json(card)
     options = _options(query)
@@ -67,13 +89,15 @@ def widget(card_id: str, query: dict) -> str:
         "parent_origin": options.get("o"),
         "minor_unit_exponent": minor_unit_exponent(card.currency),
     }
-    return _env().get_template("widget.html").render(
+    nonce = _nonce()
+    html = _env().get_template("widget.html").render(
         card=view, options=options, settings_json=json.dumps(settings).replace("</", "<\\/"),
-        test_mode=config.PAYMENT_SHEET == "test",
+        test_mode=config.PAYMENT_SHEET == "test", nonce=nonce,
     )
+    return Page(html, WIDGET_CSP.format(nonce=nonce))
 
 
-def product_page(card_id: str, query: dict) -> str:
+def product_page(card_id: str, query: dict) -> Page:
     card = checkout.get_card(card_id)
     view = checkout.card_json(card)
     ref = _options(query).get("ref")
@@ -94,10 +118,12 @@ def product_page(card_id: str, query: dict) -> str:
             "url": view["url"],
         },
     }
-    return _env().get_template("product.html").render(
+    nonce = _nonce()
+    html = _env().get_template("product.html").render(
         card=view, ref=ref, api=config.PUBLIC_BASE_URL, price_value=product_ld["offers"]["price"],
-        json_ld=json.dumps(product_ld).replace("</", "<\\/"),
+        json_ld=json.dumps(product_ld).replace("</", "<\\/"), nonce=nonce,
     )
+    return Page(html, PRODUCT_CSP.format(nonce=nonce))
 
 
 def openapi() -> dict:

@@ -21,7 +21,8 @@ def page(browser):
     context = browser.new_context(viewport={"width": 900, "height": 1100})
     page = context.new_page()
     page.console_errors = []
-    page.on("console", lambda m: m.type == "error" and "[tapcard]" in m.text and page.console_errors.append(m.text))
+    page.on("console", lambda m: m.type == "error" and ("[tapcard]" in m.text or "Content Security Policy" in m.text)
+            and page.console_errors.append(m.text))
     yield page
     context.close()
 
@@ -62,6 +63,7 @@ def test_declined_test_card_releases_the_reservation(page, live_stack):
     page.wait_for_timeout(1500)  # the card's once-a-second refresh must not wipe the message
     expect(card.locator("[data-tc=status]")).to_contain_text("did not go through")
     page.screenshot(path=str(ARTIFACTS / "browser-declined.png"), full_page=True)
+    assert page.console_errors == []
 
 
 def test_the_snippet_link_works_without_javascript(browser, live_stack):
