@@ -119,18 +119,26 @@ def _read_card(card_id: str, consistent: bool = False) -> Card:
         raise NotFound("No card has this id.") from None
 
 
-def _read_shards(card_id: str, consistent: bool = False) -> dict[int, list[int]]:
-    """{shard: [available, held, sold]}, fresh from the table, and remembered."""
+def _fetch_shards(card_id: str, consistent: bool = False) -> dict[int, list[int]]:
+    """{shard: [available, held, sold]}, fresh from the table."""
     keys = [StockShardModel.key(card_id, shard) for shard in range(get_card(card_id).shard_count)]
-    shards = {int(s.shard): [int(s.available), int(s.held), int(s.sold)]
-              for s in StockShardModel.batch_get(keys, consistent_read=consistent)}
-    _levels.put(card_id, shards)
+    return {int(s.shard): [int(s.available), int(s.held), int(s.sold)]
+            for s in StockShardModel.batch_get(keys, consistent_read=consistent)}
+
+
+def _copy(shards: dict[int, list[int]]) -> dict[int, list[int]]:
     return {shard: list(values) for shard, values in shards.items()}
+
+
+def _read_shards(card_id: str, consistent: bool = False) -> dict[int, list[int]]:
+    """Fresh levels, remembered; the caller gets its own copy."""
+    shards = _fetch_shards(card_id, consistent)
+    _levels.put(card_id, shards)
+    return _copy(shards)
 
 
 def _shard_levels(card_id: str) -> dict[int, list[int]]:
-    shards = _levels.get(card_id, lambda: _read_shards(card_id))
-    return {shard: list(values) for shard, values in shards.items()}
+    return _copy(_levels.get(card_id, lambda: _fetch_shards(card_id)))
 
 
 def stock_level(card_id: str) -> StockLevel:

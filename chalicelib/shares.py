@@ -6,6 +6,7 @@ import json
 import time
 import urllib.error
 import urllib.request
+from datetime import datetime, timezone
 
 from pynamodb.exceptions import PutError
 
@@ -72,14 +73,15 @@ def post_order_shares(order: Order) -> None:
 def _deliver_webhook(share: ShareModel, url: str, secret: str) -> None:
     from standardwebhooks.webhooks import Webhook
 
+    sent_at = datetime.now(timezone.utc).replace(microsecond=0)
+    stamp = int(sent_at.timestamp())
     body = json.dumps({
         "type": "order.shared",
-        "timestamp": int(time.time()),
+        "timestamp": stamp,
         "data": {"card_id": share.card_id, "order_id": share.order_id, "text": share.text, "link": share.link},
     })
-    stamp = int(time.time())
     # The share id is the webhook-id: a receiver dedupes a redelivery by it.
-    signature = Webhook(secret).sign(share.share_id, _utc(stamp), body)
+    signature = Webhook(secret).sign(share.share_id, sent_at, body)
     request = urllib.request.Request(url, data=body.encode(), method="POST", headers={
         "content-type": "application/json",
         "webhook-id": share.share_id,
@@ -105,12 +107,6 @@ def _record_failure(share: ShareModel, reason: str) -> None:
     ])
     if not final:
         raise ShareRetry(f"{share.share_id}: {reason}")
-
-
-def _utc(stamp: int):
-    from datetime import datetime, timezone
-
-    return datetime.fromtimestamp(stamp, timezone.utc)
 
 
 def feed(card_id: str, limit: int = 20) -> list[dict]:
