@@ -75,7 +75,8 @@ def seller_id() -> str:
 
 
 def html(page: pages.Page, max_age: int = 0) -> Response:
-    return Response(body=page.html, headers={
+    max_age = max_age if page.status == 200 else 0
+    return Response(body=page.html, status_code=page.status, headers={
         "Content-Type": "text/html; charset=utf-8",
         "Content-Security-Policy": page.content_security_policy,
         "Cache-Control": f"public, max-age={max_age}" if max_age else "no-store",
@@ -108,7 +109,8 @@ def get_card(card_id):
 
 @route("/cards/{card_id}/widget")
 def card_widget(card_id):
-    return html(pages.widget(card_id, app.current_request.query_params or {}))
+    request = app.current_request
+    return html(pages.widget(card_id, request.query_params or {}, request.headers.get("accept-language")))
 
 
 @route("/cards/{card_id}/feed")
@@ -118,7 +120,16 @@ def card_feed(card_id):
 
 @route("/p/{card_id}")
 def product_page(card_id):
-    return html(pages.product_page(card_id, app.current_request.query_params or {}), max_age=30)
+    request = app.current_request
+    return html(pages.product_page(card_id, request.query_params or {}, request.headers.get("accept-language")),
+                max_age=30)
+
+
+@route("/p/{card_id}/qr.svg")
+def share_qr_code(card_id):
+    ref = (app.current_request.query_params or {}).get("ref")
+    return Response(body=pages.qr_svg(card_id, ref), headers={
+        "Content-Type": "image/svg+xml", "Cache-Control": "public, max-age=86400"})
 
 
 @route("/cards/{card_id}/checkout", methods=["POST"])
