@@ -109,3 +109,40 @@ def test_the_card_is_framed_only_when_it_nears_the_viewport(page, live_stack, cr
     expect(page.locator("[data-tapcard] iframe")).to_have_count(0)
     page.mouse.wheel(0, 3600)
     expect(card_frame(page).locator("h1")).to_have_text("Far cup")
+
+
+def test_a_keyboard_reader_can_buy_with_visible_focus(page, live_stack, create_card):
+    card = create_card(title="Keyboard cup")
+    page.goto(f"{live_stack['api_url']}/cards/{card['id']}/widget")
+
+    page.keyboard.press("Tab")
+    focused = page.evaluate("""() => { const el = document.activeElement, style = getComputedStyle(el);
+        return {tc: el.dataset.tc, outline: style.outlineStyle, width: style.outlineWidth}; }""")
+    assert focused == {"tc": "buy", "outline": "solid", "width": "3px"}
+    page.keyboard.press("Enter")
+    expect(page.locator("[data-tc=test-sheet]")).to_be_visible()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")  # the first test card: succeeds
+    expect(page.locator("[data-step=paid]")).to_be_visible(timeout=20_000)
+
+
+def test_high_demand_is_retried_with_the_same_key_and_said_so(page, live_stack, create_card):
+    card = create_card(title="Busy cup")
+    seen = []
+
+    def busy_twice(route):
+        seen.append(route.request.headers)
+        if len(seen) <= 2:
+            return route.fulfill(status=503, content_type="application/json",
+                                 body='{"error": {"code": "payments_unavailable", "message": "Busy."}}')
+        return route.continue_()
+
+    page.route("**/checkout", busy_twice)
+    page.goto(f"{live_stack['api_url']}/cards/{card['id']}/widget")
+    page.locator("[data-tc=buy]").click()
+
+    expect(page.locator("[data-tc=status]")).to_have_text("High demand, retrying…")
+    expect(page.locator("[data-tc=test-sheet]")).to_be_visible(timeout=15_000)
+    assert len(seen) == 3
+    assert len({headers["idempotency-key"] for headers in seen}) == 1
+    assert [headers.get("tapcard-retry") for headers in seen] == [None, "1", "2"]
