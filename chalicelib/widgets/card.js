@@ -186,10 +186,10 @@
   var reserving = false;
   function reserve() {
     reserving = $("reserve").disabled = true;
-    request("POST", "/cards/" + card.id + "/reservations", {}).then(function (res) {
-      if (res.status === 201) {
+    request("POST", "/cards/" + card.id + "/reservations", { buyer: buyerToken() }).then(function (res) {
+      if (res.status === 201 || res.status === 200) {  // 200: this reader had reserved already
         remember("tapcard-reservation-" + card.id, res.data.token);
-        card.reservations = (card.reservations || 0) + 1;
+        if (res.status === 201) card.reservations = (card.reservations || 0) + 1;
       } else say(errorText(res));
     }).catch(function () { say(t("unreachable")); }).then(function () { reserving = false; render(); });
   }
