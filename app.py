@@ -171,6 +171,11 @@ def set_share_webhook():
     return {"url": url, "secret": sellers.set_webhook(seller_id(), url)}
 
 
+@route("/dashboard")
+def dashboard():
+    return html(pages.dashboard(open_signup=config.STAGE == "dev"))
+
+
 @route("/openapi.json")
 def openapi():
     return pages.openapi()

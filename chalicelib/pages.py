@@ -24,6 +24,8 @@ WIDGET_CSP = (
     "frame-src https://js.stripe.com https://*.js.stripe.com https://hooks.stripe.com; "
     "base-uri 'none'; form-action 'none'"
 )
+DASHBOARD_CSP = ("default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; connect-src 'self'; "
+                 "frame-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 PRODUCT_CSP = ("default-src 'none'; style-src 'nonce-{nonce}'; img-src https: http: data:; frame-src 'self'; "
                "base-uri 'none'; form-action 'none'")
 
@@ -201,6 +203,15 @@ def qr_svg(card_id: str, ref: str | None) -> str:
     out = io.BytesIO()
     segno.make(url, error="m").save(out, kind="svg", scale=4, border=2, xmldecl=False)
     return out.getvalue().decode()
+
+
+def dashboard(open_signup: bool) -> Page:
+    """The bloggers' dashboard: one page, its words in both languages, the API key never in it."""
+    nonce = _nonce()
+    words = (WIDGETS / "dashboard.json").read_text()
+    html = _env().get_template("dashboard.html").render(
+        nonce=nonce, open_signup=open_signup, words_json=words.replace("</", "<\\/"))
+    return Page(html, DASHBOARD_CSP.format(nonce=nonce))
 
 
 def openapi() -> dict:
