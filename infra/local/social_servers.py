@@ -4,7 +4,7 @@ services document them, recording what they receive. Tests start one in-process 
 
 Mastodon: POST /api/v1/statuses (Bearer token, Idempotency-Key honoured like Mastodon: the same key
 returns the first status). Bluesky (XRPC): com.atproto.server.createSession, refreshSession,
-com.atproto.repo.createRecord, com.atproto.repo.getRecord. Access tokens can be expired on demand,
+com.atproto.repo.createRecord, com.atproto.repo.getRecord. GET /_recorded lists what was posted. Access tokens can be expired on demand,
 and the next answers of a path can be scripted (fail_next) to test retries and Retry-After.
 """
 from __future__ import annotations
@@ -172,6 +172,8 @@ class SocialStandIn:
                 token = (self.headers.get("Authorization") or "").removeprefix("Bearer ").strip()
                 if parts.path == "/api/v1/statuses" and method == "POST":
                     return self._answer(*standin._mastodon_status(token, self.headers.get("Idempotency-Key"), body))
+                if parts.path == "/_recorded" and method == "GET":  # for e2e checks and curious developers
+                    return self._answer(200, {"statuses": standin.statuses, "posts": standin.posts})
                 if parts.path.startswith("/xrpc/"):
                     return self._answer(*standin._xrpc(method, parts.path[6:], token, body, parse_qs(parts.query)))
                 return self._answer(404, {"error": "Record not found"})
