@@ -10,7 +10,7 @@ import uuid
 from pynamodb.exceptions import DoesNotExist
 
 from chalicelib import config
-from chalicelib.domain import Unauthorized
+from chalicelib.domain import InvalidRequest, Unauthorized
 from chalicelib.models import ApiKeyModel, SellerModel
 
 KEY_PREFIX = "tc_"

@@ -232,3 +232,19 @@ def test_the_buyers_name_or_city_is_in_the_share_in_the_cards_locale(make_card, 
     assert any(text.startswith("小明刚以¥18.00买下了Speckled mug") for text in texts), texts
     assert any(text.startswith("Shanghai的一位读者刚以") for text in texts), texts
     assert not any("小红" in text for text in texts)
+
+
+def test_channel_secrets_never_reach_the_logs(make_card, buy, seller, social, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    card = make_card(stock=5)
+    mastodon(seller, card, social, token="mastodon-token-revoked-xyz")
+    bluesky(seller, card, social, password="wrong-app-password-xyz")
+
+    stream.handle_batch(stream_event("orders_stream_paid.json", [paid(card, buy)]))
+    sweep_shares()
+
+    assert "failed for good" in caplog.text
+    assert "mastodon-token-revoked-xyz" not in caplog.text
+    assert "wrong-app-password-xyz" not in caplog.text
