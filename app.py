@@ -217,6 +217,11 @@ def card_referrals(card_id):
     return report
 
 
+@route("/api/cards/{card_id}/reservations")
+def card_reservations(card_id):
+    return seller_api.reservers(seller_id(), card_id, (app.current_request.query_params or {}).get("after"))
+
+
 @route("/openapi.json")
 def openapi():
     return pages.openapi()

@@ -261,6 +261,12 @@ class ReferralModel(Model):
     created_at = NumberAttribute()
 
 
+class ReservationsByCard(GlobalSecondaryIndex):
+    Meta = _index_meta("by_card", AllProjection())
+    card_id = UnicodeAttribute(hash_key=True)
+    created_at = NumberAttribute(range_key=True)
+
+
 class ReservationModel(Model):
     Meta = _meta("reservations")
     reservation_id = UnicodeAttribute(hash_key=True)
@@ -269,6 +275,7 @@ class ReservationModel(Model):
     created_at = NumberAttribute()
     email = UnicodeAttribute(null=True)
     city = UnicodeAttribute(null=True)
+    by_card = ReservationsByCard()
 
 
 class SocialCountModel(Model):

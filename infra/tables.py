@@ -162,7 +162,22 @@ TABLES = {
     # Reservations before a sale; the stream posts each one's automatic share.
     "reservations": {
         "KeySchema": [{"AttributeName": "reservation_id", "KeyType": "HASH"}],
-        "AttributeDefinitions": [{"AttributeName": "reservation_id", "AttributeType": "S"}],
+        "AttributeDefinitions": [
+            {"AttributeName": "reservation_id", "AttributeType": "S"},
+            {"AttributeName": "card_id", "AttributeType": "S"},
+            {"AttributeName": "created_at", "AttributeType": "N"},
+        ],
+        # The seller's list of reservers (to notify them when the sale opens).
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": "by_card",
+                "KeySchema": [
+                    {"AttributeName": "card_id", "KeyType": "HASH"},
+                    {"AttributeName": "created_at", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
         "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
     },
     # Sharded counters shown on the card: shares, reservations, referral visits.

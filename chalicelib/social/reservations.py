@@ -64,6 +64,28 @@ def get_reservation(reservation_id: str) -> ReservationModel | None:
         return None
 
 
+PAGE_SIZE = 500
+
+
+def reservers(card_id: str, after: str | None = None) -> dict:
+    """A page of the card's reservations, oldest first, for the seller to notify them; 'next' is the
+    cursor of the following page (absent on the last)."""
+    start = None
+    if after is not None:
+        reservation_id, _, created_at = after.partition(".")
+        if not created_at.isdigit():
+            raise InvalidRequest("'after' must be the 'next' cursor of the previous page.", "after")
+        start = {"reservation_id": {"S": reservation_id}, "card_id": {"S": card_id},
+                 "created_at": {"N": created_at}}
+    page = ReservationModel.by_card.query(card_id, limit=PAGE_SIZE, last_evaluated_key=start)
+    items = [{"reservation_id": r.reservation_id, "email": r.email, "created_at": int(r.created_at)} for r in page]
+    body: dict = {"items": items}
+    if page.last_evaluated_key and len(items) == PAGE_SIZE:
+        last = page.last_evaluated_key
+        body["next"] = f"{last['reservation_id']['S']}.{last['created_at']['N']}"
+    return body
+
+
 def announce_openings(now: int | None = None) -> int:
     """Send sale.opened for every card whose sale start has come; returns how many cards."""
     from chalicelib.checkout import iso

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from chalicelib import inventory, shares
 from chalicelib.domain import InvalidRequest
-from chalicelib.social import referrals, rules
+from chalicelib.social import referrals, reservations, rules
 from chalicelib.social.channels import own_card
 
 
@@ -28,3 +28,8 @@ def referral_report(seller_id: str, card_id: str, fmt: str | None) -> dict | str
 def share_report(seller_id: str, card_id: str) -> dict:
     own_card(seller_id, card_id)
     return shares.report(card_id)
+
+
+def reservers(seller_id: str, card_id: str, after: str | None) -> dict:
+    own_card(seller_id, card_id)
+    return reservations.reservers(card_id, after)

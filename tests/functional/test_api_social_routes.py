@@ -203,3 +203,22 @@ def test_the_share_report_shows_each_channel_and_failure(client, seller, make_ca
                                   channel["id"]: {"posted": 0, "pending": 1, "failed": 0}}
     pending = [item for item in report["items"] if item["channel"] == channel["id"]][0]
     assert pending["attempts"] == 1 and "refused" in pending["error"].lower()
+
+
+def test_the_seller_pages_through_the_reservers_to_notify_them(client, seller, make_card, monkeypatch):
+    from chalicelib.social import reservations
+
+    monkeypatch.setattr(reservations, "PAGE_SIZE", 2)
+    card = make_card(starts_at=int(time.time()) + 3600)
+    for n in range(3):
+        call(client, "POST", f"/cards/{card.card_id}/reservations",
+             payload={"buyer": f"buyer-token-000{n}", "email": f"reader{n}@example.com"})
+
+    first = body(call(client, "GET", f"/api/cards/{card.card_id}/reservations", seller))
+    second = body(call(client, "GET", f"/api/cards/{card.card_id}/reservations?after={first['next']}", seller))
+
+    emails = [item["email"] for item in first["items"] + second["items"]]
+    assert sorted(emails) == ["reader0@example.com", "reader1@example.com", "reader2@example.com"]
+    assert "next" not in second
+    assert_error(call(client, "GET", f"/api/cards/{card.card_id}/reservations?after=garbage", seller), 400,
+                 "invalid_request", field="after")
