@@ -156,15 +156,32 @@ def reservation_of_token(secret: str, card_id: str, token: str | None) -> str | 
 
 
 def channel_url(value: Any, name: str, allow_loopback_http: bool) -> str:
-    """https only; plain http just to this machine, and only where the stage allows it (dev)."""
+    """https only; plain http just to this machine, and only where the stage allows it (dev). An
+    address inside a private network is refused: tapcard must not be a way in."""
     if not isinstance(value, str) or len(value) > 2048:
         raise InvalidRequest(f"'{name}' must be an https URL.", name)
-    parts = urlsplit(value.strip())
-    if parts.scheme == "https" and parts.hostname:
+    try:
+        parts = urlsplit(value.strip())
+        parts.port  # noqa: B018 -- raises on a malformed port
+    except ValueError:
+        raise InvalidRequest(f"'{name}' must be an https URL.", name) from None
+    if parts.scheme == "https" and parts.hostname and not _is_private(parts.hostname):
+        return value.strip()
+    if parts.scheme == "https" and allow_loopback_http and _is_loopback(parts.hostname):
         return value.strip()
     if parts.scheme == "http" and allow_loopback_http and _is_loopback(parts.hostname):
         return value.strip()
     raise InvalidRequest(f"'{name}' must be an https URL.", name)
+
+
+def _is_private(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False  # a name; what it resolves to is not checked here
+    return not address.is_global
 
 
 def _is_loopback(host: str | None) -> bool:

@@ -85,7 +85,8 @@ def test_channel_urls_that_are_accepted(url, loopback_ok):
 
 
 @pytest.mark.parametrize("url", ["http://hooks.example.com/x", "ftp://x.example", "https://", "javascript:alert(1)",
-                                 "http://10.0.0.1/x", 7, None])
+                                 "http://10.0.0.1/x", "https://10.0.0.1/x", "https://169.254.169.254/latest",
+                                 "https://[fd00::1]/x", "https://x.example:99999/", 7, None])
 def test_channel_urls_that_are_refused(url):
     with pytest.raises(InvalidRequest) as caught:
         rules.channel_url(url, "url", allow_loopback_http=True)
