@@ -11,6 +11,11 @@ from infra.tables import TABLES, table_name
 
 STREAM_FUNCTION = "OnOrderChange"  # chalice's CloudFormation name for app.on_order_change
 STREAM_EVENT = "OnOrderChangeDynamodbEventSource"
+# Each stream table, the function chalice names for its handler, and that handler's event source.
+STREAMS = {
+    "orders": (STREAM_FUNCTION, STREAM_EVENT),
+    "reservations": ("OnReservationChange", "OnReservationChangeDynamodbEventSource"),
+}
 
 
 def resource_name(logical: str) -> str:
@@ -43,14 +48,15 @@ def table_resource(stage: str, logical: str) -> dict:
 
 def merge_template(stage: str) -> dict:
     resources = {resource_name(logical): table_resource(stage, logical) for logical in TABLES}
-    resources[STREAM_FUNCTION] = {"Properties": {"Events": {STREAM_EVENT: {"Properties": {
-        "Stream": {"Fn::GetAtt": [resource_name("orders"), "StreamArn"]},
-        "StartingPosition": "TRIM_HORIZON",
-        "FunctionResponseTypes": ["ReportBatchItemFailures"],
-        "BisectBatchOnFunctionError": True,
-        "MaximumRetryAttempts": 5,
-        "MaximumRecordAgeInSeconds": 3600,
-    }}}}}
+    for logical, (function, event) in STREAMS.items():
+        resources[function] = {"Properties": {"Events": {event: {"Properties": {
+            "Stream": {"Fn::GetAtt": [resource_name(logical), "StreamArn"]},
+            "StartingPosition": "TRIM_HORIZON",
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            "BisectBatchOnFunctionError": True,
+            "MaximumRetryAttempts": 5,
+            "MaximumRecordAgeInSeconds": 3600,
+        }}}}}
     return {"Resources": resources}
 
 

@@ -56,7 +56,8 @@ class Receiver:
             if any(r["webhook_id"] == headers.get("webhook-id") for r in self.received):
                 return True  # a redelivery: already have it
             self.received.append({"webhook_id": headers.get("webhook-id"), "payload": payload})
-        print(f"[share-receiver] {payload['data']['text']}", flush=True)
+        data = payload.get("data") or {}
+        print(f"[share-receiver] {payload.get('type')}: {data.get('text') or data}", flush=True)
         return True
 
 
