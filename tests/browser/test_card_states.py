@@ -21,8 +21,8 @@ def hold_one(live_stack, card_id: str, buyer: str) -> dict:
     return response.json()
 
 
-def test_upcoming_counts_down_to_the_start_then_opens_without_a_reload(page, live_stack, create_card):
-    card = create_card(title="Early bird cup", sale={"starts_at": iso(6)})
+def test_upcoming_counts_down_takes_a_reservation_then_opens_without_a_reload(page, live_stack, create_card):
+    card = create_card(title="Early bird cup", sale={"starts_at": iso(8)}, reservations={"mode": "required"})
 
     frame = embed(page, live_stack, card)
 
@@ -30,11 +30,27 @@ def test_upcoming_counts_down_to_the_start_then_opens_without_a_reload(page, liv
     expect(frame.locator("[data-tc=when]")).to_contain_text("Sale starts")
     expect(frame.locator("[data-tc=buy]")).to_be_hidden()
     expect(frame.locator("[data-tc=countdown]")).to_have_attribute("role", "timer")
+    frame.locator("[data-tc=reserve]").click()
+    expect(frame.locator("[data-tc=status]")).to_have_text(re.compile("^Reserved"))
+    expect(frame.locator("[data-tc=proof]")).to_have_text("1 reserved")
+    expect(frame.locator("[data-tc=reserve]")).to_be_disabled()
     assert axe_violations(frame_of(page, card["id"])) == []
     screenshot(page, "upcoming")
 
     expect(frame.locator("[data-tc=buy]")).to_be_visible(timeout=15_000)  # the clock opened the sale
     expect(frame.locator("[data-tc=countdown]")).to_have_text("")
+    frame.locator("[data-tc=buy]").click()  # a reservers-only sale: the reservation token goes along
+    expect(frame.locator("[data-tc=test-sheet]")).to_be_visible()
+
+
+def test_a_reader_without_a_reservation_is_told_the_sale_is_for_reservers(page, live_stack, create_card):
+    card = create_card(title="Members cup", reservations={"mode": "required"})
+
+    frame = embed(page, live_stack, card)
+    frame.locator("[data-tc=buy]").click()
+
+    expect(frame.locator("[data-tc=status]")).to_have_text("Only readers who reserved can buy right now.")
+    expect(frame.locator("[data-tc=buy]")).to_be_enabled()
 
 
 def test_held_shows_the_payment_step_with_the_hold_counting_down(page, live_stack, create_card):
