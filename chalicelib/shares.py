@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 
 from pynamodb.exceptions import PutError
 
-from chalicelib import config, inventory, sellers
+from chalicelib import config, inventory, observability, sellers
 from chalicelib.domain import Order, render_share_text
 from chalicelib.models import ShareModel
 
@@ -98,6 +98,7 @@ def _deliver_webhook(share: ShareModel, url: str, secret: str) -> None:
 
 
 def _record_failure(share: ShareModel, reason: str) -> None:
+    observability.count("share_failures")
     attempts = int(share.attempts) + 1
     final = attempts >= MAX_ATTEMPTS
     share.update(actions=[

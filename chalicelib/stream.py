@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from chalicelib import shares
+from chalicelib import observability, shares
 from chalicelib.domain import PAID
 from chalicelib.inventory import get_order
 
@@ -20,6 +20,7 @@ def handle_record(record: dict) -> None:
     if _status(change.get("NewImage")) != PAID or _status(change.get("OldImage")) == PAID:
         return
     order_id = change["Keys"]["order_id"]["S"]
+    observability.order_context(order_id)
     order = get_order(order_id)
     if order is None:
         return
