@@ -230,6 +230,7 @@ def _apply(event: payments.PaymentEvent, order: Order) -> str:
                 observability.count("paid")
                 return "paid_late"
             refund_id = payments.refund(event.payment_intent_id, order.order_id)
+            observability.count("refunds")
             inventory.mark_refunded(order, refund_id, why_not, event.event_id)
             return "refunded"
     elif order.status == HELD:
@@ -253,6 +254,7 @@ def _settle_paid(event: payments.PaymentEvent, order: Order, code: str) -> str:
         return "paid"
     except PayerLimitReached:
         refund_id = payments.refund(event.payment_intent_id, order.order_id)
+        observability.count("refunds")
         inventory.release(order, REFUNDED, "payer_limit_reached", event.event_id, refund_id=refund_id)
         return "refunded"
 

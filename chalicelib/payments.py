@@ -6,7 +6,7 @@ import random
 import time
 from dataclasses import dataclass
 
-from chalicelib import config, observability, secrets
+from chalicelib import config, secrets
 from chalicelib.domain import InvalidSignature, PaymentsUnavailable
 
 # Stripe event types tapcard acts on, mapped to what they mean for an order.
@@ -92,7 +92,6 @@ def refund(payment_intent_id: str, order_id: str) -> str:
             {"idempotency_key": f"refund-{order_id}"},
         )
     )
-    observability.count("refunds")
     return refund_obj.id
 
 

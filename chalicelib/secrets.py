@@ -1,6 +1,6 @@
-"""Secrets at run time. On a stage that names an SSM path (prod) they come from SSM Parameter Store
-as SecureStrings, fetched in one call on first use and kept for the container's life; elsewhere
-(dev, the local stack, tests) from the environment, through config, as before.
+"""Secrets at run time. On a stage that names an SSM path (prod: SECRETS_SSM_PATH) they come from
+SSM Parameter Store as SecureStrings, fetched in one call on first use and kept for the container's
+life; elsewhere (dev, the local stack, tests) from the environment, through config, as before.
 
 Nothing secret is in .chalice/config.json: it names only the path.
 """
@@ -35,7 +35,7 @@ def how_to_set(setting: str) -> str:
     if ssm_path():
         return (f"aws ssm put-parameter --type SecureString --name {parameter_name(setting)} "
                 f"--value '...' (then redeploy or wait for new containers)")
-    return f"export {setting}=..."
+    return f"the {setting} environment variable"
 
 
 @functools.lru_cache(maxsize=1)
