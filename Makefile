@@ -8,7 +8,7 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST := $(PY) -m pytest -p no:cacheprovider
 AXE    := node_modules/axe-core/axe.min.js
 
-.PHONY: run test install chromium unit integration functional e2e browser clean
+.PHONY: run test install chromium unit integration functional e2e browser clean package deploy
 
 run: install
 	$(PY) infra/local/stack.py
@@ -39,6 +39,29 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "Installing Debian's chromium for the browser tests"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+# AWS: `make package STAGE=prod` writes chalice's package (sam.json + deployment.zip, the tables,
+# stream settings, queue and alarms of infra/aws merged in) to build/prod/ and lints it;
+# `make deploy STAGE=prod DEPLOY_BUCKET=<s3 bucket>` uploads the code and deploys the stack
+# tapcard-prod. See README, "Deploying to AWS".
+STAGE  ?= dev
+BUILD  ?= build/$(STAGE)
+REGION ?= $(or $(AWS_REGION),$(AWS_DEFAULT_REGION),us-east-1)
+
+package: install
+	@mkdir -p $(BUILD)
+	$(PY) -m infra.aws.template $(STAGE) > $(BUILD).merge.json
+	AWS_DEFAULT_REGION=$(REGION) $(VENV)/bin/chalice package --stage $(STAGE) --merge-template $(BUILD).merge.json $(BUILD)
+	$(VENV)/bin/cfn-lint $(BUILD)/sam.json
+	@echo "packaged $(STAGE): $(BUILD)/sam.json, $(BUILD)/deployment.zip ($$(du -h $(BUILD)/deployment.zip | cut -f1))"
+
+deploy: package
+	@test -n "$(DEPLOY_BUCKET)" || { echo "Set DEPLOY_BUCKET to an S3 bucket for the code, e.g. make deploy STAGE=$(STAGE) DEPLOY_BUCKET=my-artifacts"; exit 2; }
+	aws cloudformation package --region $(REGION) --template-file $(BUILD)/sam.json \
+	  --s3-bucket $(DEPLOY_BUCKET) --s3-prefix tapcard-$(STAGE) --output-template-file $(BUILD)/packaged.json --use-json
+	aws cloudformation deploy --region $(REGION) --template-file $(BUILD)/packaged.json \
+	  --stack-name tapcard-$(STAGE) --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND --no-fail-on-empty-changeset
+	aws cloudformation describe-stacks --region $(REGION) --stack-name tapcard-$(STAGE) --query "Stacks[0].Outputs" --output table
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache test-artifacts build .tapcard-dev.json

@@ -7,12 +7,14 @@ import re
 
 from chalice import Chalice, Rate, Response
 
-from chalicelib import checkout, config, inventory, pages, payments, sellers, shares, stream
+from chalicelib import checkout, config, inventory, observability, pages, payments, sellers, shares, stream, startup
 from chalicelib.social import channels, referrals, reservations, seller_api
 from chalicelib.domain import DomainError, InvalidRequest
 
 app = Chalice(app_name="tapcard")
 app.log.setLevel(logging.INFO)
+if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):  # on Lambda: a missing secret or table stops it here, in one line
+    startup.check_or_exit()
 
 STATUS_OF = {
     "invalid_request": 400,
@@ -60,6 +62,15 @@ def chalice_errors_in_contract_shape(event, get_response):
         code = re.sub(r"(?<!^)(?=[A-Z])", "_", body["Code"]).lower().removesuffix("_error")
         response.body = {"error": {"code": code, "message": body["Message"]}}
     return response
+
+
+@app.middleware("all")
+def publish_metrics(event, get_response):
+    """Every invocation (route, stream batch, sweep) publishes its counters and drops its order id."""
+    try:
+        return get_response(event)
+    finally:
+        observability.end_invocation()
 
 
 def json_body() -> dict:

@@ -8,7 +8,7 @@ import time
 import uuid
 from datetime import datetime, timezone
 
-from chalicelib import config, inventory, payments
+from chalicelib import config, inventory, observability, payments, secrets
 from chalicelib.domain import (
     CANCELED,
     EXPIRED,
@@ -149,11 +149,13 @@ def checkout(card_id: str, payload, idempotency_key: str | None, is_retry: bool 
         request_fingerprint=request.fingerprint, display_name=request.display_name,
         anonymous=request.anonymous, city=rules.viewer_city(city), reservation_id=reservation_id,
     )
+    observability.order_context(order.order_id)
     try:
         inventory.hold(card, order)
     except OrderExists:
         order = _replayed(order.order_id, request)
     except SoldOut:
+        observability.count("sold_out_taps")
         known_sold_out = inventory.stock_level(card_id).available == 0
         replayed = None if known_sold_out and not is_retry else inventory.get_order(order.order_id)
         if replayed is None:
@@ -168,7 +170,7 @@ def checkout(card_id: str, payload, idempotency_key: str | None, is_retry: bool 
     return {
         **order_json(order),
         "client_secret": order.client_secret,
-        "order_token": order_token(config.ORDER_TOKEN_SECRET, order.order_id),
+        "order_token": order_token(secrets.get("ORDER_TOKEN_SECRET"), order.order_id),
     }
 
 
@@ -197,7 +199,7 @@ def _attach_payment_intent(order: Order) -> None:
 def _owned_order(order_id: str, token: str | None) -> Order:
     order = inventory.get_order(order_id)
     # A wrong token answers like a missing order, so tokens cannot be probed.
-    if order is None or not token_matches(config.ORDER_TOKEN_SECRET, order_id, token):
+    if order is None or not token_matches(secrets.get("ORDER_TOKEN_SECRET"), order_id, token):
         raise NotFound("No order has this id, or the token does not match it.")
     return order
 
@@ -222,6 +224,7 @@ def pay_with_test_card(order_id: str, token: str | None, outcome) -> dict:
 
 def apply_payment_event(event: payments.PaymentEvent) -> str:
     """Move the order the event is about; returns what happened, for the log."""
+    observability.order_context(event.order_id)
     if inventory.event_seen(event.event_id):
         return "duplicate"
     for _ in range(3):
@@ -247,8 +250,10 @@ def _apply(event: payments.PaymentEvent, order: Order) -> str:
             limit = inventory.get_card(order.card_id).limit_per_buyer
             why_not = inventory.retake_for_late_payment(order, code, event.event_id, limit=limit)
             if why_not is None:
+                observability.count("paid")
                 return "paid_late"
             refund_id = payments.refund(event.payment_intent_id, order.order_id)
+            observability.count("refunds")
             inventory.mark_refunded(order, refund_id, why_not, event.event_id)
             return "refunded"
     elif order.status == HELD:
@@ -268,9 +273,11 @@ def _settle_paid(event: payments.PaymentEvent, order: Order, code: str) -> str:
     payer_ids = payments.payer_identities(event.payment_method_id) if limit else ()
     try:
         inventory.mark_paid(order, code, event.event_id, payer_ids=payer_ids, limit=limit)
+        observability.count("paid")
         return "paid"
     except PayerLimitReached:
         refund_id = payments.refund(event.payment_intent_id, order.order_id)
+        observability.count("refunds")
         inventory.release(order, REFUNDED, "payer_limit_reached", event.event_id, refund_id=refund_id)
         return "refunded"
 
@@ -297,5 +304,6 @@ def expire_holds(at: int | None = None) -> int:
             expired += 1
         except StaleOrder:
             pass
+    observability.count("expired_holds", expired)
     return expired
 

@@ -7,7 +7,7 @@ import time
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import config
+from chalicelib import config, observability
 from chalicelib.recent import Recent
 from chalicelib.domain import (
     CANCELED,
@@ -235,6 +235,7 @@ def hold(card: Card, order: Order, attempts: int = 6) -> Order:
         order.status = HELD
         order.stock_take = take
         order.counted = card.limit_per_buyer is not None
+        observability.count("holds")
         return order
     raise SoldOut("Sold out.")
 

@@ -6,7 +6,7 @@ import random
 import time
 from dataclasses import dataclass
 
-from chalicelib import config
+from chalicelib import config, secrets
 from chalicelib.domain import InvalidSignature, PaymentsUnavailable
 
 # Stripe event types tapcard acts on, mapped to what they mean for an order.
@@ -40,7 +40,7 @@ def get_client():
 
     base = {"api": config.STRIPE_API_BASE} if config.STRIPE_API_BASE else None
     # The SDK retries connection errors, 409s and 429s that Stripe marks retryable, with backoff.
-    return stripe.StripeClient(config.STRIPE_SECRET_KEY, base_addresses=base, max_network_retries=3)
+    return stripe.StripeClient(secrets.get("STRIPE_SECRET_KEY"), base_addresses=base, max_network_retries=3)
 
 
 def _with_retries(call, attempts: int = 3):
@@ -99,10 +99,11 @@ def parse_webhook(raw_body: bytes, signature_header: str | None) -> PaymentEvent
     """Verify the signature against the raw body; None for event types tapcard ignores."""
     import stripe
 
-    if not config.STRIPE_WEBHOOK_SECRET:
+    secret = secrets.get("STRIPE_WEBHOOK_SECRET")
+    if not secret:
         raise InvalidSignature("The webhook secret is not configured.")
     try:
-        event = get_client().construct_event(raw_body, signature_header or "", config.STRIPE_WEBHOOK_SECRET)
+        event = get_client().construct_event(raw_body, signature_header or "", secret)
     except (stripe.SignatureVerificationError, ValueError):
         raise InvalidSignature("The Stripe signature does not match this body.") from None
     if event.type not in HANDLED_EVENTS:

@@ -16,7 +16,7 @@ import time
 
 from pynamodb.exceptions import PutError, UpdateError
 
-from chalicelib import config, inventory
+from chalicelib import config, inventory, observability
 from chalicelib.domain import Card, Order, render_share_text
 from chalicelib.models import ReservationModel, ShareModel
 from chalicelib.social import channels, counts, rules
@@ -167,6 +167,7 @@ def _attempt(share: ShareModel, channel: Channel, card: Card) -> None:
 
 
 def _record_failure(share: ShareModel, error: ChannelError) -> None:
+    observability.count("share_failures")
     attempts = int(share.attempts or 0) + 1
     reason = error.reason[:500]
     if error.final or attempts >= MAX_ATTEMPTS:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from chalicelib import shares
+from chalicelib import observability, shares
 from chalicelib.domain import PAID
 from chalicelib.inventory import get_order
 from chalicelib.social import referrals, reservations
@@ -30,7 +30,9 @@ def handle_record(record: dict) -> None:
         return
     if _status(change.get("NewImage")) != PAID or _status(change.get("OldImage")) == PAID:
         return
-    order = get_order(keys["order_id"]["S"])
+    order_id = keys["order_id"]["S"]
+    observability.order_context(order_id)
+    order = get_order(order_id)
     if order is None:
         return
     referrals.credit(order)

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import http.server
 import json
+import os
 import re
 import threading
 import time
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 
 import boto3
 import pytest
@@ -20,16 +22,32 @@ from moto import mock_aws
 from chalicelib import checkout, config, inventory, sellers
 from chalicelib.domain import Card, DEFAULT_SHARE_TEXT, shard_count_for
 from fakes import FakeStripe
+from infra.aws.template import tables_only
 from infra.tables import create_all
 
 assert config.TABLE_PREFIX == "test-", "tests/conftest.py must set TABLE_PREFIX before chalicelib is imported"
+
+
+# tests/deploy runs the integration tier again against the tables a packaged template deploys.
+TABLES_FROM = os.environ.get("TAPCARD_TABLES_FROM")  # a packaged sam.json
+
+
+def deploy_tables(sam_json: str) -> None:
+    template = tables_only(json.loads(Path(sam_json).read_text()), config.TABLE_PREFIX)
+    cloudformation = boto3.client("cloudformation", region_name=config.AWS_REGION)
+    cloudformation.create_stack(StackName="tapcard-tables", TemplateBody=json.dumps(template))
+    status = cloudformation.describe_stacks(StackName="tapcard-tables")["Stacks"][0]["StackStatus"]
+    assert status == "CREATE_COMPLETE", status
 
 
 @pytest.fixture
 def aws():
     """moto's in-process AWS with every tapcard table created."""
     with mock_aws():
-        create_all(boto3.client("dynamodb", region_name=config.AWS_REGION), config.TABLE_PREFIX)
+        if TABLES_FROM:
+            deploy_tables(TABLES_FROM)
+        else:
+            create_all(boto3.client("dynamodb", region_name=config.AWS_REGION), config.TABLE_PREFIX)
         yield
 
 

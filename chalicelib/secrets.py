@@ -1,0 +1,70 @@
+"""Secrets at run time. On a stage that names an SSM path (prod: SECRETS_SSM_PATH) they come from
+SSM Parameter Store as SecureStrings, fetched in one call on first use and kept for the container's
+life; elsewhere (dev, the local stack, tests) from the environment, through config, as before.
+
+Nothing secret is in .chalice/config.json: it names only the path.
+"""
+from __future__ import annotations
+
+import functools
+import os
+
+from chalicelib import config
+
+# The setting each secret replaces, and its parameter's name under the stage's path.
+SECRETS = {
+    "STRIPE_SECRET_KEY": "stripe_secret_key",
+    "STRIPE_WEBHOOK_SECRET": "stripe_webhook_secret",
+    "ORDER_TOKEN_SECRET": "order_token_secret",
+}
+
+
+class MissingSecret(RuntimeError):
+    pass
+
+
+def ssm_path() -> str | None:
+    return os.environ.get("SECRETS_SSM_PATH") or None
+
+
+def parameter_name(setting: str) -> str:
+    return f"{ssm_path().rstrip('/')}/{SECRETS[setting]}"
+
+
+def how_to_set(setting: str) -> str:
+    if ssm_path():
+        return (f"aws ssm put-parameter --type SecureString --name {parameter_name(setting)} "
+                f"--value '...' (then redeploy or wait for new containers)")
+    return f"the {setting} environment variable"
+
+
+@functools.lru_cache(maxsize=1)
+def _from_ssm() -> dict[str, str]:
+    import boto3
+
+    names = {parameter_name(setting): setting for setting in SECRETS}
+    answer = boto3.client("ssm", region_name=config.AWS_REGION).get_parameters(
+        Names=list(names), WithDecryption=True)
+    return {names[p["Name"]]: p["Value"] for p in answer["Parameters"]}
+
+
+def get(setting: str) -> str:
+    """The secret's value; raises MissingSecret (naming it and how to set it) when it is unset."""
+    if ssm_path():
+        value = _from_ssm().get(setting)
+        if not value:
+            raise MissingSecret(f"secret {parameter_name(setting)} is missing: set it with {how_to_set(setting)}")
+        return value
+    return getattr(config, setting)
+
+
+def missing() -> list[str]:
+    """The secrets that are not set, each as one line saying how to set it."""
+    problems = []
+    for setting in SECRETS:
+        try:
+            if not get(setting):
+                problems.append(f"{setting} is empty: set it with {how_to_set(setting)}")
+        except MissingSecret as error:
+            problems.append(str(error))
+    return problems

@@ -1,0 +1,29 @@
+"""What a Lambda container checks once, at start-up: every secret is set and every table exists.
+Anything missing stops the container with one log line naming it and how to set it, instead of a
+stack trace deep inside the first request that needs it."""
+from __future__ import annotations
+
+import logging
+import sys
+
+from chalicelib import config, secrets
+
+log = logging.getLogger(__name__)
+
+
+def problems() -> list[str]:
+    from chalicelib.models import ALL_MODELS
+
+    found = secrets.missing()
+    for model in ALL_MODELS.values():
+        if not model.exists():
+            found.append(f"table {model.Meta.table_name} is missing: deploy the stack with "
+                         f"`make deploy STAGE={config.STAGE}` (or check TABLE_PREFIX={config.TABLE_PREFIX})")
+    return found
+
+
+def check_or_exit() -> None:
+    found = problems()
+    if found:
+        log.critical("tapcard cannot start: %s", "; ".join(found))
+        sys.exit(1)
