@@ -35,3 +35,11 @@ HOLD_SHARDS = int(os.environ.get("HOLD_SHARDS", "4"))
 CARD_CACHE_SECONDS = float(os.environ.get("CARD_CACHE_SECONDS", "10"))
 STOCK_CACHE_SECONDS = float(os.environ.get("STOCK_CACHE_SECONDS", "1"))
 STRIPE_EVENT_TTL_SECONDS = 30 * 24 * 3600
+
+# The funnel's counts are added up in memory and written at most this often per container, each
+# container to one of COUNTER_SHARDS items per (card, day) (chalicelib/counters.py).
+COUNTER_FLUSH_SECONDS = float(os.environ.get("COUNTER_FLUSH_SECONDS", "5"))
+COUNTER_SHARDS = int(os.environ.get("COUNTER_SHARDS", "8"))
+# Whether anyone may sign up as a seller with POST /api/sellers; elsewhere ops use
+# `python ops.py create-seller`.
+OPEN_SIGNUP = _flag("OPEN_SIGNUP", "true" if STAGE == "dev" else "false")

@@ -63,6 +63,19 @@ class InvalidSignature(DomainError):
     code = "invalid_signature"
 
 
+class SignupClosed(DomainError):
+    code = "signup_closed"
+
+
+class Conflict(DomainError):
+    """The request is well formed but the thing's state refuses it (a locked field, a paid order)."""
+    code = "conflict"
+
+    def __init__(self, message: str, field_name: str | None = None):
+        super().__init__(message)
+        self.field = field_name
+
+
 DEFAULT_HOLD_SECONDS = 600
 MIN_HOLD_SECONDS = 10
 MAX_HOLD_SECONDS = 3600
@@ -76,6 +89,9 @@ DEFAULT_SHARE_TEXT = "{buyer} just got {title} for {price}. {left} left: {link}"
 # Order statuses; a held order is the only one that still owns stock it has not paid for.
 HELD, PAID, EXPIRED, REFUNDED, CANCELED = "held", "paid", "expired", "refunded", "canceled"
 ORDER_STATUSES = (HELD, PAID, EXPIRED, REFUNDED, CANCELED)
+# A card's visibility: only a published card is shown to buyers and sold.
+PUBLISHED, UNPUBLISHED, ARCHIVED = "published", "unpublished", "archived"
+CARD_STATUSES = (PUBLISHED, UNPUBLISHED, ARCHIVED)
 
 _CURRENCY = re.compile(r"^[A-Za-z]{3}$")
 _TOKEN = re.compile(r"^[A-Za-z0-9_.\-]{8,128}$")
@@ -99,6 +115,7 @@ class Card:
     share_text: str = DEFAULT_SHARE_TEXT
     shard_count: int = 1
     created_at: int = 0
+    status: str = PUBLISHED
 
 
 @dataclass
@@ -132,6 +149,11 @@ class Order:
     request_fingerprint: str | None = None
     counted: bool = False
     payment_attempt: int = 0
+    country: str | None = None
+    payer_ids: tuple[str, ...] = ()
+    fulfilled_at: int | None = None
+    carrier: str | None = None
+    tracking_number: str | None = None
 
 
 @dataclass

@@ -14,6 +14,7 @@ from chalicelib.domain import (
     EXPIRED,
     HELD,
     PAID,
+    PUBLISHED,
     REFUNDED,
     Card,
     LimitReached,
@@ -83,7 +84,7 @@ def tables_reachable() -> bool:
 _CARD_FIELDS = (
     "card_id", "seller_id", "title", "description", "image_url", "price_amount", "currency",
     "stock", "starts_at", "ends_at", "limit_per_buyer", "hold_seconds", "share_text",
-    "shard_count", "created_at",
+    "shard_count", "created_at", "status",
 )
 
 
@@ -93,6 +94,7 @@ def _to_card(model: CardModel) -> Card:
         values[name] = int(values[name])
     for name in ("starts_at", "ends_at", "limit_per_buyer"):
         values[name] = None if values[name] is None else int(values[name])
+    values["status"] = values["status"] or PUBLISHED
     return Card(**values)
 
 
@@ -155,7 +157,8 @@ def stock_level(card_id: str) -> StockLevel:
 _ORDER_FIELDS = (
     "order_id", "card_id", "buyer", "quantity", "amount", "currency", "status", "created_at",
     "expires_at", "seller_id", "payment_intent_id", "client_secret", "ref", "referral_code",
-    "status_reason", "refund_id", "request_fingerprint", "counted", "payment_attempt",
+    "status_reason", "refund_id", "request_fingerprint", "counted", "payment_attempt", "country",
+    "carrier", "tracking_number",
 )
 
 
@@ -164,6 +167,8 @@ def _to_order(model: OrderModel) -> Order:
     for name in ("quantity", "amount", "created_at", "expires_at", "payment_attempt"):
         values[name] = int(values[name])
     values["stock_take"] = {int(k): int(v) for k, v in model.stock_take.as_dict().items()}
+    values["payer_ids"] = tuple(model.payer_ids or ())
+    values["fulfilled_at"] = None if model.fulfilled_at is None else int(model.fulfilled_at)
     return Order(**values)
 
 
@@ -263,6 +268,7 @@ def _commit_hold(card: Card, order: Order, take: dict[int, int]) -> None:
         created_at=order.created_at, updated_at=order.created_at, expires_at=order.expires_at,
         stock_take={str(k): v for k, v in take.items()}, ref=order.ref,
         request_fingerprint=order.request_fingerprint, counted=card.limit_per_buyer is not None,
+        country=order.country,
         hold_shard=f"h{random.randrange(config.HOLD_SHARDS)}", hold_expires_at=order.expires_at,
     )
     with TransactWrite(connection=connection()) as tx:
@@ -338,7 +344,7 @@ def mark_paid(order: Order, referral_code: str, event_id: str | None = None,
         _order_update(tx, order, (HELD,), [
             OrderModel.status.set(PAID), OrderModel.referral_code.set(referral_code),
             OrderModel.hold_shard.remove(), OrderModel.hold_expires_at.remove(),
-        ])
+        ] + ([OrderModel.payer_ids.set(list(payer_ids))] if payer_ids else []))
         _move_units(tx, order.card_id, order.stock_take, "held", "sold")
         for payer in payer_ids:
             _count_units(tx, _buyer_key(order.card_id, payer), order.quantity, limit)

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 
 from pynamodb.exceptions import PutError
 
-from chalicelib import config, inventory, sellers
+from chalicelib import config, counters, inventory, sellers
 from chalicelib.domain import Order, render_share_text
 from chalicelib.models import ShareModel
 
@@ -62,7 +62,8 @@ def _claim(order: Order, channel: str, text: str, status: str) -> ShareModel | N
 def post_order_shares(order: Order) -> None:
     """Post the paid order's share to every channel, each at most once."""
     text = compose(order)
-    _claim(order, FEED, text, POSTED)
+    if _claim(order, FEED, text, POSTED):
+        counters.count(order.card_id, counters.SHARES_POSTED)
     hook = sellers.webhook_of(order.seller_id)
     if hook:
         share = _claim(order, WEBHOOK, text, PENDING)
