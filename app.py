@@ -7,7 +7,8 @@ import re
 
 from chalice import Chalice, Rate, Response
 
-from chalicelib import backoffice, checkout, config, counters, inventory, pages, payments, sellers, shares, stream
+from chalicelib import (backoffice, checkout, config, counters, dashboard, inventory, pages, payments, sellers,
+                        shares, stream)
 from chalicelib.domain import DomainError, InvalidRequest
 
 app = Chalice(app_name="tapcard")
@@ -252,6 +253,11 @@ def refund_order(order_id):
 def order_page(order_id):
     request = app.current_request
     return html(pages.order_page(order_id, query().get("token"), request.headers.get("accept-language")))
+
+
+@route("/dashboard")
+def dashboard_page():
+    return html(dashboard.page())
 
 
 @app.middleware("http")
