@@ -1,6 +1,8 @@
 """A blogger in Chromium: signs in, creates a card with a live preview, pastes the snippet into a
 post on another origin where a reader buys, then sees the funnel and the order, ships and refunds."""
+import http.server
 import re
+import threading
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
@@ -8,7 +10,6 @@ from playwright.sync_api import expect, sync_playwright
 from conftest import ARTIFACTS
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-BLOG = "http://blog.test"  # another origin, served by the browser itself
 
 
 @pytest.fixture(scope="module")
@@ -17,6 +18,30 @@ def browser():
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def blog():
+    """A blog on its own origin whose new post is whatever the test pastes into it."""
+    posts = {}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = posts.get(self.path, "").encode()
+            self.send_response(200 if body else 404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", posts
+    server.shutdown()
+    server.server_close()
 
 
 @pytest.fixture
@@ -29,7 +54,7 @@ def context(browser):
     context.close()
 
 
-def test_blogger_creates_a_card_sells_it_in_a_post_ships_and_refunds(context, live_stack):
+def test_blogger_creates_a_card_sells_it_in_a_post_ships_and_refunds(context, live_stack, blog):
     ARTIFACTS.mkdir(exist_ok=True)
     dashboard = context.new_page()
     dashboard.on("console", lambda m: m.type == "error" and context.console_errors.append(m.text))
@@ -55,11 +80,11 @@ def test_blogger_creates_a_card_sells_it_in_a_post_ships_and_refunds(context, li
     dashboard.screenshot(path=str(ARTIFACTS / "dashboard-card.png"), full_page=True)
     snippet = dashboard.locator("#snippet").input_value()
 
-    # The blogger pastes the snippet into a post on the blog's own origin; a reader buys there.
-    context.route(BLOG + "/post", lambda route: route.fulfill(
-        content_type="text/html", body=f"<!doctype html><title>Post</title><h1>My post</h1>{snippet}"))
+    # The blogger pastes the snippet into a new post on the blog; a reader buys there.
+    blog_origin, posts = blog
+    posts["/new-post"] = f"<!doctype html><title>Post</title><h1>My post</h1>{snippet}"
     post = context.new_page()
-    post.goto(BLOG + "/post")
+    post.goto(blog_origin + "/new-post")
     card = post.frame_locator("iframe[title^='Buy on tapcard']")
     expect(card.locator("h1")).to_have_text("Dashboard Mug")
     card.locator("[data-tc=buy]").click()
