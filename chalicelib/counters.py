@@ -41,7 +41,7 @@ _LANGUAGE_REGION = re.compile(r"^\s*[A-Za-z]{2,3}(?:-[A-Za-z]{4})?-([A-Za-z]{2})
 
 _pending: dict[tuple[str, str], Counter] = {}
 _lock = threading.Lock()
-_last_flush = time.monotonic()
+_last_flush = float("-inf")  # a container's first counts are written at once
 _shard = random.randrange(config.COUNTER_SHARDS)
 
 

@@ -36,6 +36,15 @@ def issue_api_key(seller_id: str) -> str:
     return api_key
 
 
+def issue_api_key_for_existing(seller_id: str) -> str:
+    """Ops: another key for a seller that exists (a typo must not mint a key for no one)."""
+    try:
+        SellerModel.get(seller_id)
+    except DoesNotExist:
+        raise NotFound("No seller has this id.") from None
+    return issue_api_key(seller_id)
+
+
 def keys_of(seller_id: str) -> list[dict]:
     """The seller's keys as the seller may see them: prefix, when made, whether revoked."""
     return [{"prefix": key.prefix, "created_at": int(key.created_at), "revoked": bool(key.revoked)}
