@@ -189,7 +189,7 @@
     }, REFRESH_MS);
   }
   function reloadPreview() {
-    $("#preview").src = "/cards/" + encodeURIComponent(current.id) + "/widget?t=" + Date.now();
+    $("#preview").src = "/cards/" + encodeURIComponent(current.id) + "/widget?preview=1&t=" + Date.now();
   }
   function cardPayload(form) {
     var currency = form.elements.currency.value.trim().toUpperCase();

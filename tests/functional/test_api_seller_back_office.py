@@ -354,6 +354,7 @@ def test_the_funnel_counts_each_step_with_conversion_and_places(client, seller, 
     for language in ("zh-CN,zh;q=0.9", "en-US", "de-DE"):
         client.http.get(f"/cards/{card['id']}/widget", headers={"Accept-Language": language})
     client.http.get(f"/cards/{card['id']}/widget?ref=friend01")
+    client.http.get(f"/cards/{card['id']}/widget?preview=1")  # the seller's own preview is no view
     paid(client, card["id"], ref="friend01", headers={"CloudFront-Viewer-Country": "CN",
                                                       "CloudFront-Viewer-Country-Region": "31"})
     hold(client, card["id"], buyer="buyer-token-0002")
