@@ -11,7 +11,7 @@
       key_hint: "密钥只保存在此标签页（会话存储）。", signup: "还没有账号？创建卖家账号", name: "名称", email: "邮箱",
       signup_button: "创建账号", new_card: "+ 新建商品卡", new_card_title: "新建商品卡", edit_card: "编辑商品卡",
       title: "标题", description: "描述", image_url: "图片链接", price: "价格", currency: "币种", stock: "库存",
-      limit: "每人限购", starts: "开售时间", ends: "结束时间", share_text: "分享文案", save: "保存",
+      limit: "每人限购", hold: "付款时限（分钟）", starts: "开售时间", ends: "结束时间", share_text: "分享文案", save: "保存",
       publish: "上架", unpublish: "下架", archive: "归档", snippet: "贴到文章里的代码", copy: "复制代码",
       preview: "实时预览", funnel: "转化漏斗", sales: "销售趋势", places: "买家地区", orders: "订单", all: "全部",
       st_paid: "已付款", st_held: "待付款", st_refunded: "已退款", st_expired: "已过期", st_canceled: "已取消",
@@ -168,6 +168,7 @@
     form.elements.starts_at.value = localInput(card.sale.starts_at);
     form.elements.ends_at.value = localInput(card.sale.ends_at);
     form.elements.share_text.value = card.share_text || "";
+    form.elements.hold_minutes.value = Math.round(card.hold_seconds / 60);
     $("#card-status").textContent = t(card.status) + " · " + card.sale.state;
     $("#snippet").value = card.snippet;
     ["#card-actions", "#insights", "#orders"].forEach(function (id) { $(id).hidden = false; });
@@ -197,6 +198,7 @@
       title: form.elements.title.value, description: form.elements.description.value, image_url: form.elements.image_url.value,
       price: {amount: Math.round(Number(form.elements.price.value) * Math.pow(10, exponent(currency))), currency: currency},
       stock: Number(form.elements.stock.value),
+      hold_seconds: Math.round(Number(form.elements.hold_minutes.value || 10) * 60),
       sale: {starts_at: form.elements.starts_at.value ? new Date(form.elements.starts_at.value).toISOString() : null,
              ends_at: form.elements.ends_at.value ? new Date(form.elements.ends_at.value).toISOString() : null}
     };
@@ -206,6 +208,7 @@
     if (current) {
       // Send only what changed: locked fields that stay the same are no change.
       if (body.price.amount === current.price.amount && currency === current.price.currency) delete body.price;
+      if (Math.round(current.hold_seconds / 60) * 60 === body.hold_seconds) body.hold_seconds = current.hold_seconds;
       if ((body.limit_per_buyer || null) === current.limit_per_buyer) delete body.limit_per_buyer;
       else if (!body.limit_per_buyer) body.limit_per_buyer = null;
     }
