@@ -7,7 +7,8 @@ import re
 
 from chalice import Chalice, Rate, Response
 
-from chalicelib import checkout, config, inventory, observability, pages, payments, sellers, shares, stream, startup
+from chalicelib import (backoffice, checkout, config, counters, dashboard, inventory, observability, pages, payments,
+                        sellers, shares, startup, stream)
 from chalicelib.social import channels, referrals, reservations, seller_api
 from chalicelib.domain import DomainError, InvalidRequest
 
@@ -20,7 +21,9 @@ STATUS_OF = {
     "invalid_request": 400,
     "invalid_signature": 400,
     "unauthorized": 401,
+    "signup_closed": 403,
     "not_found": 404,
+    "conflict": 409,
     "not_started": 409,
     "ended": 409,
     "sold_out": 409,
@@ -153,7 +156,7 @@ def checkout_card(card_id):
     headers = app.current_request.headers
     order = checkout.checkout(card_id, json_body(), headers.get("idempotency-key"),
                               is_retry=headers.get("tapcard-retry") is not None,
-                              city=headers.get("cloudfront-viewer-city"))
+                              city=headers.get("cloudfront-viewer-city"), place=counters.place_of(headers))
     return Response(body=order, status_code=201)
 
 
@@ -182,10 +185,11 @@ def create_card():
 
 @route("/api/channels/webhook", methods=["PUT"])
 def set_share_webhook():
+    seller = seller_id()  # who asks comes first: no key, no word about the body
     url = json_body().get("url")
     if url is None:
         raise InvalidRequest("'url' is required.", "url")
-    return {"url": url, "secret": sellers.set_webhook(seller_id(), url)}
+    return {"url": url, "secret": sellers.set_webhook(seller, url)}
 
 
 # --- the social loop: reservations, share channels, referral credit -----------------------
@@ -244,14 +248,125 @@ def card_reservations(card_id):
     return seller_api.reservers(seller_id(), card_id, (app.current_request.query_params or {}).get("after"))
 
 
-@route("/dashboard")
-def dashboard():
-    return html(pages.dashboard(open_signup=config.STAGE == "dev"))
-
-
 @route("/openapi.json")
 def openapi():
     return pages.openapi()
+
+
+def query() -> dict:
+    return app.current_request.query_params or {}
+
+
+@route("/api/sellers", methods=["POST"])
+def sign_up():
+    return Response(body=backoffice.sign_up(json_body()), status_code=201)
+
+
+@route("/api/keys")
+def list_keys():
+    return {"items": sellers.keys_of(seller_id())}
+
+
+@route("/api/keys", methods=["POST"])
+def create_key():
+    return Response(body=backoffice.new_key(seller_id()), status_code=201)
+
+
+@route("/api/keys/{prefix}", methods=["DELETE"])
+def revoke_key(prefix):
+    sellers.revoke_key(seller_id(), prefix)
+    return {"prefix": prefix, "revoked": True}
+
+
+@route("/api/cards")
+def list_cards():
+    return backoffice.list_cards(seller_id(), query())
+
+
+@route("/api/cards/{card_id}")
+def seller_card(card_id):
+    return backoffice.get_card(seller_id(), card_id)
+
+
+@route("/api/cards/{card_id}", methods=["PATCH"])
+def update_card(card_id):
+    return backoffice.update_card(seller_id(), card_id, json_body())
+
+
+@route("/api/cards/{card_id}/publish", methods=["POST"])
+def publish_card(card_id):
+    return backoffice.set_card_status(seller_id(), card_id, "publish")
+
+
+@route("/api/cards/{card_id}/unpublish", methods=["POST"])
+def unpublish_card(card_id):
+    return backoffice.set_card_status(seller_id(), card_id, "unpublish")
+
+
+@route("/api/cards/{card_id}/archive", methods=["POST"])
+def archive_card(card_id):
+    return backoffice.set_card_status(seller_id(), card_id, "archive")
+
+
+@route("/api/cards/{card_id}/orders")
+def card_orders(card_id):
+    if query().get("format") == "csv":
+        return Response(body=backoffice.export_orders(seller_id(), card_id, query()), headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="orders-{card_id}.csv"',
+        })
+    return backoffice.list_orders(seller_id(), card_id, query())
+
+
+@route("/api/cards/{card_id}/stats")
+def card_stats(card_id):
+    return backoffice.stats(seller_id(), card_id, query())
+
+
+@route("/api/orders/{order_id}/fulfil", methods=["POST"])
+def fulfil_order(order_id):
+    return backoffice.fulfil(seller_id(), order_id, json_body())
+
+
+@route("/api/orders/{order_id}/refund", methods=["POST"])
+def refund_order(order_id):
+    return backoffice.refund(seller_id(), order_id, json_body())
+
+
+@route("/o/{order_id}")
+def order_page(order_id):
+    request = app.current_request
+    return html(pages.order_page(order_id, query().get("token"), request.headers.get("accept-language")))
+
+
+@route("/dashboard")
+def dashboard_page():
+    return html(dashboard.page())
+
+
+@app.middleware("http")
+def count_card_views(event, get_response):
+    """A widget served is a view of its card (and, with ?ref=, a referral visit); counted here so
+    the buyer routes stay as they are. The dashboard's preview (?preview=1) is not a view."""
+    response = get_response(event)
+    query_params = event.query_params or {}
+    if (response.status_code == 200 and event.context.get("resourcePath") == "/cards/{card_id}/widget"
+            and "preview" not in query_params):
+        card_id = event.uri_params["card_id"]
+        counters.count(card_id, counters.VIEWS, place=counters.place_of(event.headers))
+        if query_params.get("ref"):
+            counters.count(card_id, counters.REFERRAL_VISITS)
+    return response
+
+
+@app.middleware("all")
+def flush_counts(event, get_response):
+    """Write the funnel's counts after a request or event when a few seconds have passed since the
+    last write: a Lambda container may be frozen right after it answers."""
+    try:
+        return get_response(event)
+    finally:
+        counters.flush_if_due()
 
 
 # --- dev stage only: the TEST MODE payment sheet pays through the fake Stripe --------------

@@ -3,6 +3,7 @@ against the local stack with --local.
 
   python ops.py [--local] audit CARD_ID        check that no unit is lost or sold twice
   python ops.py [--local] create-seller NAME EMAIL   a seller and its first API key
+  python ops.py [--local] new-key SELLER_ID          another API key for a seller (to rotate one)
 """
 import argparse
 import json
@@ -31,6 +32,8 @@ def main(argv=None) -> int:
     seller = commands.add_parser("create-seller")
     seller.add_argument("name")
     seller.add_argument("email")
+    new_key = commands.add_parser("new-key")
+    new_key.add_argument("seller_id")
     args = parser.parse_args(argv)
     if args.local:
         use_local_stack(args.dev_json)
@@ -43,6 +46,9 @@ def main(argv=None) -> int:
         return 0 if report.clean else 1
     from chalicelib import sellers
 
+    if args.command == "new-key":
+        print(json.dumps({"seller_id": args.seller_id, "api_key": sellers.issue_api_key_for_existing(args.seller_id)}, indent=2))
+        return 0
     seller_id, api_key = sellers.create_seller(args.name, args.email)
     print(json.dumps({"seller_id": seller_id, "api_key": api_key}, indent=2))
     return 0

@@ -8,12 +8,13 @@ import time
 import uuid
 from datetime import datetime, timezone
 
-from chalicelib import config, inventory, observability, payments, secrets
+from chalicelib import config, counters, inventory, observability, payments, secrets
 from chalicelib.domain import (
     CANCELED,
     EXPIRED,
     HELD,
     PAID,
+    PUBLISHED,
     REFUNDED,
     Card,
     IdempotencyMismatch,
@@ -105,7 +106,11 @@ def create_card(seller_id: str, payload) -> dict:
 
 
 def get_card(card_id: str) -> Card:
-    return inventory.get_card(card_id)
+    """The card as buyers see it: an unpublished or archived card is not there for them."""
+    card = inventory.get_card(card_id)
+    if card.status != PUBLISHED:
+        raise NotFound("This card is not available.")
+    return card
 
 
 # --- checkout -------------------------------------------------------------------------------
@@ -126,17 +131,28 @@ def order_json(order: Order) -> dict:
     if order.status == PAID and order.referral_code:
         body["referral_code"] = order.referral_code
         body["share_url"] = f"{config.PUBLIC_BASE_URL}/p/{order.card_id}?ref={order.referral_code}"
+    body["fulfilment"] = None if order.fulfilled_at is None else {
+        "carrier": order.carrier, "tracking_number": order.tracking_number, "fulfilled_at": iso(order.fulfilled_at),
+    }
     return body
 
 
+def order_page_url(order_id: str) -> str:
+    """The buyer's page of the order: status, fulfilment and tracking."""
+    token = order_token(secrets.get("ORDER_TOKEN_SECRET"), order_id)
+    return f"{config.PUBLIC_BASE_URL}/o/{order_id}?token={token}"
+
+
 def checkout(card_id: str, payload, idempotency_key: str | None, is_retry: bool = False,
-             city: str | None = None) -> dict:
+             city: str | None = None, place: str | None = None) -> dict:
     """Hold the units and open a PaymentIntent. A new tap costs two DynamoDB writes (the hold
     transaction, then the intent's id). A first tap on a card this container saw sold out in the
     last second costs none: it is refused from the cached levels. A retry (the widget says so with
     a `Tapcard-Retry` header) looks for the order its first attempt may have made before refusing."""
-    card = inventory.get_card(card_id)
+    card = get_card(card_id)
     request, key = checkout_request_from(payload, idempotency_key)
+    if not is_retry:
+        counters.count(card_id, counters.TAPS)
     at = now()
     check_can_buy(card, at, request.quantity)
     reservation_id = reservations.reservation_of(card_id, request.reservation_token)
@@ -147,11 +163,12 @@ def checkout(card_id: str, payload, idempotency_key: str | None, is_retry: bool 
         amount=card.price_amount * request.quantity, currency=card.currency, status=HELD,
         created_at=at, expires_at=at + card.hold_seconds, ref=request.ref,
         request_fingerprint=request.fingerprint, display_name=request.display_name,
-        anonymous=request.anonymous, city=rules.viewer_city(city), reservation_id=reservation_id,
+        anonymous=request.anonymous, city=rules.viewer_city(city), reservation_id=reservation_id, country=place,
     )
     observability.order_context(order.order_id)
     try:
         inventory.hold(card, order)
+        counters.count(card_id, counters.HOLDS)
     except OrderExists:
         order = _replayed(order.order_id, request)
     except SoldOut:
@@ -171,6 +188,7 @@ def checkout(card_id: str, payload, idempotency_key: str | None, is_retry: bool 
         **order_json(order),
         "client_secret": order.client_secret,
         "order_token": order_token(secrets.get("ORDER_TOKEN_SECRET"), order.order_id),
+        "order_url": order_page_url(order.order_id),
     }
 
 
@@ -205,7 +223,13 @@ def _owned_order(order_id: str, token: str | None) -> Order:
 
 
 def order_status(order_id: str, token: str | None) -> dict:
-    return order_json(_owned_order(order_id, token))
+    return {**order_json(_owned_order(order_id, token)), "order_url": order_page_url(order_id)}
+
+
+def order_for_buyer(order_id: str, token: str | None) -> tuple[Order, Card]:
+    """The order behind the buyer's order page, and its card (even if no longer on sale)."""
+    order = _owned_order(order_id, token)
+    return order, inventory.get_card(order.card_id)
 
 
 def pay_with_test_card(order_id: str, token: str | None, outcome) -> dict:
@@ -233,12 +257,23 @@ def apply_payment_event(event: payments.PaymentEvent) -> str:
             inventory.record_event(event.event_id, event.type)
             return "not_ours"
         try:
-            return _apply(event, order)
+            outcome = _apply(event, order)
+            if outcome in ("paid", "paid_late"):
+                _count_paid(order)
+            return outcome
         except EventAlreadyApplied:
             return "duplicate"
         except StaleOrder:
             continue  # another event or the sweeper moved it first: decide again on fresh state
     raise RuntimeError(f"order {event.order_id} kept changing while applying {event.event_id}")
+
+
+def _count_paid(order: Order) -> None:
+    counters.count(order.card_id, counters.PAID, place=order.country)
+    counters.count(order.card_id, counters.UNITS, order.quantity)
+    counters.count(order.card_id, counters.REVENUE, order.amount)
+    if order.ref:
+        counters.count(order.card_id, counters.REFERRED_ORDERS)
 
 
 def _apply(event: payments.PaymentEvent, order: Order) -> str:
@@ -301,6 +336,7 @@ def expire_holds(at: int | None = None) -> int:
                 log.warning("could not cancel %s; expiring anyway", order.payment_intent_id)
         try:
             inventory.release(order, EXPIRED, "hold_expired")
+            counters.count(order.card_id, counters.EXPIRED)
             expired += 1
         except StaleOrder:
             pass

@@ -44,3 +44,10 @@ ALLOW_LOOPBACK_CHANNELS = _flag("ALLOW_LOOPBACK_CHANNELS", "true" if STAGE == "d
 # Referral visits are counted in memory and written at most this often per container.
 VISIT_FLUSH_SECONDS = float(os.environ.get("VISIT_FLUSH_SECONDS", "10"))
 SOCIAL_COUNT_SHARDS = 8
+# The funnel's counts are added up in memory and written at most this often per container, each
+# container to one of COUNTER_SHARDS items per (card, day) (chalicelib/counters.py).
+COUNTER_FLUSH_SECONDS = float(os.environ.get("COUNTER_FLUSH_SECONDS", "5"))
+COUNTER_SHARDS = int(os.environ.get("COUNTER_SHARDS", "8"))
+# Whether anyone may sign up as a seller with POST /api/sellers; elsewhere ops use
+# `python ops.py create-seller`.
+OPEN_SIGNUP = _flag("OPEN_SIGNUP", "true" if STAGE == "dev" else "false")

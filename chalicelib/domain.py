@@ -69,6 +69,17 @@ class InvalidTemplate(InvalidRequest):
 
 class ReserversOnly(DomainError):
     code = "reservers_only"
+class SignupClosed(DomainError):
+    code = "signup_closed"
+
+
+class Conflict(DomainError):
+    """The request is well formed but the thing's state refuses it (a locked field, a paid order)."""
+    code = "conflict"
+
+    def __init__(self, message: str, field_name: str | None = None):
+        super().__init__(message)
+        self.field = field_name
 
 
 DEFAULT_HOLD_SECONDS = 600
@@ -84,6 +95,9 @@ DEFAULT_SHARE_TEXT = "{buyer} just got {title} for {price}. {left} left: {link}"
 # Order statuses; a held order is the only one that still owns stock it has not paid for.
 HELD, PAID, EXPIRED, REFUNDED, CANCELED = "held", "paid", "expired", "refunded", "canceled"
 ORDER_STATUSES = (HELD, PAID, EXPIRED, REFUNDED, CANCELED)
+# A card's visibility: only a published card is shown to buyers and sold.
+PUBLISHED, UNPUBLISHED, ARCHIVED = "published", "unpublished", "archived"
+CARD_STATUSES = (PUBLISHED, UNPUBLISHED, ARCHIVED)
 
 _CURRENCY = re.compile(r"^[A-Za-z]{3}$")
 _TOKEN = re.compile(r"^[A-Za-z0-9_.\-]{8,128}$")
@@ -113,6 +127,7 @@ class Card:
     reservation_mode: str | None = None
     reservers_minutes: int | None = None
     rebate_percent: int | None = None
+    status: str = PUBLISHED
 
 
 @dataclass
@@ -151,6 +166,11 @@ class Order:
     anonymous: bool = False
     city: str | None = None
     reservation_id: str | None = None
+    country: str | None = None
+    payer_ids: tuple[str, ...] = ()
+    fulfilled_at: int | None = None
+    carrier: str | None = None
+    tracking_number: str | None = None
 
 
 @dataclass

@@ -14,6 +14,7 @@ from chalicelib.domain import (
     EXPIRED,
     HELD,
     PAID,
+    PUBLISHED,
     REFUNDED,
     Card,
     LimitReached,
@@ -83,7 +84,7 @@ def tables_reachable() -> bool:
 _CARD_FIELDS = (
     "card_id", "seller_id", "title", "description", "image_url", "price_amount", "currency",
     "stock", "starts_at", "ends_at", "limit_per_buyer", "hold_seconds", "share_text",
-    "shard_count", "created_at",
+    "shard_count", "created_at", "status",
 )
 # The social loop's card settings; a card stored before them reads as the defaults.
 _SOCIAL_FIELDS = ("locale", "shares_enabled", "reservation_mode", "reservers_minutes", "rebate_percent")
@@ -101,6 +102,7 @@ def _to_card(model: CardModel) -> Card:
         values[name] = _SOCIAL_DEFAULTS.get(name) if value is None else value
     for name in ("reservers_minutes", "rebate_percent"):
         values[name] = None if values[name] is None else int(values[name])
+    values["status"] = values["status"] or PUBLISHED
     return Card(**values)
 
 
@@ -176,7 +178,7 @@ _ORDER_FIELDS = (
     "order_id", "card_id", "buyer", "quantity", "amount", "currency", "status", "created_at",
     "expires_at", "seller_id", "payment_intent_id", "client_secret", "ref", "referral_code",
     "status_reason", "refund_id", "request_fingerprint", "counted", "payment_attempt",
-    "display_name", "city", "reservation_id",
+    "display_name", "city", "reservation_id", "country", "carrier", "tracking_number",
 )
 
 
@@ -186,6 +188,8 @@ def _to_order(model: OrderModel) -> Order:
         values[name] = int(values[name])
     values["stock_take"] = {int(k): int(v) for k, v in model.stock_take.as_dict().items()}
     values["anonymous"] = bool(model.anonymous)
+    values["payer_ids"] = tuple(model.payer_ids or ())
+    values["fulfilled_at"] = None if model.fulfilled_at is None else int(model.fulfilled_at)
     return Order(**values)
 
 
@@ -288,6 +292,7 @@ def _commit_hold(card: Card, order: Order, take: dict[int, int]) -> None:
         request_fingerprint=order.request_fingerprint, counted=card.limit_per_buyer is not None,
         display_name=order.display_name, anonymous=order.anonymous or None, city=order.city,
         reservation_id=order.reservation_id,
+        country=order.country,
         hold_shard=f"h{random.randrange(config.HOLD_SHARDS)}", hold_expires_at=order.expires_at,
     )
     with TransactWrite(connection=connection()) as tx:
@@ -363,7 +368,7 @@ def mark_paid(order: Order, referral_code: str, event_id: str | None = None,
         _order_update(tx, order, (HELD,), [
             OrderModel.status.set(PAID), OrderModel.referral_code.set(referral_code),
             OrderModel.hold_shard.remove(), OrderModel.hold_expires_at.remove(),
-        ])
+        ] + ([OrderModel.payer_ids.set(list(payer_ids))] if payer_ids else []))
         _move_units(tx, order.card_id, order.stock_take, "held", "sold")
         for payer in payer_ids:
             _count_units(tx, _buyer_key(order.card_id, payer), order.quantity, limit)

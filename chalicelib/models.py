@@ -3,6 +3,7 @@ import functools
 
 from pynamodb.attributes import (
     BooleanAttribute,
+    ListAttribute,
     MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
@@ -51,6 +52,12 @@ class SellerModel(Model):
     webhook_secret = UnicodeAttribute(null=True)
 
 
+class KeysBySeller(GlobalSecondaryIndex):
+    Meta = _index_meta("by_seller", AllProjection())
+    seller_id = UnicodeAttribute(hash_key=True)
+    created_at = NumberAttribute(range_key=True)
+
+
 class ApiKeyModel(Model):
     Meta = _meta("api_keys")
     key_hash = UnicodeAttribute(hash_key=True)
@@ -58,6 +65,8 @@ class ApiKeyModel(Model):
     prefix = UnicodeAttribute()
     created_at = NumberAttribute()
     revoked = BooleanAttribute(default=False)
+    revoked_at = NumberAttribute(null=True)
+    by_seller = KeysBySeller()
 
 
 class CardsBySeller(GlobalSecondaryIndex):
@@ -97,6 +106,9 @@ class CardModel(Model):
     reservers_minutes = NumberAttribute(null=True)
     rebate_percent = NumberAttribute(null=True)
     opening_shard = UnicodeAttribute(null=True)
+    # published | unpublished | archived; cards stored before this existed are published.
+    status = UnicodeAttribute(null=True)
+    updated_at = NumberAttribute(null=True)
     by_seller = CardsBySeller()
     opening = CardsOpening()
 
@@ -175,6 +187,13 @@ class OrderModel(Model):
     anonymous = BooleanAttribute(null=True)
     city = UnicodeAttribute(null=True)
     reservation_id = UnicodeAttribute(null=True)
+    # Where the tap came from (ISO country, optionally "-REGION"), for the seller's insights.
+    country = UnicodeAttribute(null=True)
+    # Who paid, as counted against the per-buyer limit: refunds take them off again.
+    payer_ids = ListAttribute(of=UnicodeAttribute, null=True)
+    fulfilled_at = NumberAttribute(null=True)
+    carrier = UnicodeAttribute(null=True)
+    tracking_number = UnicodeAttribute(null=True)
     by_card = OrdersByCard()
     held_by_expiry = HeldByExpiry()
     by_referral_code = OrdersByReferralCode()
@@ -286,6 +305,15 @@ class SocialCountModel(Model):
     value = NumberAttribute(default=0)
 
 
+class CounterModel(Model):
+    """Funnel counts of a card: one item per (day, shard), counts as top-level number attributes
+    whose names are only known at run time ("views", "geo:paid:CN"), so chalicelib/counters.py
+    writes and reads them with plain UpdateItem/Query; this model declares the keys."""
+    Meta = _meta("counters")
+    card_id = UnicodeAttribute(hash_key=True)
+    bucket = UnicodeAttribute(range_key=True)  # "YYYY-MM-DD#shard"
+
+
 ALL_MODELS = {
     "sellers": SellerModel,
     "api_keys": ApiKeyModel,
@@ -299,4 +327,5 @@ ALL_MODELS = {
     "referrals": ReferralModel,
     "reservations": ReservationModel,
     "social_counts": SocialCountModel,
+    "counters": CounterModel,
 }

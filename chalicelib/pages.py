@@ -24,8 +24,6 @@ WIDGET_CSP = (
     "frame-src https://js.stripe.com https://*.js.stripe.com https://hooks.stripe.com; "
     "base-uri 'none'; form-action 'none'"
 )
-DASHBOARD_CSP = ("default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; connect-src 'self'; "
-                 "frame-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 PRODUCT_CSP = ("default-src 'none'; style-src 'nonce-{nonce}'; img-src https: http: data:; frame-src 'self'; "
                "base-uri 'none'; form-action 'none'")
 
@@ -205,17 +203,40 @@ def qr_svg(card_id: str, ref: str | None) -> str:
     return out.getvalue().decode()
 
 
-def dashboard(open_signup: bool) -> Page:
-    """The bloggers' dashboard: one page, its words in both languages, the API key never in it."""
-    nonce = _nonce()
-    words = (WIDGETS / "dashboard.json").read_text()
-    html = _env().get_template("dashboard.html").render(
-        nonce=nonce, open_signup=open_signup, words_json=words.replace("</", "<\\/"))
-    return Page(html, DASHBOARD_CSP.format(nonce=nonce))
-
-
 def openapi() -> dict:
     document = json.loads((WIDGETS / "openapi.json").read_text())
     if not config.DEV_ROUTES:
         document["paths"] = {path: spec for path, spec in document["paths"].items() if not path.startswith("/dev/")}
     return document
+
+
+# --- the buyer's order page (seller side, issue 7) ---------------------------------------------
+
+ORDER_CSP = "default-src 'none'; style-src 'nonce-{nonce}'; img-src https: http: data:; base-uri 'none'; form-action 'none'"
+_ORDER_WORDS = {
+    "en": {"title": "Your order", "order": "Order", "quantity": "Quantity", "amount": "Amount",
+           "ordered": "Ordered", "delivery": "Delivery", "shipped": "Shipped", "carrier": "Carrier",
+           "tracking": "Tracking number", "preparing": "Paid. The seller is preparing your order.",
+           "nothing": "Nothing to deliver for this order.", "share": "Your share link:",
+           "statuses": {"held": "Waiting for payment", "paid": "Paid", "expired": "Expired",
+                        "refunded": "Refunded", "canceled": "Canceled"}},
+    "zh": {"title": "您的订单", "order": "订单号", "quantity": "数量", "amount": "金额", "ordered": "下单时间",
+           "delivery": "配送", "shipped": "发货时间", "carrier": "承运商", "tracking": "运单号",
+           "preparing": "已付款，卖家正在备货。", "nothing": "此订单无需配送。", "share": "您的分享链接：",
+           "statuses": {"held": "等待付款", "paid": "已付款", "expired": "已过期", "refunded": "已退款",
+                        "canceled": "已取消"}},
+}
+
+
+def order_page(order_id: str, token: str | None, accept_language: str | None) -> Page:
+    order, card = checkout.order_for_buyer(order_id, token)
+    view = checkout.order_json(order)
+    locale, catalog = pick_locale(None, accept_language)
+    lang = "zh" if catalog == "zh-CN" else "en"
+    nonce = _nonce()
+    html = _env().get_template("order.html").render(
+        order=order, card=card, t=_ORDER_WORDS[lang], lang=catalog,
+        amount=format_money(order.amount, order.currency, locale), ordered_at=checkout.iso(order.created_at),
+        fulfilled_at=checkout.iso(order.fulfilled_at), share_url=view.get("share_url"), nonce=nonce,
+    )
+    return Page(html, ORDER_CSP.format(nonce=nonce))

@@ -10,7 +10,7 @@ import uuid
 from pynamodb.exceptions import DoesNotExist
 
 from chalicelib import config
-from chalicelib.domain import InvalidRequest, Unauthorized
+from chalicelib.domain import Conflict, InvalidRequest, NotFound, Unauthorized
 from chalicelib.models import ApiKeyModel, SellerModel
 
 KEY_PREFIX = "tc_"
@@ -35,6 +35,34 @@ def issue_api_key(seller_id: str) -> str:
         condition=ApiKeyModel.key_hash.does_not_exist()
     )
     return api_key
+
+
+def issue_api_key_for_existing(seller_id: str) -> str:
+    """Ops: another key for a seller that exists (a typo must not mint a key for no one)."""
+    try:
+        SellerModel.get(seller_id)
+    except DoesNotExist:
+        raise NotFound("No seller has this id.") from None
+    return issue_api_key(seller_id)
+
+
+def keys_of(seller_id: str) -> list[dict]:
+    """The seller's keys as the seller may see them: prefix, when made, whether revoked."""
+    return [{"prefix": key.prefix, "created_at": int(key.created_at), "revoked": bool(key.revoked)}
+            for key in ApiKeyModel.by_seller.query(seller_id, scan_index_forward=False)]
+
+
+def revoke_key(seller_id: str, prefix: str) -> None:
+    """Revoke the seller's keys that start with prefix; the last working key stays (a seller
+    locked out would need ops)."""
+    keys = [key for key in ApiKeyModel.by_seller.query(seller_id) if not key.revoked]
+    doomed = [key for key in keys if key.prefix == prefix]
+    if not doomed:
+        raise NotFound("This seller has no working key with this prefix.")
+    if len(doomed) == len(keys):
+        raise Conflict("This is your last working key: create a new one before revoking it.", "prefix")
+    for key in doomed:
+        key.update(actions=[ApiKeyModel.revoked.set(True), ApiKeyModel.revoked_at.set(int(time.time()))])
 
 
 def seller_for_authorization(header: str | None) -> str:

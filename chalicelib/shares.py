@@ -16,7 +16,7 @@ import time
 
 from pynamodb.exceptions import PutError, UpdateError
 
-from chalicelib import config, inventory, observability
+from chalicelib import config, counters, inventory, observability
 from chalicelib.domain import Card, Order, render_share_text
 from chalicelib.models import ReservationModel, ShareModel
 from chalicelib.social import channels, counts, rules
@@ -164,6 +164,7 @@ def _attempt(share: ShareModel, channel: Channel, card: Card) -> None:
         return
     if share.kind != SALE_OPENED:
         counts.add(share.card_id, counts.SHARES)
+        counters.count(share.card_id, counters.SHARES_POSTED)
 
 
 def _record_failure(share: ShareModel, error: ChannelError) -> None:

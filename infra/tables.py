@@ -11,7 +11,22 @@ TABLES = {
     # API keys are looked up by the SHA-256 of the key; the key itself is never stored.
     "api_keys": {
         "KeySchema": [{"AttributeName": "key_hash", "KeyType": "HASH"}],
-        "AttributeDefinitions": [{"AttributeName": "key_hash", "AttributeType": "S"}],
+        "AttributeDefinitions": [
+            {"AttributeName": "key_hash", "AttributeType": "S"},
+            {"AttributeName": "seller_id", "AttributeType": "S"},
+            {"AttributeName": "created_at", "AttributeType": "N"},
+        ],
+        # A seller lists its keys (by prefix) to rotate and revoke them.
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": "by_seller",
+                "KeySchema": [
+                    {"AttributeName": "seller_id", "KeyType": "HASH"},
+                    {"AttributeName": "created_at", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
     },
     "cards": {
         "KeySchema": [{"AttributeName": "card_id", "KeyType": "HASH"}],
@@ -184,6 +199,18 @@ TABLES = {
     "social_counts": {
         "KeySchema": [{"AttributeName": "counter_key", "KeyType": "HASH"}],
         "AttributeDefinitions": [{"AttributeName": "counter_key", "AttributeType": "S"}],
+    },
+    # The funnel: per card, one item per (day, shard). Each container adds its counts in one
+    # UpdateItem every few seconds to a shard of its own, so a flash sale's counting stays cheap.
+    "counters": {
+        "KeySchema": [
+            {"AttributeName": "card_id", "KeyType": "HASH"},
+            {"AttributeName": "bucket", "KeyType": "RANGE"},
+        ],
+        "AttributeDefinitions": [
+            {"AttributeName": "card_id", "AttributeType": "S"},
+            {"AttributeName": "bucket", "AttributeType": "S"},
+        ],
     },
 }
 

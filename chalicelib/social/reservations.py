@@ -10,7 +10,7 @@ import uuid
 from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import config, inventory, shares
+from chalicelib import inventory, secrets, shares
 from chalicelib.domain import _TOKEN, Ended, InvalidRequest, NotFound
 from chalicelib.models import CardModel, ReservationModel, connection
 from chalicelib.social import counts, rules
@@ -47,14 +47,14 @@ def reserve(card_id: str, payload, city: str | None) -> tuple[dict, bool]:
     counts.forget(card_id)
     return {
         "reservation_id": reservation_id,
-        "token": rules.reservation_token(config.ORDER_TOKEN_SECRET, card_id, reservation_id),
+        "token": rules.reservation_token(secrets.get("ORDER_TOKEN_SECRET"), card_id, reservation_id),
         "card_id": card_id,
     }, created
 
 
 def reservation_of(card_id: str, token: str | None) -> str | None:
     """The reservation a checkout's token proves, checked without a read; None when it proves none."""
-    return rules.reservation_of_token(config.ORDER_TOKEN_SECRET, card_id, token)
+    return rules.reservation_of_token(secrets.get("ORDER_TOKEN_SECRET"), card_id, token)
 
 
 def get_reservation(reservation_id: str) -> ReservationModel | None:

@@ -1,418 +1,381 @@
-(() => {
+/* tapcard dashboard: the seller's page. Talks only to this origin's /api with the key kept in
+   sessionStorage (gone when the tab closes). No library: DOM, fetch and a little SVG. */
+(function () {
   "use strict";
-  const WORDS = JSON.parse(document.getElementById("dashboard-words").textContent);
-  const KEY = "tapcard-api-key", LANG = "tapcard-lang";
-  const $ = (name) => document.querySelector(`[data-d="${name}"]`);
-  // The key lives in this tab's session storage only: never local storage, cookies or the URL.
-  const state = { key: sessionStorage.getItem(KEY), card: null, cardsCursor: null, ordersCursor: null, timer: null };
-  let lang = sessionStorage.getItem(LANG) || (/^zh/i.test(navigator.language) ? "zh-CN" : "en");
-
-  const w = (name) => WORDS[lang][name] || name;
-
-  function translate() {
-    document.documentElement.lang = lang;
-    document.title = w("title");
-    $("lang").value = lang;
-    document.querySelectorAll("[data-w]").forEach((el) => { el.textContent = w(el.dataset.w); });
-    $("save").textContent = w(state.card ? "save" : "create");
-    $("editor-title").textContent = state.card ? state.card.title : w("new_card");
-  }
-
-  /** Build an element; text goes in as text, never as HTML. */
-  function h(tag, attrs = {}, ...children) {
-    const el = document.createElement(tag);
-    for (const [name, value] of Object.entries(attrs)) {
-      if (name.startsWith("on")) el.addEventListener(name.slice(2), value);
-      else if (value !== null && value !== undefined && value !== false) el.setAttribute(name, value === true ? "" : value);
+  var KEY = "tapcard.apiKey";
+  var REFRESH_MS = 5000;
+  var WORDS = {
+    en: {},
+    zh: {
+      dashboard: "控制台", signout: "退出", signin: "用 API 密钥登录", apikey: "API 密钥", signin_button: "登录",
+      key_hint: "密钥只保存在此标签页（会话存储）。", signup: "还没有账号？创建卖家账号", name: "名称", email: "邮箱",
+      signup_button: "创建账号", new_card: "+ 新建商品卡", new_card_title: "新建商品卡", edit_card: "编辑商品卡",
+      title: "标题", description: "描述", image_url: "图片链接", price: "价格", currency: "币种", stock: "库存",
+      limit: "每人限购", hold: "付款时限（分钟）", starts: "开售时间", ends: "结束时间", share_text: "分享文案", save: "保存",
+      publish: "上架", unpublish: "下架", archive: "归档", snippet: "贴到文章里的代码", copy: "复制代码",
+      preview: "实时预览", funnel: "转化漏斗", sales: "销售趋势", places: "买家地区", orders: "订单", all: "全部",
+      st_paid: "已付款", st_held: "待付款", st_refunded: "已退款", st_expired: "已过期", st_canceled: "已取消",
+      export: "导出 CSV", when: "时间", status: "状态", qty: "数量", amount: "金额", where: "地区", shipping: "物流",
+      more: "更多", fulfil: "标记为已发货", carrier: "承运商", tracking: "运单号", fulfil_button: "保存物流",
+      cancel: "取消", refund: "确认退款？", restock: "商品重新上架", refund_button: "退款", ship: "发货",
+      refund_action: "退款", saved: "已保存", copied: "已复制", signed_in: "已登录", bad_key: "密钥无效或已撤销",
+      key_once: "您的 API 密钥（只显示一次，请保存）：", views: "浏览", taps: "点击购买", holds: "锁定库存",
+      paid: "付款", units: "件", revenue: "收入", published: "已上架", unpublished: "已下架", archived: "已归档",
+      refunded_done: "已退款", shipped_done: "已发货"
     }
-    el.append(...children.flat().filter((c) => c !== null && c !== undefined).map((c) => (c instanceof Node ? c : String(c))));
-    return el;
+  };
+  var EN = {
+    saved: "Saved", copied: "Copied", signed_in: "Signed in", bad_key: "This key is not valid or was revoked",
+    key_once: "Your API key (shown once, keep it safe): ", views: "Views", taps: "Taps", holds: "Holds",
+    paid: "Paid", units: "units", revenue: "Revenue", published: "published", unpublished: "unpublished",
+    archived: "archived", ship: "Ship", refund_action: "Refund", refunded_done: "Refunded",
+    shipped_done: "Marked as shipped", edit_card: "Edit card", new_card_title: "New card", st_canceled: "Canceled"
+  };
+  var lang = /^zh/i.test(navigator.language || "") ? "zh" : "en";
+  var current = null;      // the card being edited, as the API returned it
+  var timer = null;
+  var ordersCursor = null;
+  var pendingOrder = null; // the order a dialog acts on
+
+  function $(selector) { return document.querySelector(selector); }
+  function t(key) {
+    var fromPage = document.querySelector("[data-i18n=" + key + "]");
+    return (WORDS[lang] && WORDS[lang][key]) || EN[key] || (fromPage && fromPage.dataset.en) || key;
+  }
+  function el(tag, text, attrs) {
+    var node = document.createElement(tag);
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    Object.keys(attrs || {}).forEach(function (name) { node.setAttribute(name, attrs[name]); });
+    return node;
+  }
+  function svg(tag, attrs, text) {
+    var node = document.createElementNS("http://www.w3.org/2000/svg", tag);
+    Object.keys(attrs).forEach(function (name) { node.setAttribute(name, attrs[name]); });
+    if (text !== undefined) node.textContent = String(text);
+    return node;
+  }
+  function flash(message, isError) {
+    var box = $("#flash");
+    box.textContent = message;
+    box.className = isError ? "error" : "";
+  }
+  function translate() {
+    document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
+    document.querySelectorAll("[data-i18n]").forEach(function (node) {
+      if (!node.dataset.en) node.dataset.en = node.textContent;
+      node.textContent = lang === "zh" ? (WORDS.zh[node.dataset.i18n] || node.dataset.en) : node.dataset.en;
+    });
+    $("#lang").textContent = lang === "zh" ? "English" : "中文";
+    if (current) showCard(current);
   }
 
-  async function api(method, path, body) {
-    const init = { method, headers: { Authorization: `Bearer ${state.key}` } };
-    if (body !== undefined) { init.body = JSON.stringify(body); init.headers["Content-Type"] = "application/json"; }
-    const response = await fetch(path, init);
-    const type = response.headers.get("Content-Type") || "";
-    const data = type.includes("json") ? await response.json() : await response.text();
-    if (response.status === 401 && state.key) signOut(w("bad_key"));
-    return { status: response.status, data };
+  // --- the API ------------------------------------------------------------------------------
+
+  function apiKey() { return sessionStorage.getItem(KEY); }
+  function api(method, path, body, raw) {
+    var headers = {"Authorization": "Bearer " + apiKey()};
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    return fetch(path, {method: method, headers: headers, body: body === undefined ? undefined : JSON.stringify(body)})
+      .then(function (response) {
+        if (response.status === 401 && path !== "/api/sellers") { signOut(); throw new Error(t("bad_key")); }
+        if (raw && response.ok) return response.text();
+        return response.json().then(function (data) {
+          if (!response.ok) {
+            var error = (data && data.error) || {};
+            throw new Error((error.field ? error.field + ": " : "") + (error.message || response.status));
+          }
+          return data;
+        });
+      });
+  }
+  function fail(error) { flash(error.message, true); }
+
+  // --- signing in ---------------------------------------------------------------------------
+
+  function signIn(key) {
+    sessionStorage.setItem(KEY, key);
+    return api("GET", "/api/cards?limit=100").then(function (page) {
+      $("#signin").hidden = true;
+      $("#app").hidden = false;
+      $("#signout").hidden = false;
+      flash(t("signed_in"));
+      listCards(page.items);
+      if (page.items.length) selectCard(page.items[0]); else newCard();
+    });
+  }
+  function signOut() {
+    sessionStorage.removeItem(KEY);
+    clearInterval(timer);
+    current = null;
+    $("#signin").hidden = false;
+    $("#app").hidden = true;
+    $("#signout").hidden = true;
   }
 
-  const errorOf = (res) => (res.data && res.data.error ? res.data.error.message : w("error"));
+  // --- cards --------------------------------------------------------------------------------
 
-  // --- money and time ------------------------------------------------------------------------
-
+  function listCards(cards) {
+    var list = $("#cards");
+    list.textContent = "";
+    cards.forEach(function (card) {
+      var button = el("button", card.title + (card.status === "published" ? "" : " · " + t(card.status)), {type: "button"});
+      button.dataset.cardId = card.id;
+      if (current && current.id === card.id) button.setAttribute("aria-current", "true");
+      button.addEventListener("click", function () { selectCard(card); });
+      list.appendChild(el("li")).appendChild(button);
+    });
+  }
+  function refreshCardList() {
+    return api("GET", "/api/cards?limit=100").then(function (page) { listCards(page.items); });
+  }
   function exponent(currency) {
-    try { return new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions().maximumFractionDigits; } catch (e) { return 2; }
+    try {
+      return new Intl.NumberFormat("en", {style: "currency", currency: currency}).resolvedOptions().maximumFractionDigits;
+    } catch (e) { return 2; }
   }
   function money(amount, currency) {
-    try { return new Intl.NumberFormat(lang, { style: "currency", currency }).format(amount / 10 ** exponent(currency)); } catch (e) { return `${amount} ${currency}`; }
+    try {
+      return new Intl.NumberFormat(lang === "zh" ? "zh-CN" : "en", {style: "currency", currency: currency})
+        .format(amount / Math.pow(10, exponent(currency)));
+    } catch (e) { return amount + " " + currency; }
   }
-  const number = (n) => new Intl.NumberFormat(lang).format(n || 0);
-  const when = (iso) => (iso ? new Intl.DateTimeFormat(lang, { dateStyle: "short", timeStyle: "short" }).format(new Date(iso)) : "");
   function localInput(iso) {
     if (!iso) return "";
-    const d = new Date(iso);
-    return new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+    var date = new Date(iso);
+    return new Date(date.getTime() - date.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
   }
-
-  // --- signing in ----------------------------------------------------------------------------
-
-  async function signIn(key) {
-    state.key = key;
-    const res = await api("GET", "/api/cards?limit=20");
-    if (res.status !== 200) { signOut(res.status === 401 ? w("bad_key") : errorOf(res)); return; }
-    sessionStorage.setItem(KEY, key);
-    $("signin").hidden = true;
-    $("app").hidden = false;
-    $("sign-out").hidden = false;
-    showCards(res.data, true);
-    newCard();
-  }
-
-  function signOut(message) {
-    sessionStorage.removeItem(KEY);
-    Object.assign(state, { key: null, card: null });
-    clearInterval(state.timer);
-    $("app").hidden = true;
-    $("sign-out").hidden = true;
-    $("signin").hidden = false;
-    $("signin-message").textContent = message || "";
-  }
-
-  $("signin-form").addEventListener("submit", (e) => {
-    e.preventDefault();
-    signIn(e.target.key.value.trim());
-  });
-
-  $("signup-form").addEventListener("submit", async (e) => {
-    e.preventDefault();
-    const form = e.target;
-    const response = await fetch("/api/sellers", { method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ name: form.name.value, email: form.email.value }) });
-    const data = await response.json();
-    const message = $("signin-message");
-    if (response.status !== 201) { message.textContent = data.error ? data.error.message : w("error"); return; }
-    message.replaceChildren(w("your_key"), h("p", { class: "secret", "data-d": "new-key" }, data.api_key));
-    $("signin-form").key.value = data.api_key;
-  });
-
-  $("sign-out").addEventListener("click", () => signOut());
-  $("lang").addEventListener("change", (e) => {
-    lang = e.target.value;
-    sessionStorage.setItem(LANG, lang);
-    translate();
-    if (state.card) showCard(state.card);
-  });
-
-  // --- cards ---------------------------------------------------------------------------------
-
-  function showCards(page, replace) {
-    const list = $("card-list");
-    if (replace) list.replaceChildren();
-    for (const card of page.items) {
-      list.append(h("li", {}, h("button", { type: "button", "data-card": card.id, onclick: () => openCard(card.id) },
-        card.title, h("small", {}, `${card.sale.state} · ${number(card.stock.available)}/${number(card.stock.available + card.stock.sold + (card.stock.held || 0))} · ${card.status || ""}`))));
-    }
-    if (!list.children.length) list.append(h("li", { class: "hint" }, w("no_cards")));
-    state.cardsCursor = page.next_cursor;
-    $("more-cards").hidden = !page.next_cursor;
-  }
-
-  async function reloadCards() {
-    const res = await api("GET", "/api/cards?limit=20");
-    if (res.status === 200) showCards(res.data, true);
-    markCurrent();
-  }
-
-  function markCurrent() {
-    document.querySelectorAll("[data-card]").forEach((b) => b.setAttribute("aria-current", String(!!state.card && b.dataset.card === state.card.id)));
-  }
-
-  $("more-cards").addEventListener("click", async () => {
-    const res = await api("GET", `/api/cards?limit=20&cursor=${encodeURIComponent(state.cardsCursor)}`);
-    if (res.status === 200) showCards(res.data, false);
-  });
-
   function newCard() {
-    state.card = null;
-    clearInterval(state.timer);
-    $("card-form").reset();
-    $("card-details").hidden = true;
-    $("status-actions").hidden = true;
-    $("form-message").textContent = "";
-    translate();
-    markCurrent();
+    current = null;
+    clearInterval(timer);
+    $("#card-form").reset();
+    $("#editor-title").textContent = t("new_card_title");
+    $("#card-status").textContent = "";
+    ["#card-actions", "#insights", "#orders"].forEach(function (id) { $(id).hidden = true; });
+    listCards([]);
+    refreshCardList().catch(fail);
   }
-  $("new-card").addEventListener("click", newCard);
-
-  async function openCard(cardId) {
-    const res = await api("GET", `/api/cards/${cardId}`);
-    if (res.status !== 200) { $("form-message").textContent = errorOf(res); return; }
-    $("form-message").textContent = "";
-    showCard(res.data);
-    $("preview").src = `/cards/${cardId}/widget`;
-    loadOrders(true);
-    loadChannels();
-    refreshInsights();
-    clearInterval(state.timer);
-    // A live sale moves by the second: the numbers follow while the tab is visible.
-    state.timer = setInterval(() => { if (!document.hidden && state.card && state.card.sale.state === "live") refreshInsights(); }, 10000);
-  }
-
   function showCard(card) {
-    state.card = card;
-    const form = $("card-form");
-    form.title.value = card.title;
-    form.description.value = card.description || "";
-    form.image_url.value = card.image_url;
-    form.price.value = (card.price.amount / 10 ** exponent(card.price.currency)).toFixed(exponent(card.price.currency));
-    form.currency.value = card.price.currency;
-    form.stock.value = card.stock.available + card.stock.sold + (card.stock.held || 0);
-    form.limit_per_buyer.value = card.limit_per_buyer || "";
-    form.starts_at.value = localInput(card.sale.starts_at);
-    form.ends_at.value = localInput(card.sale.ends_at);
-    form.hold_seconds.value = card.hold_seconds;
-    form.share_text.value = card.share_text || "";
-    $("snippet").value = card.snippet || "";
-    $("card-status").textContent = card.status || "";
-    $("card-state").textContent = card.sale.state;
-    $("publish").hidden = card.status === "published" || card.status === "archived";
-    $("unpublish").hidden = card.status !== "published";
-    $("archive").hidden = card.status === "archived";
-    $("status-actions").hidden = false;
-    $("card-details").hidden = false;
-    $("refreshing").hidden = card.sale.state !== "live";
-    translate();
-    markCurrent();
+    current = card;
+    var form = $("#card-form");
+    $("#editor-title").textContent = t("edit_card") + ": " + card.title;
+    form.elements.title.value = card.title;
+    form.elements.description.value = card.description;
+    form.elements.image_url.value = card.image_url;
+    form.elements.price.value = card.price.amount / Math.pow(10, exponent(card.price.currency));
+    form.elements.currency.value = card.price.currency;
+    form.elements.stock.value = card.stock.available + card.stock.held + card.stock.sold;
+    form.elements.limit_per_buyer.value = card.limit_per_buyer || "";
+    form.elements.starts_at.value = localInput(card.sale.starts_at);
+    form.elements.ends_at.value = localInput(card.sale.ends_at);
+    form.elements.share_text.value = card.share_text || "";
+    form.elements.hold_minutes.value = Math.round(card.hold_seconds / 60);
+    $("#card-status").textContent = t(card.status) + " · " + card.sale.state;
+    $("#snippet").value = card.snippet;
+    ["#card-actions", "#insights", "#orders"].forEach(function (id) { $(id).hidden = false; });
   }
-
-  function cardFromForm(form) {
-    const currency = form.currency.value.trim().toUpperCase();
-    const optionalTime = (input) => (input.value ? new Date(input.value).toISOString() : null);
-    const body = {
-      title: form.title.value.trim(),
-      description: form.description.value.trim(),
-      image_url: form.image_url.value.trim(),
-      price: { amount: Math.round(parseFloat(form.price.value.replace(",", ".")) * 10 ** exponent(currency)), currency },
-      stock: parseInt(form.stock.value, 10),
-      hold_seconds: parseInt(form.hold_seconds.value || "600", 10),
-      sale: { starts_at: optionalTime(form.starts_at), ends_at: optionalTime(form.ends_at) },
-      limit_per_buyer: form.limit_per_buyer.value ? parseInt(form.limit_per_buyer.value, 10) : null,
+  function selectCard(card) {
+    showCard(card);
+    document.querySelectorAll("#cards button").forEach(function (button) {
+      button.setAttribute("aria-current", String(button.dataset.cardId === card.id));
+    });
+    reloadPreview();
+    refreshInsights();
+    loadOrders(true);
+    clearInterval(timer);
+    timer = setInterval(function () {
+      if (document.hidden) return;
+      refreshInsights();
+      // New orders appear on their own while only the first page is shown and no dialog is open.
+      if (!ordersCursor && !document.querySelector("dialog[open]")) loadOrders(true);
+    }, REFRESH_MS);
+  }
+  function reloadPreview() {
+    $("#preview").src = "/cards/" + encodeURIComponent(current.id) + "/widget?preview=1&t=" + Date.now();
+  }
+  function cardPayload(form) {
+    var currency = form.elements.currency.value.trim().toUpperCase();
+    var body = {
+      title: form.elements.title.value, description: form.elements.description.value, image_url: form.elements.image_url.value,
+      price: {amount: Math.round(Number(form.elements.price.value) * Math.pow(10, exponent(currency))), currency: currency},
+      stock: Number(form.elements.stock.value),
+      hold_seconds: Math.round(Number(form.elements.hold_minutes.value || 10) * 60),
+      sale: {starts_at: form.elements.starts_at.value ? new Date(form.elements.starts_at.value).toISOString() : null,
+             ends_at: form.elements.ends_at.value ? new Date(form.elements.ends_at.value).toISOString() : null}
     };
-    if (form.share_text.value.trim()) body.share_text = form.share_text.value.trim();
+    if (form.elements.limit_per_buyer.value) body.limit_per_buyer = Number(form.elements.limit_per_buyer.value);
+    else if (!current) delete body.limit_per_buyer;
+    if (form.elements.share_text.value.trim()) body.share_text = form.elements.share_text.value;
+    if (current) {
+      // Send only what changed: locked fields that stay the same are no change.
+      if (body.price.amount === current.price.amount && currency === current.price.currency) delete body.price;
+      if (Math.round(current.hold_seconds / 60) * 60 === body.hold_seconds) body.hold_seconds = current.hold_seconds;
+      if ((body.limit_per_buyer || null) === current.limit_per_buyer) delete body.limit_per_buyer;
+      else if (!body.limit_per_buyer) body.limit_per_buyer = null;
+    }
     return body;
   }
-
-  /** Only what the seller changed: a live sale refuses some changes (price once sold, for one). */
-  function changes(card, body) {
-    const before = {
-      title: card.title, description: card.description || "", image_url: card.image_url, price: card.price,
-      stock: card.stock.available + card.stock.sold + (card.stock.held || 0), hold_seconds: card.hold_seconds,
-      sale: { starts_at: card.sale.starts_at && new Date(card.sale.starts_at).toISOString(), ends_at: card.sale.ends_at && new Date(card.sale.ends_at).toISOString() },
-      limit_per_buyer: card.limit_per_buyer || null, share_text: card.share_text,
-    };
-    return Object.fromEntries(Object.entries(body).filter(([name, value]) => JSON.stringify(value) !== JSON.stringify(before[name])));
+  function saveCard(event) {
+    event.preventDefault();
+    var body = cardPayload(event.target);
+    var request = current ? api("PATCH", "/api/cards/" + encodeURIComponent(current.id), body) : api("POST", "/api/cards", body);
+    request.then(function (card) {
+      flash(t("saved"));
+      return api("GET", "/api/cards/" + encodeURIComponent(card.id));
+    }).then(function (card) {
+      selectCard(card);
+      return refreshCardList();
+    }).catch(fail);
+  }
+  function cardAction(action) {
+    api("POST", "/api/cards/" + encodeURIComponent(current.id) + "/" + action, {}).then(function (card) {
+      selectCard(card);
+      return refreshCardList();
+    }).catch(fail);
   }
 
-  $("card-form").addEventListener("submit", async (e) => {
-    e.preventDefault();
-    const body = cardFromForm(e.target), message = $("form-message");
-    $("save").disabled = true;
-    const res = state.card
-      ? await api("PATCH", `/api/cards/${state.card.id}`, changes(state.card, body))
-      : await api("POST", "/api/cards", body);
-    $("save").disabled = false;
-    if (res.status !== 200 && res.status !== 201) { message.textContent = errorOf(res); return; }
-    const created = res.status === 201;
-    await reloadCards();
-    await openCard(res.data.id);
-    message.textContent = w(created ? "created" : "saved");
-  });
+  // --- the funnel and sales -----------------------------------------------------------------
 
-  for (const action of ["publish", "unpublish", "archive"]) {
-    $(action).addEventListener("click", async () => {
-      if (action === "archive" && !confirm(w("archive_confirm"))) return;
-      const res = await api("POST", `/api/cards/${state.card.id}/${action}`);
-      if (res.status !== 200) { $("form-message").textContent = errorOf(res); return; }
-      showCard(res.data);
-      reloadCards();
+  function refreshInsights() {
+    if (!current) return;
+    var id = current.id;
+    api("GET", "/api/cards/" + encodeURIComponent(id) + "/stats").then(function (stats) {
+      if (!current || current.id !== id) return;
+      drawFunnel(stats.total);
+      drawSales(stats.days);
+      var places = $("#places");
+      places.textContent = "";
+      Object.keys(stats.countries).slice(0, 8).forEach(function (place) {
+        var counts = stats.countries[place];
+        places.appendChild(el("li", place + ": " + counts.views + " " + t("views") + ", " + counts.paid + " " + t("paid")));
+      });
+    }).catch(fail);
+  }
+  function drawFunnel(total) {
+    var chart = $("#funnel");
+    chart.textContent = "";
+    var steps = ["views", "taps", "holds", "paid"];
+    var top = Math.max(1, total.views, total.taps);
+    steps.forEach(function (step, i) {
+      var width = Math.max(1, 200 * total[step] / top);
+      chart.appendChild(svg("rect", {"class": "bar", x: 70, y: i * 32 + 4, width: width, height: 22, rx: 3}));
+      chart.appendChild(svg("text", {x: 0, y: i * 32 + 19}, t(step)));
+      var rate = i ? total.conversion[steps[i - 1] + "_to_" + step] : null;
+      var label = total[step] + (rate === null || rate === undefined ? "" : "  (" + Math.round(rate * 100) + "%)");
+      chart.appendChild(svg("text", {x: 74 + width, y: i * 32 + 19, "data-step": step}, label));
     });
+    var currency = current ? current.price.currency : "EUR";
+    $("#totals").textContent = t("revenue") + ": " + money(total.revenue, currency) + " · " + total.units + " " + t("units");
   }
-
-  $("copy-snippet").addEventListener("click", async () => {
-    $("snippet").select();
-    try { await navigator.clipboard.writeText($("snippet").value); } catch (e) { document.execCommand("copy"); }
-    $("form-message").textContent = w("copied");
-  });
-
-  // --- funnel, sales, places ----------------------------------------------------------------
-
-  async function refreshInsights() {
-    const card = state.card;
-    const [stats, fresh, referrals] = await Promise.all([
-      api("GET", `/api/cards/${card.id}/stats`), api("GET", `/api/cards/${card.id}`), api("GET", `/api/cards/${card.id}/referrals`)]);
-    if (!state.card || state.card.id !== card.id) return;
-    if (fresh.status === 200) { state.card = fresh.data; $("card-state").textContent = fresh.data.sale.state; $("refreshing").hidden = fresh.data.sale.state !== "live"; }
-    if (stats.status === 200) showStats(stats.data);
-    if (referrals.status === 200) showReferrals(referrals.data);
-    if (card.sale.state === "live") loadOrders(true);
-  }
-
-  function bars(rows, format) {
-    const max = Math.max(1, ...rows.map((r) => r.value)), height = 26, width = 600;
-    const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
-    svg.setAttribute("viewBox", `0 0 ${width} ${rows.length * height + 4}`);
-    svg.setAttribute("role", "img");
-    rows.forEach((row, i) => {
-      const bar = document.createElementNS(svg.namespaceURI, "rect");
-      Object.entries({ x: 150, y: i * height + 4, height: height - 8, width: Math.max(2, (row.value / max) * (width - 260)), fill: "#b43d1a", rx: 3 })
-        .forEach(([k, v]) => bar.setAttribute(k, v));
-      const label = document.createElementNS(svg.namespaceURI, "text");
-      label.setAttribute("x", 0); label.setAttribute("y", i * height + 18);
-      label.textContent = row.label;
-      const value = document.createElementNS(svg.namespaceURI, "text");
-      value.setAttribute("x", 156 + Math.max(2, (row.value / max) * (width - 260))); value.setAttribute("y", i * height + 18);
-      value.textContent = format(row);
-      svg.append(bar, label, value);
+  function drawSales(days) {
+    var chart = $("#sales");
+    chart.textContent = "";
+    var top = Math.max(1, Math.max.apply(null, days.map(function (d) { return d.paid; })));
+    var width = 320 / days.length;
+    days.forEach(function (day, i) {
+      var height = 80 * day.paid / top;
+      var bar = svg("rect", {"class": "bar", x: i * width + 1, y: 84 - height, width: Math.max(1, width - 2), height: height});
+      bar.appendChild(svg("title", {}, day.day + ": " + day.paid));
+      chart.appendChild(bar);
     });
-    svg.setAttribute("aria-label", rows.map((r) => `${r.label}: ${format(r)}`).join(", "));
-    return svg;
+    chart.appendChild(svg("text", {x: 0, y: 96}, days[0].day));
+    chart.appendChild(svg("text", {x: 320, y: 96, "text-anchor": "end"}, days[days.length - 1].day));
   }
 
-  function showStats(stats) {
-    const total = stats.total, rate = (r) => (r === null || r === undefined ? "" : ` (${(r * 100).toFixed(1)}%)`);
-    const steps = ["views", "taps", "holds", "paid"];
-    $("funnel").replaceChildren(bars(steps.map((name, i) => ({
-      label: w(name), value: total[name] || 0,
-      conversion: i ? total.conversion[`${steps[i - 1]}_to_${name}`] : null,
-    })), (row) => number(row.value) + rate(row.conversion))));
-    const currency = state.card.price.currency;
-    $("totals").replaceChildren(...["units", "revenue", "expired_holds", "refunds", "shares_posted", "referral_visits", "referred_orders"]
-      .map((name) => h("div", {}, h("dt", {}, w(name)), h("dd", { "data-total": name }, name === "revenue" ? money(total[name] || 0, currency) : number(total[name])))));
-    const days = stats.days.filter((d) => d.paid || d.units);
-    $("sales").replaceChildren(days.length
-      ? bars(days.map((d) => ({ label: d.day, value: d.units || 0, revenue: d.revenue || 0 })), (row) => `${number(row.value)} · ${money(row.revenue, currency)}`)
-      : h("p", { class: "hint" }, w("no_sales")));
-    const places = Object.entries(stats.countries || {}).sort((a, b) => (b[1].paid || 0) - (a[1].paid || 0) || (b[1].views || 0) - (a[1].views || 0));
-    $("countries").replaceChildren(...places.map(([place, counts]) => h("li", {}, `${place}: ${number(counts.paid)} ${w("paid")} · ${number(counts.views)} ${w("views")}`)));
+  // --- orders -------------------------------------------------------------------------------
+
+  function ordersPath(extra) {
+    var status = $("#order-status").value;
+    return "/api/cards/" + encodeURIComponent(current.id) + "/orders?" + (status ? "status=" + status + "&" : "") + extra;
   }
-
-  function showReferrals(report) {
-    const currency = state.card.price.currency;
-    $("referral-totals").replaceChildren(
-      h("div", {}, h("dt", {}, w("referral_visits")), h("dd", {}, number(report.referral_visits))),
-      h("div", {}, h("dt", {}, w("referred_orders")), h("dd", {}, number(report.referred_orders))),
-      h("div", {}, h("dt", {}, w("revenue")), h("dd", {}, money(report.referred_revenue || 0, currency))));
-    const top = report.top_referrers || [];
-    $("referrers").replaceChildren(...(top.length ? top.map((r) => h("li", {},
-      `${r.referral_code || r.code} · ${number(r.orders ?? r.referred_orders)} · ${money(r.revenue ?? r.referred_revenue ?? 0, currency)}`))
-      : [h("li", { class: "hint" }, w("no_referrals"))]));
+  function loadOrders(fromStart) {
+    if (!current) return;
+    if (fromStart) ordersCursor = null;
+    api("GET", ordersPath("limit=25" + (ordersCursor ? "&cursor=" + encodeURIComponent(ordersCursor) : ""))).then(function (page) {
+      if (fromStart) $("#order-rows").textContent = "";
+      page.items.forEach(addOrderRow);
+      ordersCursor = page.next_cursor;
+      $("#more-orders").hidden = !ordersCursor;
+    }).catch(fail);
   }
-
-  // --- orders --------------------------------------------------------------------------------
-
-  async function loadOrders(replace) {
-    const status = $("order-filter").value;
-    let path = `/api/cards/${state.card.id}/orders?limit=50${status ? `&status=${status}` : ""}`;
-    if (!replace && state.ordersCursor) path += `&cursor=${encodeURIComponent(state.ordersCursor)}`;
-    const res = await api("GET", path);
-    if (res.status !== 200) return;
-    const body = $("orders").tBodies[0];
-    if (replace) body.replaceChildren();
-    res.data.items.forEach((order) => body.append(orderRow(order)));
-    if (!body.children.length) body.append(h("tr", {}, h("td", { colspan: 8, class: "hint" }, w("no_orders"))));
-    state.ordersCursor = res.data.next_cursor;
-    $("more-orders").hidden = !res.data.next_cursor;
-  }
-
-  function orderRow(order) {
-    const fulfilment = order.fulfilment || (order.carrier ? { carrier: order.carrier, tracking_number: order.tracking_number } : null);
-    const actions = h("td", {});
+  function addOrderRow(order) {
+    var row = el("tr", null, {"data-order-id": order.order_id});
+    row.appendChild(el("td", new Date(order.created_at).toLocaleString(lang === "zh" ? "zh-CN" : "en")));
+    row.appendChild(el("td", t("st_" + order.status), {"data-status": order.status}));
+    row.appendChild(el("td", order.quantity));
+    row.appendChild(el("td", money(order.amount, order.currency)));
+    row.appendChild(el("td", order.country || "–"));
+    row.appendChild(el("td", order.fulfilment ? order.fulfilment.carrier + " " + order.fulfilment.tracking_number : "–"));
+    var actions = el("td");
     if (order.status === "paid") {
-      if (!fulfilment) {
-        actions.append(h("form", { "data-action": "fulfil", onsubmit: (e) => fulfil(e, order) },
-          h("input", { name: "carrier", required: true, placeholder: w("carrier"), "aria-label": w("carrier") }),
-          h("input", { name: "tracking_number", required: true, placeholder: w("tracking_number"), "aria-label": w("tracking_number") }),
-          h("button", { type: "submit", class: "secondary" }, w("fulfil"))));
-      }
-      actions.append(h("form", { "data-action": "refund", onsubmit: (e) => refund(e, order) },
-        h("label", {}, h("input", { type: "checkbox", name: "restock", checked: true }), " ", w("restock")),
-        h("button", { type: "submit", class: "secondary" }, w("refund"))));
+      var ship = el("button", t("ship"), {type: "button", "data-action": "fulfil"});
+      ship.addEventListener("click", function () { pendingOrder = order.order_id; $("#fulfil-dialog").showModal(); });
+      var refund = el("button", t("refund_action"), {type: "button", "class": "danger", "data-action": "refund"});
+      refund.addEventListener("click", function () { pendingOrder = order.order_id; $("#refund-dialog").showModal(); });
+      actions.appendChild(ship);
+      actions.appendChild(document.createTextNode(" "));
+      actions.appendChild(refund);
     }
-    return h("tr", { "data-order": order.order_id },
-      h("td", {}, h("code", {}, order.order_id)), h("td", {}, when(order.created_at)), h("td", { "data-col": "status" }, order.status),
-      h("td", {}, order.quantity), h("td", {}, money(order.amount, order.currency)), h("td", {}, order.country || ""),
-      h("td", { "data-col": "fulfilment" }, fulfilment ? `${fulfilment.carrier} ${fulfilment.tracking_number}` : ""), actions);
+    row.appendChild(actions);
+    $("#order-rows").appendChild(row);
+  }
+  function orderAction(path, body, done) {
+    api("POST", "/api/orders/" + encodeURIComponent(pendingOrder) + "/" + path, body).then(function () {
+      flash(t(done));
+      loadOrders(true);
+      refreshInsights();
+    }).catch(fail);
+  }
+  function exportCsv() {
+    api("GET", ordersPath("format=csv"), undefined, true).then(function (text) {
+      var link = el("a", null, {download: "orders-" + current.id + ".csv"});
+      link.href = URL.createObjectURL(new Blob([text], {type: "text/csv"}));
+      document.body.appendChild(link);
+      link.click();
+      link.remove();
+    }).catch(fail);
   }
 
-  async function fulfil(e, order) {
-    e.preventDefault();
-    const form = e.target;
-    const res = await api("POST", `/api/orders/${order.order_id}/fulfil`, { carrier: form.carrier.value, tracking_number: form.tracking_number.value });
-    if (res.status !== 200) { alert(errorOf(res)); return; }
-    form.closest("tr").replaceWith(orderRow(res.data));
-  }
+  // --- wiring -------------------------------------------------------------------------------
 
-  async function refund(e, order) {
-    e.preventDefault();
-    if (!confirm(w("refund_confirm"))) return;
-    const res = await api("POST", `/api/orders/${order.order_id}/refund`, { restock: e.target.restock.checked });
-    if (res.status !== 200) { alert(errorOf(res)); return; }
-    e.target.closest("tr").replaceWith(orderRow(res.data));
-    refreshInsights();
-  }
-
-  $("order-filter").addEventListener("change", () => loadOrders(true));
-  $("more-orders").addEventListener("click", () => loadOrders(false));
-  $("export").addEventListener("click", async () => {
-    // The key travels in a header, so the file is fetched here and handed to the browser.
-    const res = await api("GET", `/api/cards/${state.card.id}/orders?format=csv`);
-    if (res.status !== 200) return;
-    const link = h("a", { href: URL.createObjectURL(new Blob([res.data], { type: "text/csv" })), download: `${state.card.id}-orders.csv` });
-    document.body.append(link);
-    link.click();
-    link.remove();
+  $("#signin-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    signIn($("#apikey").value.trim()).catch(fail);
+    $("#apikey").value = "";
   });
-
-  // --- share channels ------------------------------------------------------------------------
-
-  async function loadChannels() {
-    const res = await api("GET", `/api/cards/${state.card.id}/channels`);
-    if (res.status !== 200) return;
-    const items = res.data.items || [];
-    $("channels").replaceChildren(...(items.length ? items.map((channel) => h("li", { "data-channel": channel.id },
-      `${channel.type}: ${channel.url || channel.instance || channel.identifier || ""} `,
-      channel.last_failure ? h("small", {}, ` (${channel.last_failure}) `) : null,
-      h("button", { type: "button", class: "link", onclick: () => testSend(channel) }, w("test_send")),
-      h("button", { type: "button", class: "link", onclick: () => removeChannel(channel) }, w("remove"))))
-      : [h("li", { class: "hint" }, w("no_channels"))]));
-  }
-
-  async function testSend(channel) {
-    const res = await api("POST", `/api/cards/${state.card.id}/channels/${channel.id}/test`);
-    $("channel-message").textContent = res.status === 200 ? w("sent") : errorOf(res);
-  }
-
-  async function removeChannel(channel) {
-    await api("DELETE", `/api/cards/${state.card.id}/channels/${channel.id}`);
-    loadChannels();
-  }
-
-  for (const kind of ["webhook", "mastodon", "bluesky"]) {
-    $(`add-${kind}`).addEventListener("submit", async (e) => {
-      e.preventDefault();
-      const body = Object.fromEntries(new FormData(e.target));
-      const res = await api("POST", `/api/cards/${state.card.id}/channels`, body);
-      const message = $("channel-message");
-      if (res.status !== 201) { message.textContent = errorOf(res); return; }
-      e.target.reset();
-      message.replaceChildren(...(res.data.secret ? [w("secret_once"), " ", h("span", { class: "secret", "data-d": "channel-secret" }, res.data.secret)] : [w("saved")]));
-      loadChannels();
-    });
-  }
+  $("#signup-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var form = event.target;
+    api("POST", "/api/sellers", {name: form.elements.name.value, email: form.elements.email.value}).then(function (created) {
+      $("#new-key").textContent = t("key_once") + created.api_key;
+      return signIn(created.api_key);
+    }).catch(fail);
+  });
+  $("#signout").addEventListener("click", signOut);
+  $("#lang").addEventListener("click", function () { lang = lang === "zh" ? "en" : "zh"; translate(); });
+  $("#new-card").addEventListener("click", newCard);
+  $("#card-form").addEventListener("submit", saveCard);
+  document.querySelectorAll("#card-actions [data-action]").forEach(function (button) {
+    button.addEventListener("click", function () { cardAction(button.dataset.action); });
+  });
+  $("#copy").addEventListener("click", function () {
+    var copied = navigator.clipboard ? navigator.clipboard.writeText($("#snippet").value) : Promise.reject(new Error("no clipboard"));
+    copied.then(function () { flash(t("copied")); }, function () { $("#snippet").select(); document.execCommand("copy"); flash(t("copied")); });
+  });
+  $("#order-status").addEventListener("change", function () { loadOrders(true); });
+  $("#more-orders").addEventListener("click", function () { loadOrders(false); });
+  $("#export").addEventListener("click", exportCsv);
+  $("#fulfil-dialog").addEventListener("close", function () {
+    var form = $("#fulfil-form");
+    if ($("#fulfil-dialog").returnValue === "ok") {
+      orderAction("fulfil", {carrier: form.elements.carrier.value, tracking_number: form.elements.tracking_number.value}, "shipped_done");
+    }
+    form.reset();
+  });
+  $("#refund-dialog").addEventListener("close", function () {
+    if ($("#refund-dialog").returnValue === "ok") orderAction("refund", {restock: $("#refund-form").elements.restock.checked}, "refunded_done");
+    $("#refund-form").reset();
+  });
 
   translate();
-  if (state.key) signIn(state.key);
+  if (apiKey()) signIn(apiKey()).catch(fail);
 })();

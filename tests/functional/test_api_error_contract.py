@@ -89,7 +89,7 @@ def test_unknown_ids_are_a_404_in_the_contract_shape(client, fake_stripe, method
     assert_error(response, 404, "not_found")
 
 
-@pytest.mark.parametrize("method, path", [("DELETE", "/cards/card_1"), ("GET", "/api/cards"), ("GET", "/webhooks/stripe")])
+@pytest.mark.parametrize("method, path", [("DELETE", "/cards/card_1"), ("DELETE", "/api/cards"), ("GET", "/webhooks/stripe")])
 def test_a_wrong_method_is_a_405_in_the_contract_shape(client, method, path):
     assert_error(client.http.request(method, path), 405, "method_not_allowed")
 

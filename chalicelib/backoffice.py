@@ -1,0 +1,170 @@
+"""The seller's use cases: sign-up and keys, their cards, their orders, the funnel.
+
+A card or order of another seller answers exactly like one that does not exist."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from chalicelib import catalog, checkout, config, counters, inventory, payments, sellers
+from chalicelib.domain import (
+    ARCHIVED,
+    PAID,
+    PUBLISHED,
+    UNPUBLISHED,
+    Card,
+    Conflict,
+    NotFound,
+    Order,
+    SignupClosed,
+)
+from chalicelib.inventory import StaleOrder
+from chalicelib.seller_rules import (
+    card_edit_from_request,
+    decode_cursor,
+    encode_cursor,
+    fulfilment_from_request,
+    funnel,
+    order_filter,
+    orders_csv,
+    page_size,
+    restock_from_request,
+    signup_from_request,
+    stats_days,
+)
+
+# Enough for any sale tapcard is built for; a longer export is cut here and says so.
+MAX_CSV_ORDERS = 50_000
+
+
+# --- sign-up and keys -----------------------------------------------------------------------
+
+
+def sign_up(payload) -> dict:
+    if not config.OPEN_SIGNUP:
+        raise SignupClosed("Sign-up is closed on this stage; ask the operators for an account.")
+    seller_id, api_key = sellers.create_seller(*signup_from_request(payload))
+    return {"seller_id": seller_id, "api_key": api_key}
+
+
+def new_key(seller_id: str) -> dict:
+    api_key = sellers.issue_api_key(seller_id)
+    return {"api_key": api_key, "prefix": api_key[:10]}
+
+
+# --- cards ----------------------------------------------------------------------------------
+
+
+def _owned_card(seller_id: str, card_id: str, fresh: bool = False) -> Card:
+    try:
+        card = catalog.fresh_card(card_id) if fresh else inventory.get_card(card_id)
+    except NotFound:
+        card = None
+    if card is None or card.seller_id != seller_id:
+        raise NotFound("No card of yours has this id.")
+    return card
+
+
+def seller_card_json(card: Card) -> dict:
+    return {**checkout.card_json(card), "status": card.status, "share_text": card.share_text,
+            "snippet": checkout.snippet_for(card), "created_at": checkout.iso(card.created_at)}
+
+
+def list_cards(seller_id: str, query: dict) -> dict:
+    limit = page_size(query)
+    cards, last = catalog.cards_of(seller_id, limit, decode_cursor(query.get("cursor"), "seller_id", seller_id))
+    return {"items": [seller_card_json(card) for card in cards], "next_cursor": encode_cursor(last)}
+
+
+def get_card(seller_id: str, card_id: str) -> dict:
+    return seller_card_json(_owned_card(seller_id, card_id, fresh=True))
+
+
+def update_card(seller_id: str, card_id: str, payload) -> dict:
+    card = _owned_card(seller_id, card_id, fresh=True)
+    if card.status == ARCHIVED:
+        raise Conflict("An archived card cannot be edited.", "status")
+    level = inventory.stock_level(card_id)
+    edit = card_edit_from_request(payload, card, level, catalog.has_orders(card_id))
+    catalog.update_card(card, edit.card, edit.stock_change)
+    return seller_card_json(catalog.fresh_card(card_id))
+
+
+# Which status each action leads to, from which statuses.
+_TRANSITIONS = {
+    "publish": (PUBLISHED, (PUBLISHED, UNPUBLISHED)),
+    "unpublish": (UNPUBLISHED, (PUBLISHED, UNPUBLISHED)),
+    "archive": (ARCHIVED, (PUBLISHED, UNPUBLISHED, ARCHIVED)),
+}
+
+
+def set_card_status(seller_id: str, card_id: str, action: str) -> dict:
+    """Publish (buyers see it), unpublish (hidden, can come back) or archive (hidden for good).
+    Holds already made may still be paid."""
+    _owned_card(seller_id, card_id)
+    status, expected = _TRANSITIONS[action]
+    catalog.set_status(card_id, status, expected)
+    return seller_card_json(catalog.fresh_card(card_id))
+
+
+# --- orders ---------------------------------------------------------------------------------
+
+
+def seller_order_json(order: Order) -> dict:
+    return {**checkout.order_json(order), "created_at": checkout.iso(order.created_at),
+            "country": order.country, "ref": order.ref, "refund_id": order.refund_id}
+
+
+def list_orders(seller_id: str, card_id: str, query: dict) -> dict:
+    _owned_card(seller_id, card_id)
+    wanted = order_filter(query)
+    orders, last = catalog.orders_of(card_id, wanted.status, wanted.since, wanted.until, page_size(query),
+                                     decode_cursor(query.get("cursor"), "card_id", card_id))
+    return {"items": [seller_order_json(order) for order in orders], "next_cursor": encode_cursor(last)}
+
+
+def export_orders(seller_id: str, card_id: str, query: dict) -> str:
+    _owned_card(seller_id, card_id)
+    wanted = order_filter(query)
+    orders, _ = catalog.orders_of(card_id, wanted.status, wanted.since, wanted.until, MAX_CSV_ORDERS)
+    return orders_csv(orders)
+
+
+def _owned_order(seller_id: str, order_id: str) -> Order:
+    order = inventory.get_order(order_id)
+    if order is None or order.seller_id != seller_id:
+        raise NotFound("No order of yours has this id.")
+    return order
+
+
+def fulfil(seller_id: str, order_id: str, payload) -> dict:
+    order = _owned_order(seller_id, order_id)
+    carrier, tracking_number = fulfilment_from_request(payload)
+    order.fulfilled_at = catalog.fulfil(order, carrier, tracking_number)
+    order.carrier, order.tracking_number = carrier, tracking_number
+    return seller_order_json(order)
+
+
+def refund(seller_id: str, order_id: str, payload) -> dict:
+    """Give the money back through Stripe, then the order becomes refunded. Stripe's idempotency
+    key is the order's, so a refund retried after a failure here never pays back twice."""
+    order = _owned_order(seller_id, order_id)
+    restock = restock_from_request(payload)
+    if order.status != PAID or not order.payment_intent_id:
+        raise Conflict(f"This order is {order.status}; only a paid order can be refunded.", "order_id")
+    refund_id = payments.refund(order.payment_intent_id, order.order_id)
+    try:
+        catalog.refund_paid(order, refund_id, restock)
+    except StaleOrder:
+        raise Conflict("This order changed meanwhile (it was refunded already?); reload it.", "order_id") from None
+    counters.count(order.card_id, counters.REFUNDS)
+    return seller_order_json(inventory.get_order(order_id))
+
+
+# --- the funnel -----------------------------------------------------------------------------
+
+
+def stats(seller_id: str, card_id: str, query: dict) -> dict:
+    _owned_card(seller_id, card_id)
+    first, last = stats_days(query, datetime.now(timezone.utc).date())
+    counters.flush()  # what this container counted shows at once
+    return {"card_id": card_id, **funnel(counters.read(card_id, first.isoformat(), last.isoformat()), first, last)}

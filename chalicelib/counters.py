@@ -1,0 +1,132 @@
+"""The funnel: what happened to a card, counted per day, added up in memory and written in batches.
+
+A flash sale taps one card hundreds of thousands of times. One write per event would make the
+counter the sale's hot key and would take away the point of the sold-out short-circuit (a refused
+tap costs no DynamoDB request). So each container adds its counts in memory and writes them at most
+every COUNTER_FLUSH_SECONDS: one UpdateItem per (card, day), to a shard of the day's counters chosen
+once per container, so containers rarely write the same item. Counts a container holds when it is
+shut down are lost: the funnel is a close estimate; orders and money are exact in the orders table.
+
+The counts are top-level number attributes named at run time ("taps", "geo:views:CN",
+"region:paid:US-CA"), so this module writes and reads them with plain UpdateItem and Query.
+"""
+from __future__ import annotations
+
+import logging
+import random
+import re
+import threading
+import time
+from collections import Counter
+from datetime import datetime, timezone
+
+from chalicelib import config
+from chalicelib.models import CounterModel, connection
+
+log = logging.getLogger(__name__)
+
+# The funnel's steps, in the order a buyer goes through them, then what comes after.
+VIEWS, TAPS, HOLDS, PAID = "views", "taps", "holds", "paid"
+UNITS, REVENUE, EXPIRED, REFUNDS = "units", "revenue", "expired_holds", "refunds"
+SHARES_POSTED, REFERRAL_VISITS, REFERRED_ORDERS = "shares_posted", "referral_visits", "referred_orders"
+NAMES = (VIEWS, TAPS, HOLDS, PAID, UNITS, REVENUE, EXPIRED, REFUNDS, SHARES_POSTED, REFERRAL_VISITS,
+         REFERRED_ORDERS)
+# Counted by where the buyer is, too.
+BY_PLACE = (VIEWS, PAID)
+
+_COUNTRY = re.compile(r"^[A-Za-z]{2}$")
+_REGION = re.compile(r"^[A-Za-z0-9]{1,3}$")
+# The region subtag of the first language the browser asks for: "zh-CN,zh;q=0.9" -> CN.
+_LANGUAGE_REGION = re.compile(r"^\s*[A-Za-z]{2,3}(?:-[A-Za-z]{4})?-([A-Za-z]{2})\b")
+
+_pending: dict[tuple[str, str], Counter] = {}
+_lock = threading.Lock()
+_last_flush = float("-inf")  # a container's first counts are written at once
+_shard = random.randrange(config.COUNTER_SHARDS)
+
+
+def day_of(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%d")
+
+
+def place_of(headers) -> str | None:
+    """"CN" or "US-CA" from CloudFront's viewer headers on AWS; locally (no CloudFront) the region
+    of the browser's first language is the best guess. None when neither says."""
+    country = headers.get("cloudfront-viewer-country") or ""
+    if _COUNTRY.match(country):
+        region = headers.get("cloudfront-viewer-country-region") or ""
+        return f"{country.upper()}-{region.upper()}" if _REGION.match(region) else country.upper()
+    match = _LANGUAGE_REGION.match(headers.get("accept-language") or "")
+    return match.group(1).upper() if match else None
+
+
+def count(card_id: str, name: str, n: int = 1, place: str | None = None, at: float | None = None) -> None:
+    """Add n to a card's count for the day; costs no request (see flush)."""
+    counts_of_place = {}
+    if place and name in BY_PLACE:
+        country, _, region = place.partition("-")
+        counts_of_place[f"geo:{name}:{country}"] = n
+        if region:
+            counts_of_place[f"region:{name}:{place}"] = n
+    with _lock:
+        counts = _pending.setdefault((card_id, day_of(time.time() if at is None else at)), Counter())
+        counts[name] += n
+        counts.update(counts_of_place)
+
+
+def flush_if_due() -> None:
+    if _pending and time.monotonic() - _last_flush >= config.COUNTER_FLUSH_SECONDS:
+        flush()
+
+
+def flush() -> None:
+    """Write what this container counted; what fails to write is kept for the next flush."""
+    global _last_flush
+    with _lock:
+        pending = dict(_pending)
+        _pending.clear()
+        _last_flush = time.monotonic()
+    for (card_id, day), counts in pending.items():
+        try:
+            _add(card_id, f"{day}#{_shard}", counts)
+        except Exception:  # counting must never fail a sale
+            log.warning("could not write counts of %s on %s; keeping them", card_id, day, exc_info=True)
+            with _lock:
+                _pending.setdefault((card_id, day), Counter()).update(counts)
+
+
+def discard_pending() -> None:
+    """Forget unwritten counts (tests start each case from empty tables)."""
+    with _lock:
+        _pending.clear()
+
+
+def _add(card_id: str, bucket: str, counts: Counter) -> None:
+    names = {f"#n{i}": name for i, name in enumerate(counts)}
+    values = {f":v{i}": {"N": str(n)} for i, n in enumerate(counts.values())}
+    connection().client.update_item(
+        TableName=CounterModel.Meta.table_name,
+        Key={"card_id": {"S": card_id}, "bucket": {"S": bucket}},
+        UpdateExpression="ADD " + ", ".join(f"#n{i} :v{i}" for i in range(len(counts))),
+        ExpressionAttributeNames=names, ExpressionAttributeValues=values,
+    )
+
+
+def read(card_id: str, first_day: str, last_day: str) -> dict[str, Counter]:
+    """{day: counts} from first_day to last_day (YYYY-MM-DD), the shards added up."""
+    days: dict[str, Counter] = {}
+    query = {
+        "TableName": CounterModel.Meta.table_name,
+        "KeyConditionExpression": "card_id = :card AND bucket BETWEEN :first AND :last",
+        "ExpressionAttributeValues": {":card": {"S": card_id}, ":first": {"S": first_day},
+                                      ":last": {"S": last_day + "#~"}},
+    }
+    while True:
+        page = connection().client.query(**query)
+        for item in page["Items"]:
+            day = item.pop("bucket")["S"].partition("#")[0]
+            item.pop("card_id")
+            days.setdefault(day, Counter()).update({name: int(value["N"]) for name, value in item.items()})
+        if "LastEvaluatedKey" not in page:
+            return days
+        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -1,0 +1,121 @@
+"""A blogger in Chromium: signs in, creates a card with a live preview, pastes the snippet into a
+post on another origin where a reader buys, then sees the funnel and the order, ships and refunds."""
+import http.server
+import re
+import threading
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from conftest import ARTIFACTS
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def blog():
+    """A blog on its own origin whose new post is whatever the test pastes into it."""
+    posts = {}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = posts.get(self.path, "").encode()
+            self.send_response(200 if body else 404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", posts
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def context(browser):
+    context = browser.new_context(viewport={"width": 1000, "height": 1200})
+    context.console_errors = []
+    # Other tiers' cards (images on hosts that do not resolve here) may show in the list: only
+    # tapcard's own errors and CSP violations count.
+    context.on("console", lambda m: m.type == "error" and ("[tapcard]" in m.text or "Content Security Policy" in m.text)
+               and context.console_errors.append(m.text))
+    yield context
+    context.close()
+
+
+def test_blogger_creates_a_card_sells_it_in_a_post_ships_and_refunds(context, live_stack, blog):
+    ARTIFACTS.mkdir(exist_ok=True)
+    dashboard = context.new_page()
+    dashboard.goto(live_stack["api_url"] + "/dashboard")
+    dashboard.fill("#apikey", live_stack["seller_api_key"])
+    dashboard.click("#signin-form button[type=submit]")
+    expect(dashboard.locator("#app")).to_be_visible()
+    assert dashboard.evaluate("sessionStorage.getItem('tapcard.apiKey')") == live_stack["seller_api_key"]
+    assert dashboard.evaluate("localStorage.length") == 0
+
+    dashboard.click("#new-card")
+    form = dashboard.locator("#card-form")
+    form.locator("[name=title]").fill("Dashboard Mug")
+    form.locator("[name=description]").fill("Made in the browser test.")
+    form.locator("[name=image_url]").fill(live_stack["blog_url"] + "mug.svg")
+    form.locator("[name=price]").fill("12.50")
+    form.locator("[name=stock]").fill("5")
+    dashboard.click("#save")
+    expect(dashboard.locator("#snippet")).to_have_value(re.compile(r'data-tapcard="card_'))
+    preview = dashboard.frame_locator("#preview")
+    expect(preview.locator("h1")).to_have_text("Dashboard Mug")
+    expect(preview.locator("[data-tc=price]")).to_have_text("€12.50")
+    dashboard.screenshot(path=str(ARTIFACTS / "dashboard-card.png"), full_page=True)
+    snippet = dashboard.locator("#snippet").input_value()
+
+    # The blogger pastes the snippet into a new post on the blog; a reader buys there.
+    blog_origin, posts = blog
+    posts["/new-post"] = f"<!doctype html><title>Post</title><h1>My post</h1>{snippet}"
+    post = context.new_page()
+    post.goto(blog_origin + "/new-post")
+    card = post.frame_locator("iframe[title^='Buy on tapcard']")
+    expect(card.locator("h1")).to_have_text("Dashboard Mug")
+    card.locator("[data-tc=buy]").click()
+    card.locator("[data-tc=pay-success]").click()
+    expect(card.locator("[data-step=paid]")).to_be_visible(timeout=20_000)
+    post.screenshot(path=str(ARTIFACTS / "dashboard-post-paid.png"), full_page=True)
+
+    # The funnel and the order appear on their own.
+    dashboard.bring_to_front()
+    expect(dashboard.locator("#funnel [data-step=paid]")).to_have_text(re.compile(r"^1\b"), timeout=20_000)
+    expect(dashboard.locator("#funnel [data-step=views]")).not_to_have_text(re.compile(r"^0\b"))
+    row = dashboard.locator("#order-rows tr").first
+    expect(row.locator("[data-status]")).to_have_attribute("data-status", "paid", timeout=20_000)
+    dashboard.screenshot(path=str(ARTIFACTS / "dashboard-funnel.png"), full_page=True)
+
+    row.locator("[data-action=fulfil]").click()
+    dashboard.fill("#fulfil-form [name=carrier]", "DHL")
+    dashboard.fill("#fulfil-form [name=tracking_number]", "JD014600006281")
+    dashboard.click("#fulfil-form button[value=ok]")
+    expect(dashboard.locator("#order-rows tr").first).to_contain_text("JD014600006281")
+
+    dashboard.locator("#order-rows tr").first.locator("[data-action=refund]").click()
+    dashboard.click("#refund-form button[value=ok]")
+    expect(dashboard.locator("#order-rows tr").first.locator("[data-status]")).to_have_attribute("data-status", "refunded")
+    expect(dashboard.locator("#card-status")).to_contain_text("published")
+    dashboard.screenshot(path=str(ARTIFACTS / "dashboard-refunded.png"), full_page=True)
+
+    dashboard.click("#lang")
+    expect(dashboard.locator("header [data-i18n=dashboard]")).to_have_text("控制台")
+    dashboard.set_viewport_size({"width": 390, "height": 844})
+    assert dashboard.evaluate("document.documentElement.scrollWidth") <= 390
+    dashboard.screenshot(path=str(ARTIFACTS / "dashboard-phone-zh.png"), full_page=True)
+    assert context.console_errors == []
