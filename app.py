@@ -8,6 +8,7 @@ import re
 from chalice import Chalice, Rate, Response
 
 from chalicelib import checkout, config, inventory, observability, pages, payments, sellers, shares, stream, startup
+from chalicelib.social import channels, referrals, reservations, seller_api
 from chalicelib.domain import DomainError, InvalidRequest
 
 app = Chalice(app_name="tapcard")
@@ -25,6 +26,8 @@ STATUS_OF = {
     "sold_out": 409,
     "idempotency_mismatch": 409,
     "limit_reached": 429,
+    "invalid_template": 400,
+    "reservers_only": 409,
     "payments_unavailable": 503,
 }
 
@@ -86,7 +89,8 @@ def seller_id() -> str:
 
 
 def html(page: pages.Page, max_age: int = 0) -> Response:
-    return Response(body=page.html, headers={
+    max_age = max_age if page.status == 200 else 0
+    return Response(body=page.html, status_code=page.status, headers={
         "Content-Type": "text/html; charset=utf-8",
         "Content-Security-Policy": page.content_security_policy,
         "Cache-Control": f"public, max-age={max_age}" if max_age else "no-store",
@@ -119,7 +123,9 @@ def get_card(card_id):
 
 @route("/cards/{card_id}/widget")
 def card_widget(card_id):
-    return html(pages.widget(card_id, app.current_request.query_params or {}))
+    request = app.current_request
+    referrals.record_visit(card_id, request.query_params)
+    return html(pages.widget(card_id, request.query_params or {}, request.headers.get("accept-language")))
 
 
 @route("/cards/{card_id}/feed")
@@ -129,14 +135,25 @@ def card_feed(card_id):
 
 @route("/p/{card_id}")
 def product_page(card_id):
-    return html(pages.product_page(card_id, app.current_request.query_params or {}), max_age=30)
+    request = app.current_request
+    referrals.record_visit(card_id, request.query_params)
+    return html(pages.product_page(card_id, request.query_params or {}, request.headers.get("accept-language")),
+                max_age=30)
+
+
+@route("/p/{card_id}/qr.svg")
+def share_qr_code(card_id):
+    ref = (app.current_request.query_params or {}).get("ref")
+    return Response(body=pages.qr_svg(card_id, ref), headers={
+        "Content-Type": "image/svg+xml", "Cache-Control": "public, max-age=86400"})
 
 
 @route("/cards/{card_id}/checkout", methods=["POST"])
 def checkout_card(card_id):
     headers = app.current_request.headers
     order = checkout.checkout(card_id, json_body(), headers.get("idempotency-key"),
-                              is_retry=headers.get("tapcard-retry") is not None)
+                              is_retry=headers.get("tapcard-retry") is not None,
+                              city=headers.get("cloudfront-viewer-city"))
     return Response(body=order, status_code=201)
 
 
@@ -166,9 +183,70 @@ def create_card():
 @route("/api/channels/webhook", methods=["PUT"])
 def set_share_webhook():
     url = json_body().get("url")
-    if not isinstance(url, str):
+    if url is None:
         raise InvalidRequest("'url' is required.", "url")
     return {"url": url, "secret": sellers.set_webhook(seller_id(), url)}
+
+
+# --- the social loop: reservations, share channels, referral credit -----------------------
+
+
+@route("/cards/{card_id}/reservations", methods=["POST"])
+def reserve(card_id):
+    reservation, created = reservations.reserve(card_id, json_body(),
+                                                app.current_request.headers.get("cloudfront-viewer-city"))
+    return Response(body=reservation, status_code=201 if created else 200)
+
+
+@route("/api/cards/{card_id}/channels", methods=["POST"])
+def add_channel(card_id):
+    return Response(body=channels.add_channel(seller_id(), card_id, json_body()), status_code=201)
+
+
+@route("/api/cards/{card_id}/channels", methods=["GET"])
+def list_channels(card_id):
+    return {"items": channels.list_channels(seller_id(), card_id)}
+
+
+@route("/api/cards/{card_id}/channels/{channel_id}", methods=["DELETE"])
+def remove_channel(card_id, channel_id):
+    channels.remove_channel(seller_id(), card_id, channel_id)
+    return Response(body="", status_code=204)
+
+
+@route("/api/cards/{card_id}/channels/{channel_id}/test", methods=["POST"])
+def test_channel(card_id, channel_id):
+    return shares.test_send(seller_id(), card_id, channel_id)
+
+
+@route("/api/cards/{card_id}/social", methods=["GET", "PATCH"])
+def card_social_settings(card_id):
+    patch = app.current_request.method == "PATCH"
+    return seller_api.settings(seller_id(), card_id, json_body() if patch else None)
+
+
+@route("/api/cards/{card_id}/shares")
+def card_shares(card_id):
+    return seller_api.share_report(seller_id(), card_id)
+
+
+@route("/api/cards/{card_id}/referrals")
+def card_referrals(card_id):
+    report = seller_api.referral_report(seller_id(), card_id, (app.current_request.query_params or {}).get("format"))
+    if isinstance(report, str):
+        return Response(body=report, headers={"Content-Type": "text/csv; charset=utf-8",
+                                              "Content-Disposition": f'attachment; filename="{card_id}-referrals.csv"'})
+    return report
+
+
+@route("/api/cards/{card_id}/reservations")
+def card_reservations(card_id):
+    return seller_api.reservers(seller_id(), card_id, (app.current_request.query_params or {}).get("after"))
+
+
+@route("/dashboard")
+def dashboard():
+    return html(pages.dashboard(open_signup=config.STAGE == "dev"))
 
 
 @route("/openapi.json")
@@ -202,7 +280,14 @@ def on_order_change(event):
     return stream.handle_batch(event.to_dict())
 
 
+@app.on_dynamodb_record(stream_arn=os.environ.get("RESERVATIONS_STREAM_ARN", "arn:aws:dynamodb:us-east-1:000000000000:table/tapcard-dev-reservations/stream/local"))
+def on_reservation_change(event):
+    return stream.handle_batch(event.to_dict())
+
+
 @app.schedule(Rate(1, unit=Rate.MINUTES))
 def sweep_expired_holds(event):
-    return {"expired": checkout.expire_holds()}
+    """Expire unpaid holds, retry the share posts that are due, announce sales that opened."""
+    return {"expired": checkout.expire_holds(), "shares_retried": shares.retry_due(),
+            "sales_opened": reservations.announce_openings()}
 

@@ -1,6 +1,7 @@
 """Use cases: primitives in, plain dicts or domain objects out, domain errors raised."""
 from __future__ import annotations
 
+import dataclasses
 import html
 import logging
 import time
@@ -31,6 +32,7 @@ from chalicelib.domain import (
     token_matches,
 )
 from chalicelib.inventory import EventAlreadyApplied, OrderExists, PayerLimitReached, StaleOrder
+from chalicelib.social import counts, reservations, rules
 
 log = logging.getLogger(__name__)
 PAYMENTS_UNAVAILABLE = "payments_unavailable"
@@ -76,11 +78,28 @@ def card_json(card: Card, at: int | None = None) -> dict:
         "limit_per_buyer": card.limit_per_buyer,
         "hold_seconds": card.hold_seconds,
         "url": f"{config.PUBLIC_BASE_URL}/p/{card.card_id}",
+        **social_json(card),
+    }
+
+
+def social_json(card: Card) -> dict:
+    """Social proof and reservation rules for the card: units bought, shares posted, reservations."""
+    social = counts.of_card(card.card_id)
+    return {
+        "locale": card.locale,
+        "bought": inventory.stock_level(card.card_id).sold,
+        "shares": social[counts.SHARES],
+        "reservations": social[counts.RESERVATIONS],
+        "reservation": {
+            "mode": card.reservation_mode or "none",
+            "reservers_only_until": iso(rules.reservers_only_until(card)),
+        },
     }
 
 
 def create_card(seller_id: str, payload) -> dict:
     card = new_card_from_request(payload, "card_" + uuid.uuid4().hex[:12], seller_id, now())
+    card = dataclasses.replace(card, **rules.social_settings_from(payload))
     inventory.create_card(card)
     return {**card_json(card), "snippet": snippet_for(card)}
 
@@ -110,7 +129,8 @@ def order_json(order: Order) -> dict:
     return body
 
 
-def checkout(card_id: str, payload, idempotency_key: str | None, is_retry: bool = False) -> dict:
+def checkout(card_id: str, payload, idempotency_key: str | None, is_retry: bool = False,
+             city: str | None = None) -> dict:
     """Hold the units and open a PaymentIntent. A new tap costs two DynamoDB writes (the hold
     transaction, then the intent's id). A first tap on a card this container saw sold out in the
     last second costs none: it is refused from the cached levels. A retry (the widget says so with
@@ -119,12 +139,15 @@ def checkout(card_id: str, payload, idempotency_key: str | None, is_retry: bool 
     request, key = checkout_request_from(payload, idempotency_key)
     at = now()
     check_can_buy(card, at, request.quantity)
+    reservation_id = reservations.reservation_of(card_id, request.reservation_token)
+    rules.check_reservation(card, at, reserved=reservation_id is not None)
     order = Order(
         order_id=order_id_for(card_id, request.buyer, key), card_id=card_id,
         seller_id=card.seller_id, buyer=request.buyer, quantity=request.quantity,
         amount=card.price_amount * request.quantity, currency=card.currency, status=HELD,
         created_at=at, expires_at=at + card.hold_seconds, ref=request.ref,
-        request_fingerprint=request.fingerprint,
+        request_fingerprint=request.fingerprint, display_name=request.display_name,
+        anonymous=request.anonymous, city=rules.viewer_city(city), reservation_id=reservation_id,
     )
     observability.order_context(order.order_id)
     try:

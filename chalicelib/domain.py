@@ -63,6 +63,14 @@ class InvalidSignature(DomainError):
     code = "invalid_signature"
 
 
+class InvalidTemplate(InvalidRequest):
+    code = "invalid_template"
+
+
+class ReserversOnly(DomainError):
+    code = "reservers_only"
+
+
 DEFAULT_HOLD_SECONDS = 600
 MIN_HOLD_SECONDS = 10
 MAX_HOLD_SECONDS = 3600
@@ -99,6 +107,12 @@ class Card:
     share_text: str = DEFAULT_SHARE_TEXT
     shard_count: int = 1
     created_at: int = 0
+    # The social loop (chalicelib/social): see social.rules for what each may hold.
+    locale: str = "en"
+    shares_enabled: bool = True
+    reservation_mode: str | None = None
+    reservers_minutes: int | None = None
+    rebate_percent: int | None = None
 
 
 @dataclass
@@ -132,6 +146,11 @@ class Order:
     request_fingerprint: str | None = None
     counted: bool = False
     payment_attempt: int = 0
+    # How the automatic share names the buyer: their name unless anonymous, else their city.
+    display_name: str | None = None
+    anonymous: bool = False
+    city: str | None = None
+    reservation_id: str | None = None
 
 
 @dataclass
@@ -139,6 +158,9 @@ class CheckoutRequest:
     quantity: int
     buyer: str
     ref: str | None
+    display_name: str | None = None
+    anonymous: bool = False
+    reservation_token: str | None = None
 
     @property
     def fingerprint(self) -> str:
@@ -191,12 +213,16 @@ def _share_template(value: Any) -> str:
         fields = [(name, spec, conversion) for _, name, spec, conversion in string.Formatter().parse(text)
                   if name is not None]
     except ValueError:
-        raise InvalidRequest("'share_text' has an unmatched '{' or '}' (write '{{' for a brace).", "share_text") from None
+        raise InvalidTemplate("'share_text' has an unmatched '{' or '}' (write '{{' for a brace).", "share_text") from None
     for name, spec, conversion in fields:
         if name not in SHARE_PLACEHOLDERS or spec or conversion:
             allowed = ", ".join("{" + p + "}" for p in SHARE_PLACEHOLDERS)
-            raise InvalidRequest(f"'share_text' may use only {allowed}.", "share_text")
+            raise InvalidTemplate(f"'share_text' may use only {allowed}.", "share_text")
     return text
+
+
+def share_template(value: Any) -> str:
+    return _share_template(value)
 
 
 def parse_timestamp(value: Any, name: str) -> int:
@@ -290,12 +316,21 @@ def checkout_request_from(payload: Any, idempotency_key: str | None) -> tuple[Ch
     buyer = _require(payload, "buyer")
     if not isinstance(buyer, str) or not _TOKEN.match(buyer):
         raise InvalidRequest("'buyer' must be a token of 8 to 128 letters, digits, '-', '_' or '.'.", "buyer")
+    # A referral code that cannot be one is ignored, like an unknown one: never the buyer's problem.
     ref = payload.get("ref")
-    if ref in ("", None):
+    if not isinstance(ref, str) or not _REF.match(ref):
         ref = None
-    elif not isinstance(ref, str) or not _REF.match(ref):
-        raise InvalidRequest("'ref' must be a referral code of letters and digits.", "ref")
-    return CheckoutRequest(quantity=quantity, buyer=buyer, ref=ref), idempotency_key
+    name = payload.get("name")
+    if name is not None:
+        name = _text_field(name, "name", 40, required=False) or None
+    anonymous = payload.get("anonymous", False)
+    if not isinstance(anonymous, bool):
+        raise InvalidRequest("'anonymous' must be true or false.", "anonymous")
+    reservation = payload.get("reservation")
+    if reservation is not None and (not isinstance(reservation, str) or not _TOKEN.match(reservation)):
+        raise InvalidRequest("'reservation' must be the token the reservation returned.", "reservation")
+    return CheckoutRequest(quantity=quantity, buyer=buyer, ref=ref, display_name=name, anonymous=anonymous,
+                           reservation_token=reservation), idempotency_key
 
 
 # --- the sale -------------------------------------------------------------------------------

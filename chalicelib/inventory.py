@@ -85,6 +85,9 @@ _CARD_FIELDS = (
     "stock", "starts_at", "ends_at", "limit_per_buyer", "hold_seconds", "share_text",
     "shard_count", "created_at",
 )
+# The social loop's card settings; a card stored before them reads as the defaults.
+_SOCIAL_FIELDS = ("locale", "shares_enabled", "reservation_mode", "reservers_minutes", "rebate_percent")
+_SOCIAL_DEFAULTS = {"locale": "en", "shares_enabled": True}
 
 
 def _to_card(model: CardModel) -> Card:
@@ -93,6 +96,11 @@ def _to_card(model: CardModel) -> Card:
         values[name] = int(values[name])
     for name in ("starts_at", "ends_at", "limit_per_buyer"):
         values[name] = None if values[name] is None else int(values[name])
+    for name in _SOCIAL_FIELDS:
+        value = getattr(model, name)
+        values[name] = _SOCIAL_DEFAULTS.get(name) if value is None else value
+    for name in ("reservers_minutes", "rebate_percent"):
+        values[name] = None if values[name] is None else int(values[name])
     return Card(**values)
 
 
@@ -100,7 +108,9 @@ def create_card(card: Card) -> None:
     """The card and its stock shards appear together or not at all."""
     per_shard, extra = divmod(card.stock, card.shard_count)
     with TransactWrite(connection=connection()) as tx:
-        tx.save(CardModel(**{name: getattr(card, name) for name in _CARD_FIELDS}),
+        tx.save(CardModel(**{name: getattr(card, name) for name in _CARD_FIELDS + _SOCIAL_FIELDS},
+                          # the sweeper announces the sale's start (sale.opened) once it comes
+                          opening_shard="open" if card.starts_at is not None else None),
                 condition=CardModel.card_id.does_not_exist())
         for shard in range(card.shard_count):
             units = per_shard + (1 if shard < extra else 0)
@@ -110,6 +120,16 @@ def create_card(card: Card) -> None:
 
 def get_card(card_id: str) -> Card:
     return _cards.get(card_id, lambda: _read_card(card_id))
+
+
+def update_social_settings(card_id: str, values: dict) -> Card:
+    """Change a card's social settings (chalicelib.social.rules.SETTINGS), then read it back fresh."""
+    if values:
+        actions = [getattr(CardModel, name).remove() if value is None else getattr(CardModel, name).set(value)
+                   for name, value in values.items()]
+        CardModel(card_id).update(actions=actions, condition=CardModel.card_id.exists())
+    _cards.forget(card_id)
+    return _read_card(card_id, consistent=True)
 
 
 def _read_card(card_id: str, consistent: bool = False) -> Card:
@@ -156,6 +176,7 @@ _ORDER_FIELDS = (
     "order_id", "card_id", "buyer", "quantity", "amount", "currency", "status", "created_at",
     "expires_at", "seller_id", "payment_intent_id", "client_secret", "ref", "referral_code",
     "status_reason", "refund_id", "request_fingerprint", "counted", "payment_attempt",
+    "display_name", "city", "reservation_id",
 )
 
 
@@ -164,6 +185,7 @@ def _to_order(model: OrderModel) -> Order:
     for name in ("quantity", "amount", "created_at", "expires_at", "payment_attempt"):
         values[name] = int(values[name])
     values["stock_take"] = {int(k): int(v) for k, v in model.stock_take.as_dict().items()}
+    values["anonymous"] = bool(model.anonymous)
     return Order(**values)
 
 
@@ -264,6 +286,8 @@ def _commit_hold(card: Card, order: Order, take: dict[int, int]) -> None:
         created_at=order.created_at, updated_at=order.created_at, expires_at=order.expires_at,
         stock_take={str(k): v for k, v in take.items()}, ref=order.ref,
         request_fingerprint=order.request_fingerprint, counted=card.limit_per_buyer is not None,
+        display_name=order.display_name, anonymous=order.anonymous or None, city=order.city,
+        reservation_id=order.reservation_id,
         hold_shard=f"h{random.randrange(config.HOLD_SHARDS)}", hold_expires_at=order.expires_at,
     )
     with TransactWrite(connection=connection()) as tx:

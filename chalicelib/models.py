@@ -66,6 +66,13 @@ class CardsBySeller(GlobalSecondaryIndex):
     created_at = NumberAttribute(range_key=True)
 
 
+class CardsOpening(GlobalSecondaryIndex):
+    """Sparse: cards whose sale start is not yet announced (sale.opened) carry opening_shard."""
+    Meta = _index_meta("opening", KeysOnlyProjection())
+    opening_shard = UnicodeAttribute(hash_key=True)
+    starts_at = NumberAttribute(range_key=True)
+
+
 class CardModel(Model):
     Meta = _meta("cards")
     card_id = UnicodeAttribute(hash_key=True)
@@ -83,7 +90,15 @@ class CardModel(Model):
     hold_seconds = NumberAttribute()
     share_text = UnicodeAttribute()
     shard_count = NumberAttribute()
+    # The social loop; absent on cards made before it, read as the defaults.
+    locale = UnicodeAttribute(null=True)
+    shares_enabled = BooleanAttribute(null=True)
+    reservation_mode = UnicodeAttribute(null=True)
+    reservers_minutes = NumberAttribute(null=True)
+    rebate_percent = NumberAttribute(null=True)
+    opening_shard = UnicodeAttribute(null=True)
     by_seller = CardsBySeller()
+    opening = CardsOpening()
 
 
 class StockShardModel(Model):
@@ -120,6 +135,12 @@ class HeldByExpiry(GlobalSecondaryIndex):
     hold_expires_at = NumberAttribute(range_key=True)
 
 
+class OrdersByReferralCode(GlobalSecondaryIndex):
+    """Sparse: only paid orders have a referral code."""
+    Meta = _index_meta("by_referral_code", KeysOnlyProjection())
+    referral_code = UnicodeAttribute(hash_key=True)
+
+
 class OrderModel(Model):
     Meta = _meta("orders")
     order_id = UnicodeAttribute(hash_key=True)
@@ -150,8 +171,13 @@ class OrderModel(Model):
     # Present only while held: the sweeper's sparse index.
     hold_shard = UnicodeAttribute(null=True)
     hold_expires_at = NumberAttribute(null=True)
+    display_name = UnicodeAttribute(null=True)
+    anonymous = BooleanAttribute(null=True)
+    city = UnicodeAttribute(null=True)
+    reservation_id = UnicodeAttribute(null=True)
     by_card = OrdersByCard()
     held_by_expiry = HeldByExpiry()
+    by_referral_code = OrdersByReferralCode()
 
 
 class StripeEventModel(Model):
@@ -167,10 +193,25 @@ class SharesFeed(GlobalSecondaryIndex):
     posted_at = NumberAttribute(range_key=True)
 
 
+class SharesByCard(GlobalSecondaryIndex):
+    Meta = _index_meta("by_card", AllProjection())
+    card_id = UnicodeAttribute(hash_key=True)
+    posted_at = NumberAttribute(range_key=True)
+
+
+class SharesRetryDue(GlobalSecondaryIndex):
+    """Sparse: only pending shares carry retry_shard; the sweeper retries those that are due."""
+    Meta = _index_meta("retry_due", KeysOnlyProjection())
+    retry_shard = UnicodeAttribute(hash_key=True)
+    next_attempt_at = NumberAttribute(range_key=True)
+
+
 class ShareModel(Model):
+    """One post of one subject (a paid order, a reservation, a sale opening) to one channel."""
     Meta = _meta("shares")
     share_id = UnicodeAttribute(hash_key=True)
     card_id = UnicodeAttribute()
+    # The subject: an order id, a reservation id or, for sale.opened, the card id.
     order_id = UnicodeAttribute()
     channel = UnicodeAttribute()
     text = UnicodeAttribute()
@@ -181,7 +222,68 @@ class ShareModel(Model):
     error = UnicodeAttribute(null=True)
     # Set on feed posts only, so the feed index holds nothing else.
     feed_card_id = UnicodeAttribute(null=True)
+    kind = UnicodeAttribute(default="order.shared")  # order.shared | reservation.shared | sale.opened
+    data = UnicodeAttribute(null=True)  # the webhook payload's data, as JSON
+    retry_shard = UnicodeAttribute(null=True)
+    next_attempt_at = NumberAttribute(null=True)
+    # Bluesky: the record key of the last attempt, to find out whether it landed.
+    remote_key = UnicodeAttribute(null=True)
     feed = SharesFeed()
+    by_card = SharesByCard()
+    retry_due = SharesRetryDue()
+
+
+class ChannelModel(Model):
+    """Where a card's shares go besides its feed. Secrets are Fernet tokens, never plain text."""
+    Meta = _meta("channels")
+    card_id = UnicodeAttribute(hash_key=True)
+    channel_id = UnicodeAttribute(range_key=True)
+    seller_id = UnicodeAttribute()
+    type = UnicodeAttribute()  # webhook | mastodon | bluesky
+    url = UnicodeAttribute()  # the webhook URL, the Mastodon instance or the Bluesky service
+    identifier = UnicodeAttribute(null=True)  # the Bluesky handle
+    secret = UnicodeAttribute()  # encrypted: signing secret, access token or app password
+    session = UnicodeAttribute(null=True)  # encrypted: the cached Bluesky session
+    created_at = NumberAttribute()
+
+
+class ReferralModel(Model):
+    """A paid order that came through another buyer's link; the put is what credits it once."""
+    Meta = _meta("referrals")
+    card_id = UnicodeAttribute(hash_key=True)
+    order_id = UnicodeAttribute(range_key=True)
+    referrer_code = UnicodeAttribute()
+    referrer_order_id = UnicodeAttribute()
+    referrer_name = UnicodeAttribute(null=True)
+    amount = NumberAttribute()
+    currency = UnicodeAttribute()
+    rebate = NumberAttribute(default=0)
+    created_at = NumberAttribute()
+
+
+class ReservationsByCard(GlobalSecondaryIndex):
+    Meta = _index_meta("by_card", AllProjection())
+    card_id = UnicodeAttribute(hash_key=True)
+    created_at = NumberAttribute(range_key=True)
+
+
+class ReservationModel(Model):
+    Meta = _meta("reservations")
+    reservation_id = UnicodeAttribute(hash_key=True)
+    card_id = UnicodeAttribute()
+    seller_id = UnicodeAttribute()
+    created_at = NumberAttribute()
+    email = UnicodeAttribute(null=True)
+    city = UnicodeAttribute(null=True)
+    by_card = ReservationsByCard()
+
+
+class SocialCountModel(Model):
+    """Counters shown on the card, each split over shards ('<card>#<name>#<shard>') so a burst of
+    reservations or visits never lands on one item."""
+    Meta = _meta("social_counts")
+    counter_key = UnicodeAttribute(hash_key=True)
+    value = NumberAttribute(default=0)
 
 
 ALL_MODELS = {
@@ -193,4 +295,8 @@ ALL_MODELS = {
     "orders": OrderModel,
     "stripe_events": StripeEventModel,
     "shares": ShareModel,
+    "channels": ChannelModel,
+    "referrals": ReferralModel,
+    "reservations": ReservationModel,
+    "social_counts": SocialCountModel,
 }

@@ -9,6 +9,7 @@ import uuid
 
 from pynamodb.exceptions import DoesNotExist
 
+from chalicelib import config
 from chalicelib.domain import InvalidRequest, Unauthorized
 from chalicelib.models import ApiKeyModel, SellerModel
 
@@ -52,8 +53,9 @@ def seller_for_authorization(header: str | None) -> str:
 
 def set_webhook(seller_id: str, url: str) -> str:
     """Point the seller's share webhook at url; returns its signing secret (Standard Webhooks)."""
-    if not url.startswith(("https://", "http://")):
-        raise InvalidRequest("'url' must be an http(s) URL.", "url")
+    from chalicelib.social.rules import channel_url
+
+    url = channel_url(url, "url", config.ALLOW_LOOPBACK_CHANNELS)
     secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
     SellerModel(seller_id).update(
         actions=[SellerModel.webhook_url.set(url), SellerModel.webhook_secret.set(secret)],

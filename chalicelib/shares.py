@@ -1,119 +1,253 @@
-"""Automatic shares: the text, the channels (the card's feed, the seller's signed webhook) and the
-record that makes each (order, channel) post once."""
+"""Automatic shares: the words, the card's feed, and the posts to every channel the seller set up
+(chalicelib/social/channels.py), each (subject, channel) recorded by a conditional put so it is
+posted once although the stream delivers at least once.
+
+A post that fails is not retried by the stream (that would hold up every later record of its shard)
+but by the sweeper, when due: after the channel's Retry-After, else with exponential backoff. After
+MAX_ATTEMPTS, or at once when retrying cannot help (a refused token), it is recorded failed with
+its reason, which the seller sees in GET /api/cards/{card_id}/shares.
+"""
 from __future__ import annotations
 
 import json
+import logging
+import random
 import time
-import urllib.error
-import urllib.request
-from datetime import datetime, timezone
 
-from pynamodb.exceptions import PutError
+from pynamodb.exceptions import PutError, UpdateError
 
-from chalicelib import config, inventory, observability, sellers
-from chalicelib.domain import Order, render_share_text
-from chalicelib.models import ShareModel
+from chalicelib import config, inventory, observability
+from chalicelib.domain import Card, Order, render_share_text
+from chalicelib.models import ReservationModel, ShareModel
+from chalicelib.social import channels, counts, rules
+from chalicelib.social.channels import Channel
+from chalicelib.social.senders import ChannelError, Post, send
+
+log = logging.getLogger(__name__)
 
 FEED, WEBHOOK = "feed", "webhook"
 POSTED, PENDING, FAILED = "posted", "pending", "failed"
+ORDER_SHARED, RESERVATION_SHARED, SALE_OPENED = "order.shared", "reservation.shared", "sale.opened"
 MAX_ATTEMPTS = 5
-WEBHOOK_TIMEOUT_SECONDS = 5
-
-
-class ShareRetry(Exception):
-    """A channel failed in a way worth trying again later."""
+# A claimed post belongs to its poster this long; if the poster dies the sweeper takes it over.
+LEASE_SECONDS = 60
+BACKOFF_SECONDS = 30
+MAX_BACKOFF_SECONDS = 3600
+RETRY_SHARDS = 4
 
 
 def format_money(amount: int, currency: str, locale: str = "en") -> str:
     from babel.numbers import format_currency, get_currency_precision
 
-    return format_currency(amount / 10 ** get_currency_precision(currency), currency, locale=locale)
+    return format_currency(amount / 10 ** get_currency_precision(currency), currency,
+                           locale=locale.replace("-", "_"))
 
 
 def share_link(order: Order) -> str:
     return f"{config.PUBLIC_BASE_URL}/p/{order.card_id}?ref={order.referral_code}"
 
 
-def compose(order: Order) -> str:
-    card = inventory.get_card(order.card_id)
-    left = inventory.stock_level(order.card_id).available
+def card_link(card_id: str) -> str:
+    return f"{config.PUBLIC_BASE_URL}/p/{card_id}"
+
+
+def compose(order: Order, card: Card | None = None) -> str:
+    card = card or inventory.get_card(order.card_id)
     return render_share_text(
-        card.share_text, buyer="Someone", title=card.title,
-        price=format_money(card.price_amount, card.currency), left=left, link=share_link(order),
+        rules.order_template(card),
+        buyer=rules.buyer_words(card.locale, order.display_name, order.anonymous, order.city),
+        title=card.title, price=format_money(card.price_amount, card.currency, card.locale),
+        left=inventory.stock_level(order.card_id).available, link=share_link(order),
     )
 
 
-def _claim(order: Order, channel: str, text: str, status: str) -> ShareModel | None:
-    """Record the share; None when this (order, channel) was already posted or gave up."""
+def compose_reservation(card: Card, city: str | None) -> str:
+    return render_share_text(
+        rules.reservation_template(card), buyer=rules.buyer_words(card.locale, None, True, city),
+        title=card.title, price=format_money(card.price_amount, card.currency, card.locale),
+        left=inventory.stock_level(card.card_id).available, link=card_link(card.card_id),
+    )
+
+
+# --- posting ----------------------------------------------------------------------------------
+
+
+def post_order_shares(order: Order) -> None:
+    """Post the paid order's share to its card's feed and to every channel, each at most once."""
+    card = inventory.get_card(order.card_id)
+    text, link = compose(order, card), share_link(order)
+    data = {"card_id": order.card_id, "order_id": order.order_id, "text": text, "link": link}
+    _post_everywhere(card, order.order_id, ORDER_SHARED, text, link, data)
+
+
+def post_reservation_shares(reservation: ReservationModel) -> None:
+    card = inventory.get_card(reservation.card_id)
+    text, link = compose_reservation(card, reservation.city), card_link(card.card_id)
+    data = {"card_id": card.card_id, "reservation_id": reservation.reservation_id, "text": text, "link": link}
+    _post_everywhere(card, reservation.reservation_id, RESERVATION_SHARED, text, link, data)
+
+
+def announce(card: Card, data: dict) -> None:
+    """An event for the seller's own tools (sale.opened) to their webhook channels, once each;
+    failures are retried like shares."""
+    for channel in channels.channels_of(card.card_id, card.seller_id):
+        if channel.type == channels.WEBHOOK:
+            share = _claim(card.card_id, card.card_id, channel.channel_id, data["type"], "", data["url"],
+                           data, status=PENDING)
+            if share is not None:
+                _attempt(share, channel, card)
+    return True
+
+
+def _post_everywhere(card: Card, subject: str, kind: str, text: str, link: str, data: dict) -> None:
+    _claim(card.card_id, subject, FEED, kind, text, link, data, status=POSTED)
+    if not card.shares_enabled:
+        return
+    # One failing channel never stops the others: each failure is recorded and retried on its own.
+    for channel in channels.channels_of(card.card_id, card.seller_id):
+        share = _claim(card.card_id, subject, channel.channel_id, kind, text, link, data, status=PENDING)
+        if share is not None:
+            _attempt(share, channel, card)
+
+
+def _claim(card_id: str, subject: str, channel_id: str, kind: str, text: str, link: str, data: dict,
+           status: str) -> ShareModel | None:
+    """Record the post before making it; returns it when this caller may post it now: it is new,
+    or it is pending and due (its last poster died or its backoff is over). None otherwise."""
+    now = time.time()
     share = ShareModel(
-        f"{order.order_id}#{channel}", card_id=order.card_id, order_id=order.order_id,
-        channel=channel, text=text, link=share_link(order), status=status,
-        posted_at=int(time.time() * 1000), attempts=0,
-        feed_card_id=order.card_id if channel == FEED else None,
+        f"{subject}#{channel_id}", card_id=card_id, order_id=subject, channel=channel_id, text=text,
+        link=link, status=status, posted_at=int(now * 1000), attempts=0, kind=kind, data=json.dumps(data),
+        feed_card_id=card_id if channel_id == FEED else None,
     )
+    if status == PENDING:
+        share.retry_shard = f"r{random.randrange(RETRY_SHARDS)}"
+        share.next_attempt_at = int(now) + LEASE_SECONDS
     try:
         share.save(condition=ShareModel.share_id.does_not_exist())
         return share
     except PutError:
-        existing = ShareModel.get(share.share_id, consistent_read=True)
-        return existing if existing.status == PENDING else None
+        return _lease(share.share_id) if status == PENDING else None
 
 
-def post_order_shares(order: Order) -> None:
-    """Post the paid order's share to every channel, each at most once."""
-    text = compose(order)
-    _claim(order, FEED, text, POSTED)
-    hook = sellers.webhook_of(order.seller_id)
-    if hook:
-        share = _claim(order, WEBHOOK, text, PENDING)
-        if share is not None:
-            _deliver_webhook(share, *hook)
-
-
-def _deliver_webhook(share: ShareModel, url: str, secret: str) -> None:
-    from standardwebhooks.webhooks import Webhook
-
-    sent_at = datetime.now(timezone.utc).replace(microsecond=0)
-    stamp = int(sent_at.timestamp())
-    body = json.dumps({
-        "type": "order.shared",
-        "timestamp": stamp,
-        "data": {"card_id": share.card_id, "order_id": share.order_id, "text": share.text, "link": share.link},
-    })
-    # The share id is the webhook-id: a receiver dedupes a redelivery by it.
-    signature = Webhook(secret).sign(share.share_id, sent_at, body)
-    request = urllib.request.Request(url, data=body.encode(), method="POST", headers={
-        "content-type": "application/json",
-        "webhook-id": share.share_id,
-        "webhook-timestamp": str(stamp),
-        "webhook-signature": signature,
-    })
+def _lease(share_id: str, now: int | None = None) -> ShareModel | None:
+    """Take a pending, due post for LEASE_SECONDS, so no one else posts it meanwhile."""
+    now = int(time.time()) if now is None else now
     try:
-        with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT_SECONDS) as response:
-            response.read()
-    except (urllib.error.URLError, OSError) as error:
-        _record_failure(share, str(error))
+        ShareModel(share_id).update(actions=[ShareModel.next_attempt_at.set(now + LEASE_SECONDS)],
+                                    condition=(ShareModel.status == PENDING) & (ShareModel.next_attempt_at <= now))
+    except UpdateError:
+        return None
+    return ShareModel.get(share_id, consistent_read=True)
+
+
+def _attempt(share: ShareModel, channel: Channel, card: Card) -> None:
+    post = Post(share.share_id, share.kind, share.text, share.link, card.title, card.description,
+                json.loads(share.data or "{}"), share.posted_at / 1000)
+    if post.kind == ORDER_SHARED and not post.data:  # records made before kinds existed
+        post.data = {"card_id": share.card_id, "order_id": share.order_id, "text": share.text, "link": share.link}
+
+    def remember_key(key: str) -> None:
+        share.update(actions=[ShareModel.remote_key.set(key)])
+
+    try:
+        send(channel, post, share.remote_key, remember_key)
+    except ChannelError as error:
+        _record_failure(share, error)
         return
-    share.update(actions=[ShareModel.status.set(POSTED), ShareModel.attempts.add(1)])
+    try:
+        share.update(actions=[
+            ShareModel.status.set(POSTED), ShareModel.attempts.add(1), ShareModel.error.remove(),
+            ShareModel.retry_shard.remove(), ShareModel.next_attempt_at.remove(),
+        ], condition=ShareModel.status == PENDING)
+    except UpdateError:
+        return
+    if share.kind != SALE_OPENED:
+        counts.add(share.card_id, counts.SHARES)
 
 
-def _record_failure(share: ShareModel, reason: str) -> None:
+def _record_failure(share: ShareModel, error: ChannelError) -> None:
     observability.count("share_failures")
-    attempts = int(share.attempts) + 1
-    final = attempts >= MAX_ATTEMPTS
+    attempts = int(share.attempts or 0) + 1
+    reason = error.reason[:500]
+    if error.final or attempts >= MAX_ATTEMPTS:
+        log.warning("share %s failed for good after %d attempts: %s", share.share_id, attempts, reason)
+        share.update(actions=[
+            ShareModel.attempts.set(attempts), ShareModel.error.set(reason), ShareModel.status.set(FAILED),
+            ShareModel.retry_shard.remove(), ShareModel.next_attempt_at.remove(),
+        ])
+        return
+    backoff = min(BACKOFF_SECONDS * 2 ** (attempts - 1), MAX_BACKOFF_SECONDS) * random.uniform(0.8, 1.2)
+    delay = max(error.retry_after or 0, backoff)
     share.update(actions=[
-        ShareModel.attempts.set(attempts),
-        ShareModel.error.set(reason[:500]),
-        ShareModel.status.set(FAILED if final else PENDING),
+        ShareModel.attempts.set(attempts), ShareModel.error.set(reason),
+        ShareModel.next_attempt_at.set(int(time.time() + delay)),
     ])
-    if not final:
-        raise ShareRetry(f"{share.share_id}: {reason}")
+
+
+def retry_due(now: float | None = None, limit: int = 50) -> int:
+    """The sweeper's part: post the pending shares whose retry is due; returns how many it tried."""
+    now = int(time.time() if now is None else now)
+    tried = 0
+    for shard in range(RETRY_SHARDS):
+        for item in ShareModel.retry_due.query(f"r{shard}", ShareModel.next_attempt_at <= now, limit=limit):
+            try:
+                tried += _retry(item.share_id, now)
+            except Exception:  # one broken share must not stop the sweep
+                log.exception("retrying share %s", item.share_id)
+    return tried
+
+
+def _retry(share_id: str, now: int) -> int:
+    share = _lease(share_id, now)
+    if share is None:
+        return 0
+    card = inventory.get_card(share.card_id)
+    channel = channels.channel_of(card.card_id, card.seller_id, share.channel)
+    if channel is None:
+        _record_failure(share, ChannelError("the channel was removed", final=True))
+    else:
+        _attempt(share, channel, card)
+    return 1
+
+
+def test_send(seller_id: str, card_id: str, channel_id: str) -> dict:
+    """The seller's test-send: one post now, not recorded as a share; the outcome is returned."""
+    channel = channels.owned_channel(seller_id, card_id, channel_id)
+    card = inventory.get_card(card_id)
+    text = f"tapcard test: {card.title} {card_link(card_id)}"
+    post = Post(f"test_{int(time.time() * 1000)}#{channel_id}", "channel.test", text, card_link(card_id),
+                card.title, card.description, {"card_id": card_id, "text": text}, time.time())
+    try:
+        send(channel, post)
+    except ChannelError as error:
+        return {"delivered": False, "error": error.reason, "retryable": not error.final}
+    return {"delivered": True}
+
+
+# --- reading ----------------------------------------------------------------------------------
 
 
 def feed(card_id: str, limit: int = 20) -> list[dict]:
     inventory.get_card(card_id)  # 404 for an unknown card
     items = ShareModel.feed.query(card_id, scan_index_forward=False, limit=limit)
     return [
-        {"text": item.text, "link": item.link, "posted_at": int(item.posted_at) // 1000}
+        {"text": item.text, "link": item.link, "posted_at": int(item.posted_at) // 1000, "kind": item.kind}
         for item in items
     ]
+
+
+def report(card_id: str, limit: int = 50) -> dict:
+    """For the seller: counts per channel and status, and the latest posts with their errors."""
+    by_channel: dict[str, dict[str, int]] = {}
+    latest = []
+    for item in ShareModel.by_card.query(card_id, scan_index_forward=False):
+        counts_of = by_channel.setdefault(item.channel, {POSTED: 0, PENDING: 0, FAILED: 0})
+        counts_of[item.status] = counts_of.get(item.status, 0) + 1
+        if len(latest) < limit:
+            latest.append({
+                "channel": item.channel, "kind": item.kind, "subject": item.order_id, "status": item.status,
+                "attempts": int(item.attempts or 0), "error": item.error, "text": item.text,
+                "created_at": int(item.posted_at) // 1000,
+            })
+    return {"channels": by_channel, "items": latest}

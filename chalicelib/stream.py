@@ -1,4 +1,5 @@
-"""The orders stream, record by record: the same code runs in Lambda and in the local poller."""
+"""The orders and reservations streams, record by record: the same code runs in Lambda and in the
+local poller."""
 from __future__ import annotations
 
 import logging
@@ -6,6 +7,7 @@ import logging
 from chalicelib import observability, shares
 from chalicelib.domain import PAID
 from chalicelib.inventory import get_order
+from chalicelib.social import referrals, reservations
 
 log = logging.getLogger(__name__)
 
@@ -15,15 +17,25 @@ def _status(image: dict | None) -> str | None:
 
 
 def handle_record(record: dict) -> None:
-    """An order that just became paid gets its automatic shares; other changes are ignored."""
+    """An order that just became paid is credited to its referrer and gets its automatic shares;
+    a new reservation gets its own share; other changes are ignored. A channel that fails does not
+    fail the record (the sweeper retries it); only our own storage failing does."""
     change = record.get("dynamodb") or {}
+    keys = change.get("Keys") or {}
+    if "reservation_id" in keys:
+        if record.get("eventName") == "INSERT":
+            reservation = reservations.get_reservation(keys["reservation_id"]["S"])
+            if reservation is not None:
+                shares.post_reservation_shares(reservation)
+        return
     if _status(change.get("NewImage")) != PAID or _status(change.get("OldImage")) == PAID:
         return
-    order_id = change["Keys"]["order_id"]["S"]
+    order_id = keys["order_id"]["S"]
     observability.order_context(order_id)
     order = get_order(order_id)
     if order is None:
         return
+    referrals.credit(order)
     shares.post_order_shares(order)
 
 

@@ -19,6 +19,8 @@ TABLES = {
             {"AttributeName": "card_id", "AttributeType": "S"},
             {"AttributeName": "seller_id", "AttributeType": "S"},
             {"AttributeName": "created_at", "AttributeType": "N"},
+            {"AttributeName": "opening_shard", "AttributeType": "S"},
+            {"AttributeName": "starts_at", "AttributeType": "N"},
         ],
         "GlobalSecondaryIndexes": [
             {
@@ -28,7 +30,16 @@ TABLES = {
                     {"AttributeName": "created_at", "KeyType": "RANGE"},
                 ],
                 "Projection": {"ProjectionType": "ALL"},
-            }
+            },
+            # Sparse: cards whose sale start the sweeper has yet to announce (sale.opened).
+            {
+                "IndexName": "opening",
+                "KeySchema": [
+                    {"AttributeName": "opening_shard", "KeyType": "HASH"},
+                    {"AttributeName": "starts_at", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            },
         ],
     },
     # A card's stock, split into shards so a sale is not bound to one partition: the partition
@@ -50,6 +61,7 @@ TABLES = {
             {"AttributeName": "created_at", "AttributeType": "N"},
             {"AttributeName": "hold_shard", "AttributeType": "S"},
             {"AttributeName": "hold_expires_at", "AttributeType": "N"},
+            {"AttributeName": "referral_code", "AttributeType": "S"},
         ],
         "GlobalSecondaryIndexes": [
             {
@@ -69,6 +81,12 @@ TABLES = {
                 ],
                 "Projection": {"ProjectionType": "KEYS_ONLY"},
             },
+            # Sparse: paid orders by their referral code, to credit the buyer whose link was used.
+            {
+                "IndexName": "by_referral_code",
+                "KeySchema": [{"AttributeName": "referral_code", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            },
         ],
         "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
     },
@@ -85,9 +103,12 @@ TABLES = {
             {"AttributeName": "share_id", "AttributeType": "S"},
             {"AttributeName": "feed_card_id", "AttributeType": "S"},
             {"AttributeName": "posted_at", "AttributeType": "N"},
+            {"AttributeName": "card_id", "AttributeType": "S"},
+            {"AttributeName": "retry_shard", "AttributeType": "S"},
+            {"AttributeName": "next_attempt_at", "AttributeType": "N"},
         ],
-        # Sparse: only posts to the card's own feed carry feed_card_id.
         "GlobalSecondaryIndexes": [
+            # Sparse: only posts to the card's own feed carry feed_card_id.
             {
                 "IndexName": "feed",
                 "KeySchema": [
@@ -95,8 +116,74 @@ TABLES = {
                     {"AttributeName": "posted_at", "KeyType": "RANGE"},
                 ],
                 "Projection": {"ProjectionType": "ALL"},
+            },
+            # Every share of a card, for the seller's report.
+            {
+                "IndexName": "by_card",
+                "KeySchema": [
+                    {"AttributeName": "card_id", "KeyType": "HASH"},
+                    {"AttributeName": "posted_at", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            },
+            # Sparse: pending posts, for the sweeper's retries once they are due.
+            {
+                "IndexName": "retry_due",
+                "KeySchema": [
+                    {"AttributeName": "retry_shard", "KeyType": "HASH"},
+                    {"AttributeName": "next_attempt_at", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            },
+        ],
+    },
+    # A card's share channels (webhook, Mastodon, Bluesky); secrets stored encrypted.
+    "channels": {
+        "KeySchema": [
+            {"AttributeName": "card_id", "KeyType": "HASH"},
+            {"AttributeName": "channel_id", "KeyType": "RANGE"},
+        ],
+        "AttributeDefinitions": [
+            {"AttributeName": "card_id", "AttributeType": "S"},
+            {"AttributeName": "channel_id", "AttributeType": "S"},
+        ],
+    },
+    # Paid orders credited to the buyer whose link brought them, one item per referred order.
+    "referrals": {
+        "KeySchema": [
+            {"AttributeName": "card_id", "KeyType": "HASH"},
+            {"AttributeName": "order_id", "KeyType": "RANGE"},
+        ],
+        "AttributeDefinitions": [
+            {"AttributeName": "card_id", "AttributeType": "S"},
+            {"AttributeName": "order_id", "AttributeType": "S"},
+        ],
+    },
+    # Reservations before a sale; the stream posts each one's automatic share.
+    "reservations": {
+        "KeySchema": [{"AttributeName": "reservation_id", "KeyType": "HASH"}],
+        "AttributeDefinitions": [
+            {"AttributeName": "reservation_id", "AttributeType": "S"},
+            {"AttributeName": "card_id", "AttributeType": "S"},
+            {"AttributeName": "created_at", "AttributeType": "N"},
+        ],
+        # The seller's list of reservers (to notify them when the sale opens).
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": "by_card",
+                "KeySchema": [
+                    {"AttributeName": "card_id", "KeyType": "HASH"},
+                    {"AttributeName": "created_at", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
             }
         ],
+        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    },
+    # Sharded counters shown on the card: shares, reservations, referral visits.
+    "social_counts": {
+        "KeySchema": [{"AttributeName": "counter_key", "KeyType": "HASH"}],
+        "AttributeDefinitions": [{"AttributeName": "counter_key", "AttributeType": "S"}],
     },
 }
 

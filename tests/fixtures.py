@@ -178,6 +178,25 @@ def webhook_receiver(monkeypatch):
 
 
 @pytest.fixture
+def social(monkeypatch):
+    """The local Mastodon and Bluesky stand-ins (infra/local/social_servers.py) on an ephemeral port."""
+    from infra.local.social_servers import SocialStandIn
+
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    standin = SocialStandIn().start()
+    yield standin
+    standin.stop()
+
+
+def sweep_shares(after_seconds: float = 7 * 3600) -> int:
+    """Run the sweeper's share retries as if after_seconds had passed (past any backoff)."""
+    from chalicelib import shares
+
+    return shares.retry_due(now=time.time() + after_seconds)
+
+
+@pytest.fixture
 def closed_port_url() -> str:
     """A URL on 127.0.0.1 where nothing listens: connecting is refused."""
     import socket
@@ -278,4 +297,4 @@ def card_view(client, card_id: str) -> dict:
 
 
 __all__ = ["aws", "fake_stripe", "seller", "make_card", "buy", "webhook_receiver", "closed_port_url",
-           "client"]
+           "client", "social"]

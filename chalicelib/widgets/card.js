@@ -1,7 +1,7 @@
 (function () {
   "use strict";
   var S = JSON.parse(document.getElementById("tc-settings").textContent);
-  var card = S.card, order = null, orderToken = null, pollTimer = null;
+  var card = S.card, words = S.words, order = null, orderToken = null, pollTimer = null;
   // What the last tap came to ("declined", "only 2 left"); it stays until the next tap.
   var notice = "";
   var $ = function (name) { return document.querySelector('[data-tc="' + name + '"]'); };
@@ -9,12 +9,31 @@
 
   function log(msg) { if (window.console) console.error("[tapcard] " + msg); }
 
+  function t(key, values) {
+    return String(words[key] || key).replace(/\{(\w+)\}/g, function (_, name) { return values[name]; });
+  }
+
+  function number(n) { try { return new Intl.NumberFormat(locale).format(n); } catch (e) { return String(n); } }
+
   function money(amount, currency) {
     try {
       return new Intl.NumberFormat(locale, { style: "currency", currency: currency })
         .format(amount / Math.pow(10, S.minor_unit_exponent));
     } catch (e) { return $("price").textContent; }
   }
+
+  function date(iso) {
+    try { return new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short" }).format(new Date(iso)); } catch (e) { return iso; }
+  }
+
+  function duration(seconds) {
+    seconds = Math.max(0, Math.floor(seconds));
+    var u = words.units, d = Math.floor(seconds / 86400), h = Math.floor(seconds % 86400 / 3600),
+      m = Math.floor(seconds % 3600 / 60), s = seconds % 60;
+    return (d ? d + u.d + " " : "") + (d || h ? h + u.h + " " : "") + m + u.m + " " + (s < 10 ? "0" : "") + s + u.s;
+  }
+
+  function secondsUntil(iso) { return Date.parse(iso) / 1000 - Date.now() / 1000; }
 
   function buyerToken() {
     var key = "tapcard-buyer", token;
@@ -24,6 +43,13 @@
       try { localStorage.setItem(key, token); } catch (e) { /* keep it in memory */ }
     }
     return token;
+  }
+
+  function remember(key, value) {
+    try {
+      if (value === undefined) return localStorage.getItem(key);
+      localStorage.setItem(key, value);
+    } catch (e) { return null; }
   }
 
   function resize() {
@@ -38,24 +64,35 @@
     resize();
   }
 
-  function duration(seconds) {
-    seconds = Math.max(0, Math.floor(seconds));
-    var d = Math.floor(seconds / 86400), h = Math.floor(seconds % 86400 / 3600), m = Math.floor(seconds % 3600 / 60), s = seconds % 60;
-    return (d ? d + "d " : "") + (d || h ? h + "h " : "") + m + "m " + (s < 10 ? "0" : "") + s + "s";
-  }
+  // Readers who opened the card together should not all ask for the new state in the same second.
+  var edgeJitter = Math.random() * 2;
 
   function render() {
+    var state = card.sale.state, show = function (name, on) { $(name).hidden = !on; };
     $("price").textContent = money(card.price.amount, card.price.currency);
-    $("stock").textContent = card.stock.available + " left";
+    $("stock").textContent = t("left", { n: number(card.stock.available) });
+    var proof = [];
+    if (card.stock.sold) proof.push(t("bought", { n: number(card.stock.sold) }));
+    if (card.shares) proof.push(t("shares", { n: number(card.shares) }));
+    if (state === "upcoming" && card.reservations) proof.push(t("reservations", { n: number(card.reservations) }));
+    $("proof").textContent = proof.join(" · ");
+    show("proof", proof.length > 0);
+    $("when").textContent = state === "upcoming" ? t("starts_at", { date: date(card.sale.starts_at) }) : "";
+    $("countdown").textContent =
+      state === "upcoming" ? t("starts_in", { t: duration(secondsUntil(card.sale.starts_at)) }) :
+      state === "live" && card.sale.ends_at ? t("ends_in", { t: duration(secondsUntil(card.sale.ends_at)) }) : "";
+    // The clock moves the card on (upcoming to live, live to ended) before the next poll does.
+    var next = state === "upcoming" ? card.sale.starts_at : state === "live" ? card.sale.ends_at : null;
+    if (next && secondsUntil(next) <= -edgeJitter) refreshCard();
     if (order) return;
-    var state = card.sale.state, now = Date.now() / 1000;
-    $("buy").disabled = state !== "live";
-    $("buy").parentNode.hidden = state !== "live";
+    show("buy", state === "live");
+    // Reservations exist only where the card says how many there are.
+    show("reserve", state === "upcoming" && card.reservations !== undefined);
+    $("reserve").disabled = reserving || !!remember("tapcard-reservation-" + card.id);
     if (notice && state === "live") say(notice);
-    else if (state === "upcoming") say("Sale starts in " + duration(Date.parse(card.sale.starts_at) / 1000 - now));
-    else if (state === "sold_out") say(card.stock.held > 0 ? "Sold out. Units may come back as holds expire." : "Sold out.");
-    else if (state === "ended") say("This sale has ended.");
-    else if (card.sale.ends_at) say("Ends in " + duration(Date.parse(card.sale.ends_at) / 1000 - now));
+    else if (state === "sold_out") say(card.stock.held > 0 ? t("may_come_back") : t("sold_out"));
+    else if (state === "ended") say(t("ended"));
+    else if (state === "upcoming" && $("reserve").disabled) say(t("reserved"));
     else say("");
   }
 
@@ -67,26 +104,34 @@
     });
   }
 
+  function errorText(res) {
+    var error = res.data.error;
+    return error ? words["error_" + error.code] || error.message : t("try_again");
+  }
+
+  function wait(ms) { return new Promise(function (ok) { setTimeout(ok, ms); }); }
+
   // High demand answers 503, or 429 without a buyer limit: wait with jitter and try again.
   function withBackoff(call, attempt) {
     attempt = attempt || 0;
     return call(attempt).then(function (res) {
       var busy = res.status === 503 || (res.status === 429 && !(res.data.error && res.data.error.code === "limit_reached"));
       if (!busy || attempt >= 6) return res;
-      say("High demand, retrying…");
-      var wait = Math.random() * Math.min(8000, 250 * Math.pow(2, attempt));
-      return new Promise(function (ok) { setTimeout(ok, wait); }).then(function () { return withBackoff(call, attempt + 1); });
+      say(t("high_demand"));
+      return wait(Math.random() * Math.min(8000, 250 * Math.pow(2, attempt))).then(function () { return withBackoff(call, attempt + 1); });
     }, function () {
       if (attempt >= 6) throw new Error("network");
-      say("Connection trouble, retrying…");
-      return new Promise(function (ok) { setTimeout(ok, 500 * (attempt + 1)); }).then(function () { return withBackoff(call, attempt + 1); });
+      say(t("connection_retry"));
+      return wait(500 * (attempt + 1)).then(function () { return withBackoff(call, attempt + 1); });
     });
   }
 
+  var refreshing = null;
   function refreshCard() {
-    return request("GET", "/cards/" + card.id).then(function (res) {
+    refreshing = refreshing || request("GET", "/cards/" + card.id).then(function (res) {
       if (res.status === 200) { card = res.data; render(); }
-    }).catch(function () { /* next poll */ });
+    }).catch(function () { /* next poll */ }).then(function () { refreshing = null; });
+    return refreshing;
   }
 
   function refreshFeed() {
@@ -103,6 +148,7 @@
     }).catch(function () { /* next poll */ });
   }
 
+  // Stock and feed every 4-6 s while the reader can see the card; jitter spreads a crowd's polls.
   function schedulePoll() {
     clearTimeout(pollTimer);
     if (document.hidden) return;
@@ -115,9 +161,10 @@
     $("buy").disabled = true;
     notice = "";
     idempotencyKey = idempotencyKey || "tap_" + Date.now() + "_" + String(Math.random()).slice(2, 10);
-    var body = { quantity: 1, buyer: buyerToken() };
+    var body = { quantity: 1, buyer: buyerToken() }, reservation = remember("tapcard-reservation-" + card.id);
     if (S.ref) body.ref = S.ref;
-    say("Reserving…");
+    if (reservation) body.reservation = reservation;
+    say(t("reserving"));
     withBackoff(function (attempt) {
       // A retry says so: the server then looks for the order its first attempt may have made.
       var headers = { "Idempotency-Key": idempotencyKey };
@@ -126,19 +173,30 @@
     }).then(function (res) {
       if (res.status !== 201) {
         idempotencyKey = null;
-        notice = res.data.error ? res.data.error.message : "Something went wrong. Please try again.";
+        notice = errorText(res);
         $("buy").disabled = false;
-        return refreshCard().then(render);
+        return refreshCard();
       }
       order = res.data;
       orderToken = order.order_token;
       startPayment();
-    }).catch(function () { $("buy").disabled = false; say("Could not reach the shop. Please try again."); });
+    }).catch(function () { $("buy").disabled = false; say(t("unreachable")); });
+  }
+
+  var reserving = false;
+  function reserve() {
+    reserving = $("reserve").disabled = true;
+    request("POST", "/cards/" + card.id + "/reservations", { buyer: buyerToken() }).then(function (res) {
+      if (res.status === 201 || res.status === 200) {  // 200: this reader had reserved already
+        remember("tapcard-reservation-" + card.id, res.data.token);
+        if (res.status === 201) card.reservations = (card.reservations || 0) + 1;
+      } else say(errorText(res));
+    }).catch(function () { say(t("unreachable")); }).then(function () { reserving = false; render(); });
   }
 
   function holdCountdown() {
     if (!order || order.status !== "held") return;
-    var left = Date.parse(order.expires_at) / 1000 - Date.now() / 1000;
+    var left = secondsUntil(order.expires_at);
     $("hold-left").textContent = duration(left);
     if (left > 0) setTimeout(holdCountdown, 1000);
   }
@@ -147,15 +205,26 @@
     say("");
     step("pay");
     holdCountdown();
-    if (S.payment_sheet !== "test") mountStripe();
+    if (S.payment_sheet === "stripe") mountStripe();
   }
 
   function watchOrder(until) {
     return request("GET", "/orders/" + order.order_id + "?token=" + encodeURIComponent(orderToken)).then(function (res) {
       if (res.status === 200 && res.data.status !== "held") return showOutcome(res.data);
-      if (Date.now() > until) { say("Still waiting for the payment to settle…"); return; }
-      return new Promise(function (ok) { setTimeout(ok, 700); }).then(function () { return watchOrder(until); });
+      if (Date.now() > until) { say(t("settling")); return; }
+      return wait(700).then(function () { return watchOrder(until); });
     });
+  }
+
+  function shareLinks(url) {
+    var text = encodeURIComponent(card.title), u = encodeURIComponent(url), links = {
+      weibo: "https://service.weibo.com/share/share.php?url=" + u + "&title=" + text,
+      x: "https://x.com/intent/tweet?url=" + u + "&text=" + text,
+      facebook: "https://www.facebook.com/sharer/sharer.php?u=" + u,
+      mastodon: "https://mastodonshare.com/?url=" + u + "&text=" + text,
+      bluesky: "https://bsky.app/intent/compose?text=" + text + "%20" + u
+    };
+    document.querySelectorAll("[data-net]").forEach(function (a) { a.href = links[a.getAttribute("data-net")]; });
   }
 
   function showOutcome(latest) {
@@ -165,74 +234,119 @@
       say("");
       $("order-ref").textContent = latest.order_id;
       $("share-url").value = latest.share_url;
+      shareLinks(latest.share_url);
+      $("qr").src = "/p/" + card.id + "/qr.svg?ref=" + encodeURIComponent(latest.referral_code || "");
+      $("qr").onload = resize;
       if (navigator.share) $("web-share").hidden = false;
       setTimeout(refreshFeed, 1500);
       setTimeout(refreshFeed, 4000);
     } else {
-      var reason = latest.status === "canceled" ? "The payment did not go through; your reservation was released." :
-        latest.status === "refunded" ? "The payment came too late for the last unit and was refunded." :
-        "Your reservation expired.";
       order = null;
       idempotencyKey = null;
-      notice = reason;
+      notice = t(latest.status === "canceled" || latest.status === "refunded" ? latest.status : "expired");
       step("live");
-      refreshCard().then(render);
+      $("buy").disabled = false;
+      refreshCard();
     }
   }
 
-  function payWithTestCard(outcome) {
-    document.querySelectorAll('[data-tc^="pay-"]').forEach(function (b) { b.disabled = true; });
-    say("Paying…");
-    request("POST", "/dev/orders/" + order.order_id + "/pay", { token: orderToken, card: outcome }).then(function (res) {
-      if (res.status !== 200) { say(res.data.error ? res.data.error.message : "Payment failed."); return; }
-      return watchOrder(Date.now() + 30000);
-    }).finally(function () {
-      document.querySelectorAll('[data-tc^="pay-"]').forEach(function (b) { b.disabled = false; });
-    });
+  function payButtons(enabled) {
+    document.querySelectorAll('[data-tc^="pay-"]').forEach(function (b) { b.disabled = !enabled; });
   }
 
-  var stripeElements = null, stripe = null;
-  function mountStripe() {
+  function payWithTestCard(outcome) {
+    payButtons(false);
+    say(t("paying"));
+    request("POST", "/dev/orders/" + order.order_id + "/pay", { token: orderToken, card: outcome }).then(function (res) {
+      if (res.status === 200) return watchOrder(Date.now() + 30000);
+      // An order that is no longer held (its hold ran out) says why; a held one shows the error.
+      return watchOrder(0).then(function () { if (order && order.status === "held") say(errorText(res)); });
+    }).catch(function () { say(t("unreachable")); }).then(function () { payButtons(true); });
+  }
+
+  // A payment that outlives its hold: it is sent once the hold has run out and the sweeper took the unit back.
+  function payTooLate() {
+    payButtons(false);
+    say(t("test_slow_wait"));
+    wait(Math.max(0, secondsUntil(order.expires_at)) * 1000 + 6000).then(function () { payWithTestCard("success"); });
+  }
+
+  var stripe = null, elements = null;
+  // Stripe.js is fetched as soon as the card is on screen, so the tap does not wait for it.
+  function loadStripe() {
+    if (S.payment_sheet !== "stripe" || document.querySelector("script[data-stripe]")) return;
     var script = document.createElement("script");
     script.src = "https://js.stripe.com/v3/";
-    script.onload = function () {
-      stripe = window.Stripe(S.publishable_key);
-      stripeElements = stripe.elements({ clientSecret: order.client_secret });
-      stripeElements.create("payment").mount($("payment-element"));
-      resize();
-    };
-    script.onerror = function () { log("Stripe.js did not load"); say("Payments could not load. Please try again."); };
+    script.setAttribute("data-stripe", "1");
+    script.onload = function () { stripe = window.Stripe(S.publishable_key); if (order) mountStripe(); };
+    script.onerror = function () { log("Stripe.js did not load"); say(t("payments_failed")); };
     document.head.appendChild(script);
   }
 
-  function payWithStripe() {
-    if (!stripe) return;
-    say("Paying…");
-    stripe.confirmPayment({ elements: stripeElements, redirect: "if_required" }).then(function (result) {
-      if (result.error) { say(result.error.message); return; }
-      return watchOrder(Date.now() + 60000);
+  function mountStripe() {
+    if (!stripe || elements) return;
+    elements = stripe.elements({
+      clientSecret: order.client_secret, locale: /^zh/i.test(locale) ? "zh" : "auto",
+      appearance: { variables: { colorPrimary: S.accent } }
     });
+    var express = elements.create("expressCheckout");
+    express.on("ready", function (e) { $("express-checkout").hidden = !e.availablePaymentMethods; resize(); });
+    express.on("confirm", function (e) { confirmWithStripe(e); });
+    express.mount($("express-checkout"));
+    elements.create("payment").mount($("payment-element"));
+    resize();
+  }
+
+  // The unit is already held: whichever wallet or card confirms, it pays for a unit that exists.
+  function confirmWithStripe(walletEvent) {
+    payButtons(false);
+    say(t("paying"));
+    stripe.confirmPayment({
+      elements: elements,
+      confirmParams: { return_url: card.url + (S.ref ? "?ref=" + S.ref : "") },
+      redirect: "if_required"
+    }).then(function (result) {
+      if (result.error) {
+        if (walletEvent) walletEvent.paymentFailed({ reason: "fail" });
+        payButtons(true);
+        say(result.error.type === "api_connection_error" ? t("unreachable") : result.error.message);
+        return;
+      }
+      if (result.paymentIntent.status === "requires_action") {
+        say(t("authenticate"));
+        return stripe.handleNextAction({ clientSecret: order.client_secret }).then(function (next) {
+          if (next.error) { payButtons(true); say(next.error.message); return; }
+          say(t("confirming"));
+          return watchOrder(Date.now() + 60000);
+        });
+      }
+      say(t("confirming"));
+      return watchOrder(Date.now() + 60000);
+    }, function () { payButtons(true); say(t("unreachable")); });
   }
 
   $("buy").addEventListener("click", buy);
+  $("reserve").addEventListener("click", reserve);
   if ($("pay-success")) {
     $("pay-success").addEventListener("click", function () { payWithTestCard("success"); });
     $("pay-decline").addEventListener("click", function () { payWithTestCard("decline"); });
+    $("pay-slow").addEventListener("click", payTooLate);
   }
-  if ($("pay-stripe")) $("pay-stripe").addEventListener("click", payWithStripe);
+  if ($("pay-stripe")) $("pay-stripe").addEventListener("click", function () { if (stripe && elements) confirmWithStripe(null); });
   $("copy").addEventListener("click", function () {
     var input = $("share-url");
     input.select();
     (navigator.clipboard ? navigator.clipboard.writeText(input.value) : Promise.reject()).then(
-      function () { say("Link copied."); }, function () { document.execCommand("copy"); say("Link copied."); });
+      function () { say(t("copied")); }, function () { document.execCommand("copy"); say(t("copied")); });
   });
   $("web-share").addEventListener("click", function () {
     navigator.share({ title: card.title, url: $("share-url").value }).catch(function () { /* dismissed */ });
   });
   window.addEventListener("resize", resize);
-  setInterval(function () { if (!order) render(); }, 1000);
+  setInterval(render, 1000);
 
   render();
+  loadStripe();
   refreshFeed();
   schedulePoll();
 })();

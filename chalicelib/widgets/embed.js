@@ -5,31 +5,44 @@
   if (!me) return;
   var base = me.src.replace(/\/embed\.js(\?.*)?$/, ""), origin = new URL(base).origin;
   var ref = (location.search.match(/[?&]ref=([\w-]{1,32})/) || [])[1];
+  // What each data-* option may look like; anything else falls back to the card's default.
+  var valid = {
+    locale: /^[a-z]{2,3}(-[a-z0-9]{2,8}){0,2}$/i,
+    theme: /^(light|dark|auto)$/,
+    accent: /^#?([0-9a-f]{3}|[0-9a-f]{6})$/i
+  };
 
   function frame(el) {
     if (el.getAttribute("data-tapcard-framed")) return;
     el.setAttribute("data-tapcard-framed", "1");
     var id = el.getAttribute("data-tapcard"), q = ["o=" + encodeURIComponent(location.origin)], f = d.createElement("iframe");
-    ["locale", "theme", "accent"].forEach(function (k) {
+    Object.keys(valid).forEach(function (k) {
       var v = el.getAttribute("data-" + k);
-      if (v) q.push(k + "=" + encodeURIComponent(v));
+      if (v === null) return;
+      if (valid[k].test(v)) q.push(k + "=" + encodeURIComponent(v));
+      else console.warn("[tapcard] ignoring data-" + k + '="' + v + '" on card ' + id + ": using the default");
     });
     if (ref) q.push("ref=" + ref);
     f.src = base + "/cards/" + encodeURIComponent(id) + "/widget?" + q.join("&");
     f.title = "Buy on tapcard: " + (el.textContent.trim() || id);
-    f.setAttribute("allow", "payment; clipboard-write");
-    f.style.cssText = "display:block;width:100%;max-width:420px;height:" + (el.getAttribute("data-height") || 460) + "px;border:0";
-    el.textContent = "";
+    f.setAttribute("allow", "payment; clipboard-write; web-share");
+    f.style.cssText = "display:block;width:100%;max-width:420px;height:" + height(el) + "px;border:0";
+    // The blogger's link stays, hidden, in case the card is not available.
+    [].forEach.call(el.children, function (c) { c.hidden = true; });
     el.appendChild(f);
   }
 
+  function height(el) { return Math.min(2000, +el.getAttribute("data-height") || 460); }
+
   w.addEventListener("message", function (e) {
     var m = e.data;
-    if (e.origin !== origin || !m || m.type !== "tapcard:resize") return;
+    if (e.origin !== origin || !m || !/^tapcard:(resize|unavailable)$/.test(m.type)) return;
     d.querySelectorAll("[data-tapcard] iframe").forEach(function (f) {
       if (f.contentWindow !== e.source) return;
+      var el = f.parentNode;
       f.style.height = Math.min(2000, +m.height || 0) + "px";
-      f.parentNode.style.minHeight = "";
+      el.style.minHeight = "";
+      if (m.type === "tapcard:unavailable") [].forEach.call(el.children, function (c) { if (c !== f) c.hidden = false; });
     });
   });
 
@@ -41,7 +54,7 @@
     });
   }, { rootMargin: "300px" });
   els.forEach(function (el) {
-    el.style.minHeight = (el.getAttribute("data-height") || 460) + "px";
+    el.style.minHeight = height(el) + "px";
     io.observe(el);
   });
 })(document, window);

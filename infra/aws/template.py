@@ -14,6 +14,11 @@ from infra.tables import TABLES, table_name
 API_FUNCTION = "APIHandler"
 STREAM_FUNCTION = "OnOrderChange"  # app.on_order_change
 STREAM_EVENT = "OnOrderChangeDynamodbEventSource"
+# Each stream table, the function chalice names for its handler, and that handler's event source.
+STREAMS = {
+    "orders": (STREAM_FUNCTION, STREAM_EVENT),
+    "reservations": ("OnReservationChange", "OnReservationChangeDynamodbEventSource"),
+}
 SWEEP_FUNCTION = "SweepExpiredHolds"
 REST_API = "RestAPI"
 API_NAME, API_STAGE = "tapcard", "api"  # API Gateway metrics are keyed by the API's name and stage
@@ -28,7 +33,8 @@ STAGES = {
     "prod": {"rate": 5000, "burst": 2500, "checkout_rate": 2000, "checkout_burst": 1000, "log_days": 90},
 }
 # A stream record is retried this often (the batch split in halves each time) and for at most this
-# long before it goes to the on-failure queue, so one poison record never stalls its shard.
+# long before it goes to the on-failure queue (one for every stream), so one poison record never
+# stalls its shard.
 STREAM_RETRIES = 5
 STREAM_MAX_RECORD_AGE_SECONDS = 3600
 
@@ -61,10 +67,10 @@ def table_resource(stage: str, logical: str) -> dict:
     }
 
 
-def stream_mapping() -> dict:
+def stream_mapping(logical: str) -> dict:
     """Overrides for the event source mapping chalice writes for @app.on_dynamodb_record."""
     return {
-        "Stream": {"Fn::GetAtt": [resource_name("orders"), "StreamArn"]},
+        "Stream": {"Fn::GetAtt": [resource_name(logical), "StreamArn"]},
         "StartingPosition": "TRIM_HORIZON",
         "FunctionResponseTypes": ["ReportBatchItemFailures"],
         "BisectBatchOnFunctionError": True,
@@ -112,13 +118,13 @@ def alarms() -> dict:
             "DynamoDB throttled writes to the stock table: a hot card outgrew its shards or the "
             "table's on-demand ceiling (pre-warm it before a big sale).",
             "AWS/DynamoDB", "WriteThrottleEvents", {"TableName": {"Ref": resource_name("stock")}}, "Sum", 0),
-        "StreamIteratorAgeAlarm": alarm(
-            "The orders stream is more than a minute behind: shares are late.",
-            "AWS/Lambda", "IteratorAge", {"FunctionName": {"Ref": STREAM_FUNCTION}}, "Maximum", 60_000,
-            periods=5),
+        **{f"{function}IteratorAgeAlarm": alarm(
+            f"The {logical} stream is more than a minute behind: shares are late.",
+            "AWS/Lambda", "IteratorAge", {"FunctionName": {"Ref": function}}, "Maximum", 60_000,
+            periods=5) for logical, (function, _) in STREAMS.items()},
         "StreamFailureQueueAlarm": alarm(
-            "A stream record was given up on and sits in the on-failure queue: an order's shares "
-            "were not posted (see README, on-failure queue).",
+            "A stream record was given up on and sits in the on-failure queue: its shares were "
+            "not posted (see README, on-failure queue).",
             "AWS/SQS", "ApproximateNumberOfMessagesVisible",
             {"QueueName": {"Fn::GetAtt": [ON_FAILURE_QUEUE, "QueueName"]}}, "Maximum", 0),
     }
@@ -131,7 +137,8 @@ def log_group(function: str, days: int) -> dict:
 
 def merge_template(stage: str) -> dict:
     resources = {resource_name(logical): table_resource(stage, logical) for logical in TABLES}
-    resources[STREAM_FUNCTION] = {"Properties": {"Events": {STREAM_EVENT: {"Properties": stream_mapping()}}}}
+    for logical, (function, event) in STREAMS.items():
+        resources[function] = {"Properties": {"Events": {event: {"Properties": stream_mapping(logical)}}}}
     resources[ON_FAILURE_QUEUE] = {"Type": "AWS::SQS::Queue", "Properties": {
         "QueueName": f"tapcard-{stage}-stream-failures",
         "MessageRetentionPeriod": 14 * 24 * 3600,
@@ -140,7 +147,7 @@ def merge_template(stage: str) -> dict:
     resources[REST_API] = {"Properties": {"MethodSettings": stage_throttling(stage)}}
     resources[ALARM_TOPIC] = {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": f"tapcard-{stage}-alarms"}}
     resources.update(alarms())
-    for function in (API_FUNCTION, STREAM_FUNCTION, SWEEP_FUNCTION):
+    for function in (API_FUNCTION, SWEEP_FUNCTION, *(function for function, _ in STREAMS.values())):
         resources[f"{function}LogGroup"] = log_group(function, STAGES[stage]["log_days"])
     outputs = {
         "StripeWebhookURL": {"Value": {"Fn::Sub":

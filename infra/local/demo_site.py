@@ -3,6 +3,9 @@
 GET  /                a blog post with the card pasted in through the two-line snippet
 POST /hooks/shares    where tapcard posts automatic shares (Standard Webhooks, verified here)
 GET  /hooks/shares    what the receiver got, as JSON (for tests and curious people)
+PUT  /drafts/NAME     store a post of your own (the body, HTML) to try a snippet in; a `Draft-CSP`
+                      header gives the post that Content-Security-Policy (the browser tests use it)
+GET  /drafts/NAME     that post
 """
 import argparse
 import html
@@ -53,15 +56,20 @@ class Receiver:
             if any(r["webhook_id"] == headers.get("webhook-id") for r in self.received):
                 return True  # a redelivery: already have it
             self.received.append({"webhook_id": headers.get("webhook-id"), "payload": payload})
-        print(f"[share-receiver] {payload['data']['text']}", flush=True)
+        data = payload.get("data") or {}
+        print(f"[share-receiver] {payload.get('type')}: {data.get('text') or data}", flush=True)
         return True
 
 
 def make_handler(page: str, receiver: Receiver):
+    drafts: dict[str, tuple[bytes, str | None]] = {}
+
     class Handler(BaseHTTPRequestHandler):
-        def _send(self, status: int, body: bytes, content_type: str) -> None:
+        def _send(self, status: int, body: bytes, content_type: str, csp: str | None = None) -> None:
             self.send_response(status)
             self.send_header("Content-Type", content_type)
+            if csp:
+                self.send_header("Content-Security-Policy", csp)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
@@ -75,8 +83,17 @@ def make_handler(page: str, receiver: Receiver):
                 with receiver.lock:
                     body = json.dumps(receiver.received).encode()
                 self._send(200, body, "application/json")
+            elif self.path.split("?")[0] in drafts:
+                body, csp = drafts[self.path.split("?")[0]]
+                self._send(200, body, "text/html; charset=utf-8", csp)
             else:
                 self._send(404, b"not found", "text/plain")
+
+        def do_PUT(self):
+            if not self.path.startswith("/drafts/"):
+                return self._send(404, b"not found", "text/plain")
+            drafts[self.path] = (self.rfile.read(int(self.headers.get("Content-Length") or 0)), self.headers.get("Draft-CSP"))
+            self._send(201, b"", "text/plain")
 
         def do_POST(self):
             if self.path != "/hooks/shares":

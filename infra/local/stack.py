@@ -2,7 +2,8 @@
 
 moto server (DynamoDB + Streams) → tables → localstripe + its webhook → the API (chalice local)
 → demo seller, card and share webhook → demo blog + share receiver, stream poller, hold sweeper.
-Ports come from TAPCARD_API_PORT, TAPCARD_MOTO_PORT, TAPCARD_STRIPE_PORT, TAPCARD_BLOG_PORT.
+Ports come from TAPCARD_API_PORT, TAPCARD_MOTO_PORT, TAPCARD_STRIPE_PORT, TAPCARD_BLOG_PORT,
+TAPCARD_SOCIAL_PORT (the Mastodon and Bluesky stand-ins).
 """
 from __future__ import annotations
 
@@ -134,6 +135,7 @@ def stack_env(api_url: str, moto_url: str, stripe_url: str) -> dict:
 def run() -> int:
     api_port, moto_port = _port("TAPCARD_API_PORT", 8000), _port("TAPCARD_MOTO_PORT", 5005)
     stripe_port, blog_port = _port("TAPCARD_STRIPE_PORT", 8420), _port("TAPCARD_BLOG_PORT", 8001)
+    social_port = _port("TAPCARD_SOCIAL_PORT", 8430)
     sweep_seconds = os.environ.get("TAPCARD_SWEEP_SECONDS", "5")
     api_url, blog_url = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{blog_port}"
     moto_url, stripe_url = f"http://127.0.0.1:{moto_port}", f"http://127.0.0.1:{stripe_port}"
@@ -147,6 +149,7 @@ def run() -> int:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         stack.start("dynamodb", ["infra/local/dynamodb_server.py", "--port", str(moto_port)], env)
+        stack.start("social", ["infra/local/social_servers.py", "--port", str(social_port)], env)
         stack.start("stripe", ["infra/local/stripe_server.py", "--port", str(stripe_port)], env)
         _wait_for(moto_url)
         _wait_for(f"{stripe_url}/js.stripe.com/v3/")
@@ -157,6 +160,9 @@ def run() -> int:
         create_all(dynamodb, env["TABLE_PREFIX"])
         stream_arn = dynamodb.describe_table(TableName=table_name(env["TABLE_PREFIX"], "orders"))["Table"]["LatestStreamArn"]
         env["ORDERS_STREAM_ARN"] = os.environ["ORDERS_STREAM_ARN"] = stream_arn
+        reservations_arn = dynamodb.describe_table(
+            TableName=table_name(env["TABLE_PREFIX"], "reservations"))["Table"]["LatestStreamArn"]
+        env["RESERVATIONS_STREAM_ARN"] = os.environ["RESERVATIONS_STREAM_ARN"] = reservations_arn
         status, _ = _http("POST", f"{stripe_url}/_config/webhooks/tapcard",
                           {"url": f"{api_url}/webhooks/stripe", "secret": env["STRIPE_WEBHOOK_SECRET"]})
         if status != 200:
@@ -190,7 +196,9 @@ def run() -> int:
 
         dev = {"api_url": api_url, "blog_url": f"{blog_url}/", "seller_api_key": api_key,
                "stripe_api_base": stripe_url, "demo_card_id": card["id"],
-               "dynamodb_endpoint": moto_url, "share_receiver_url": f"{blog_url}/hooks/shares"}
+               "dynamodb_endpoint": moto_url, "share_receiver_url": f"{blog_url}/hooks/shares",
+               # Mastodon (token mastodon-token-ok) and Bluesky (ada.test / app-pass-1234) stand-ins
+               "social_url": f"http://127.0.0.1:{social_port}"}
         partial = dev_json.with_suffix(".partial")
         partial.write_text(json.dumps(dev, indent=2) + "\n")
         partial.replace(dev_json)  # readers never see half a file

@@ -1,5 +1,6 @@
-"""Reads the orders table's stream from the moto server and hands Lambda-shaped batches to the
-same handler Lambda calls (app.on_order_change), with Lambda's retry rules for failed records.
+"""Reads the orders and reservations tables' streams from the moto server and hands Lambda-shaped
+batches to the same handlers Lambda calls (app.on_order_change, app.on_reservation_change), with
+Lambda's retry rules for failed records.
 """
 import argparse
 import os
@@ -78,18 +79,21 @@ def main() -> None:
     args = parser.parse_args()
     import app  # the Chalice app, with the stage's settings from the environment
 
-    stream_arn = os.environ["ORDERS_STREAM_ARN"]
+    handlers = {os.environ["ORDERS_STREAM_ARN"]: app.on_order_change}
+    if os.environ.get("RESERVATIONS_STREAM_ARN"):
+        handlers[os.environ["RESERVATIONS_STREAM_ARN"]] = app.on_reservation_change
     client = boto3.client("dynamodbstreams", endpoint_url=os.environ["DYNAMODB_ENDPOINT"])
-    readers: dict[str, ShardReader] = {}
-    print(f"stream poller on {stream_arn}", flush=True)
+    readers: dict[tuple[str, str], ShardReader] = {}
+    print(f"stream poller on {', '.join(handlers)}", flush=True)
     described_at = 0.0
     while True:
         if time.monotonic() - described_at > SHARD_LIST_SECONDS:
-            for shard in client.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]:
-                if shard["ShardId"] not in readers:
-                    readers[shard["ShardId"]] = ShardReader(client, stream_arn, shard["ShardId"])
+            for stream_arn in handlers:
+                for shard in client.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]:
+                    if (stream_arn, shard["ShardId"]) not in readers:
+                        readers[(stream_arn, shard["ShardId"])] = ShardReader(client, stream_arn, shard["ShardId"])
             described_at = time.monotonic()
-        handled = sum(reader.poll(app.on_order_change) for reader in readers.values())
+        handled = sum(reader.poll(handlers[arn]) for (arn, _), reader in readers.items())
         if not handled:
             time.sleep(args.interval)
 

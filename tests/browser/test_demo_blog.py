@@ -1,34 +1,10 @@
 """A reader on the demo blog (its own origin) buys through the embedded card in Chromium."""
-import pytest
+import re
+
 import requests
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from conftest import ARTIFACTS
-
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 900, "height": 1100})
-    page = context.new_page()
-    page.console_errors = []
-    page.on("console", lambda m: m.type == "error" and ("[tapcard]" in m.text or "Content Security Policy" in m.text)
-            and page.console_errors.append(m.text))
-    yield page
-    context.close()
-
-
-def card_frame(page):
-    return page.frame_locator("iframe[title^='Buy on tapcard']")
+from cardpage import axe_violations, card_frame, frame_of, open_page, screenshot
 
 
 def test_reader_buys_in_the_post_and_gets_a_share_link(page, live_stack):
@@ -36,6 +12,8 @@ def test_reader_buys_in_the_post_and_gets_a_share_link(page, live_stack):
     card = card_frame(page)
     expect(card.locator("h1")).to_have_text("Tapcard Demo Mug")
     expect(card.locator("[data-tc=price]")).to_have_text("€18.00")
+    assert axe_violations(frame_of(page, live_stack["demo_card_id"])) == []
+    screenshot(page, "live")
     left_before = int(card.locator("[data-tc=stock]").inner_text().split()[0])
 
     card.locator("[data-tc=buy]").click()
@@ -49,8 +27,12 @@ def test_reader_buys_in_the_post_and_gets_a_share_link(page, live_stack):
     expect(card.locator("[data-tc=stock]")).to_have_text(f"{left_before - 1} left")
     # The automatic share reaches the card's own feed.
     expect(card.locator("[data-tc=feed]")).to_contain_text(share_url, timeout=15_000)
-    page.screenshot(path=str(ARTIFACTS / "browser-paid.png"), full_page=True)
-    assert page.console_errors == []
+    expect(card.locator("[data-tc=copy]")).to_have_text("Copy link")
+    expect(card.locator("[data-net=weibo]")).to_have_attribute("href", re.compile(r"^https://service\.weibo\.com/share/"))
+    frame = frame_of(page, live_stack["demo_card_id"])
+    frame.wait_for_function("document.querySelector('[data-tc=qr]').naturalWidth > 0")  # the WeChat QR code
+    assert axe_violations(frame) == []
+    screenshot(page, "paid")
 
 
 def test_declined_test_card_releases_the_reservation(page, live_stack):
@@ -62,17 +44,15 @@ def test_declined_test_card_releases_the_reservation(page, live_stack):
     expect(card.locator("[data-tc=buy]")).to_be_enabled()
     page.wait_for_timeout(1500)  # the card's once-a-second refresh must not wipe the message
     expect(card.locator("[data-tc=status]")).to_contain_text("did not go through")
-    page.screenshot(path=str(ARTIFACTS / "browser-declined.png"), full_page=True)
-    assert page.console_errors == []
+    screenshot(page, "declined")
 
 
 def test_the_snippet_link_works_without_javascript(browser, live_stack):
-    context = browser.new_context(java_script_enabled=False)
-    page = context.new_page()
+    page = open_page(browser, java_script_enabled=False)
     page.goto(live_stack["blog_url"])
     link = page.locator(f"[data-tapcard='{live_stack['demo_card_id']}'] a")
     expect(link).to_have_attribute("href", f"{live_stack['api_url']}/p/{live_stack['demo_card_id']}")
     html = requests.get(link.get_attribute("href"), headers={"Connection": "close"}, timeout=10).text
     assert 'property="og:title" content="Tapcard Demo Mug"' in html
     assert '"@type": "Product"' in html
-    context.close()
+    page.context.close()

@@ -102,7 +102,7 @@ def test_card_checkout_pay_and_automatic_share(api, stripe_client, live_stack):
     def received():
         """the seller's webhook receiver gets the same share, signed"""
         got = requests.get(live_stack["share_receiver_url"], headers=CLOSE, timeout=5).json()
-        return [r for r in got if r["payload"]["data"]["order_id"] == order["order_id"]]
+        return [r for r in got if r["payload"]["data"].get("order_id") == order["order_id"]]
 
     assert len(wait_until(received)) == 1
     time.sleep(1.5)  # the poller keeps polling: the share must still be there once
@@ -190,3 +190,41 @@ def test_upcoming_sale_refuses_checkout_over_http(api):
     card = api.create_card(sale={"starts_at": start.isoformat()})
     r = api.checkout(card["id"], "e2e-early-1")
     assert r.status_code == 409 and r.json()["error"]["code"] == "not_started"
+
+
+def test_the_social_loop_on_the_stack_mastodon_bluesky_referral_and_reservation(api, stripe_client, live_stack):
+    auth = {"Authorization": f"Bearer {live_stack['seller_api_key']}"}
+    social = live_stack["social_url"]
+    card = api.create_card(stock=10)
+    for channel in ({"type": "mastodon", "instance": social, "access_token": "mastodon-token-ok"},
+                    {"type": "bluesky", "service": social, "identifier": "ada.test", "app_password": "app-pass-1234"}):
+        r = api.post(f"/api/cards/{card['id']}/channels", json=channel, headers=auth)
+        assert r.status_code == 201, r.text
+
+    first = api.checkout(card["id"], "e2e-social-1", buyer="buyer_e2e_social_1").json()
+    pay(stripe_client, first)
+    share_url = wait_until(lambda: api.order(first).get("share_url"))
+    code = share_url.split("ref=")[1]
+    assert api.get(f"/p/{card['id']}", params={"ref": code}).status_code == 200
+    second = api.post(f"/cards/{card['id']}/checkout", json={"quantity": 1, "buyer": "buyer_e2e_social_2", "ref": code},
+                      headers={"Idempotency-Key": "e2e-social-2"}).json()
+    pay(stripe_client, second)
+    reservation = api.post(f"/cards/{card['id']}/reservations", json={"buyer": "buyer_e2e_social_3"})
+    assert reservation.status_code == 201
+
+    def recorded():
+        """two statuses and two Bluesky posts for the two orders"""
+        got = requests.get(f"{social}/_recorded", headers=CLOSE, timeout=5).json()
+        mine = [s for s in got["statuses"] if card["id"] in s["content"]]
+        posts = [p for p in got["posts"] if card["id"] in p["record"]["embed"]["external"]["uri"]]
+        return (mine, posts) if len(mine) >= 2 and len(posts) >= 2 else None
+
+    statuses, posts = wait_until(recorded)
+    assert len(statuses) == len(posts) == 2
+    report = wait_until(lambda: (lambda r: r if r["referred_orders"] == 1 else None)(
+        api.get(f"/api/cards/{card['id']}/referrals", headers=auth).json()))
+    assert report["top_referrers"][0]["code"] == code
+    assert wait_until(lambda: [i for i in api.get(f"/cards/{card['id']}/feed").json()["items"]
+                               if i["kind"] == "reservation.shared"])
+    view = api.get(f"/cards/{card['id']}").json()
+    assert view["reservations"] == 1 and view["bought"] == 2

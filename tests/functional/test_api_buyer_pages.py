@@ -79,7 +79,7 @@ def test_the_widget_shows_the_card(client, make_card):
     assert response.headers["Content-Type"] == "text/html; charset=utf-8"
     page = response.body.decode()
     assert "<h1>Speckled mug</h1>" in page
-    assert "18.00 EUR" in page
+    assert "€18.00" in page
     assert "5 left" in page
     assert "TEST MODE" in page  # the dev stage pays with test cards
 
@@ -133,8 +133,44 @@ def test_a_title_with_html_cannot_break_out_of_the_widget(client, make_card):
     assert "<h1>&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;</h1>" in page
 
 
-def test_the_widget_of_an_unknown_card_is_a_404(client):
-    assert_error(client.http.get("/cards/card_doesnotexist/widget"), 404, "not_found")
+def test_the_widget_speaks_the_readers_language(client, make_card):
+    card = make_card(stock=5, price_amount=9900, currency="CNY")
+
+    page = client.http.get(f"/cards/{card.card_id}/widget",
+                           headers={"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"}).body.decode()
+
+    assert '<html lang="zh-CN"' in page
+    assert "立即购买" in page and "仅剩 5 件" in page
+    assert "¥99.00" in page
+
+
+def test_data_locale_wins_over_the_browser_language(client, make_card):
+    card = make_card(stock=5, price_amount=500, currency="JPY")
+
+    page = client.http.get(f"/cards/{card.card_id}/widget?locale=en-US",
+                           headers={"Accept-Language": "zh-CN"}).body.decode()
+
+    assert "Buy now" in page and "立即购买" not in page
+    assert "¥500" in page  # JPY has no minor unit
+
+
+@pytest.mark.parametrize("accent, text", [("0a84ff", "#111111"), ("1d3557", "#ffffff"), (None, "#ffffff")])
+def test_button_text_stays_readable_on_the_sellers_accent(client, make_card, accent, text):
+    card = make_card(stock=5)
+
+    page = client.http.get(f"/cards/{card.card_id}/widget" + (f"?accent={accent}" if accent else "")).body.decode()
+
+    assert f"--tc-on-accent:{text}" in page
+
+
+def test_the_widget_of_an_unknown_card_says_it_is_not_available(client):
+    response = client.http.get("/cards/card_doesnotexist/widget", headers={"Accept-Language": "zh-CN"})
+
+    assert response.status_code == 404
+    assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert "Content-Security-Policy" in response.headers
+    assert "该商品暂不可售" in response.body.decode()
+    assert "tapcard:unavailable" in response.body.decode()  # the embedding page shows its own link again
 
 
 # --- GET /p/{card_id} ---------------------------------------------------------------------------
@@ -149,14 +185,14 @@ def test_the_product_page_is_shareable_and_works_without_js(client, make_card):
     assert response.headers["Content-Type"] == "text/html; charset=utf-8"
     assert response.headers["Cache-Control"] == "public, max-age=30"
     page = response.body.decode()
-    assert "<title>Speckled mug · 18.00 EUR</title>" in page
+    assert "<title>Speckled mug · €18.00</title>" in page
     assert meta(page, "og:type") == "product"
     assert meta(page, "og:title") == "Speckled mug"
     assert meta(page, "og:image") == "https://img.example.com/mug.jpg"
     assert meta(page, "og:url") == f"http://tapcard.test/p/{card.card_id}"
     assert meta(page, "product:price:amount") == "18.00"
     noscript = re.search(r"<noscript>(.*?)</noscript>", page, re.S).group(1)
-    assert "Speckled mug" in noscript and "18.00 EUR" in noscript and "5 left" in noscript
+    assert "Speckled mug" in noscript and "€18.00" in noscript and "5 left" in noscript
 
 
 def test_the_product_page_describes_the_product_for_search_engines(client, make_card):
@@ -184,6 +220,18 @@ def test_a_sold_out_product_says_so_to_search_engines(client, make_card, fake_st
     assert product["offers"]["price"] == "500"
 
 
+@pytest.mark.parametrize("window, availability", [
+    ({"starts_at": int(time.time()) + 3600}, "PreOrder"),
+    ({"starts_at": int(time.time()) - 7200, "ends_at": int(time.time()) - 3600}, "Discontinued"),
+])
+def test_the_offer_follows_the_sale_window(client, make_card, window, availability):
+    card = make_card(stock=5, **window)
+
+    product = json_ld(client.http.get(f"/p/{card.card_id}").body.decode())
+
+    assert product["offers"]["availability"] == "https://schema.org/" + availability
+
+
 def test_the_product_page_frames_the_widget_with_the_referral(client, make_card):
     card = make_card(stock=5)
 
@@ -201,8 +249,22 @@ def test_a_title_cannot_break_out_of_the_json_ld(client, make_card):
     assert json_ld(page)["name"] == '</script><script>alert("x")</script>'
 
 
-def test_the_product_page_of_an_unknown_card_is_a_404(client):
-    assert_error(client.http.get("/p/card_doesnotexist"), 404, "not_found")
+def test_the_product_page_of_an_unknown_card_is_a_friendly_404(client):
+    response = client.http.get("/p/card_doesnotexist")
+
+    assert response.status_code == 404
+    assert "This product is not available." in response.body.decode()
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_the_share_qr_code_encodes_the_referral_link(client, make_card):
+    card = make_card(stock=5)
+
+    response = client.http.get(f"/p/{card.card_id}/qr.svg?ref=abc123")
+
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "image/svg+xml"
+    assert response.body.decode().lstrip().startswith("<svg")
 
 
 # --- GET /embed.js -------------------------------------------------------------------------------

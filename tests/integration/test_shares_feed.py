@@ -25,6 +25,7 @@ def test_a_paid_order_is_shared_on_the_cards_feed(make_card, buy):
         "text": f"Someone just got Speckled mug for €18.00. 4 left: {link}",
         "link": link,
         "posted_at": pytest.approx(int(time.time()), abs=5),
+        "kind": "order.shared",
     }]
 
 

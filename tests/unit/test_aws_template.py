@@ -22,3 +22,10 @@ def test_the_orders_stream_carries_both_images_and_feeds_the_handler_one_record_
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert mapping["BisectBatchOnFunctionError"] is True
     assert resources["OrdersTable"]["Properties"]["DeletionProtectionEnabled"] is False
+
+
+def test_the_reservations_stream_feeds_its_handler_the_same_way():
+    resources = merge_template("dev")["Resources"]
+    mapping = resources["OnReservationChange"]["Properties"]["Events"]["OnReservationChangeDynamodbEventSource"]["Properties"]
+    assert mapping["Stream"] == {"Fn::GetAtt": ["ReservationsTable", "StreamArn"]}
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]

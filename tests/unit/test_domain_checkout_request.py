@@ -95,5 +95,23 @@ def test_a_buyer_that_is_not_a_token_is_refused(buyer):
 
 
 @pytest.mark.parametrize("ref", ["bad ref!", "r" * 33, "<script>", 5, False, ["a"]], ids=repr)
-def test_a_ref_that_is_not_a_referral_code_is_refused(ref):
-    assert refusal({"quantity": 1, "buyer": "buyer-token-0001", "ref": ref}).field == "ref"
+def test_a_ref_that_cannot_be_a_referral_code_is_ignored_not_refused(ref):
+    request, _ = parse({"quantity": 1, "buyer": "buyer-token-0001", "ref": ref})
+
+    assert request.ref is None
+
+
+def test_the_buyer_may_give_a_name_or_stay_anonymous():
+    named, _ = parse({"quantity": 1, "buyer": "buyer-token-0001", "name": " Ada "})
+    anonymous, _ = parse({"quantity": 1, "buyer": "buyer-token-0001", "name": "Ada", "anonymous": True})
+
+    assert (named.display_name, named.anonymous) == ("Ada", False)
+    assert (anonymous.display_name, anonymous.anonymous) == ("Ada", True)
+
+
+@pytest.mark.parametrize("payload, field", [
+    ({"name": "x" * 41}, "name"), ({"name": 5}, "name"), ({"anonymous": "yes"}, "anonymous"),
+    ({"reservation": "no spaces allowed"}, "reservation"),
+])
+def test_a_bad_name_anonymity_or_reservation_token_is_refused(payload, field):
+    assert refusal({"quantity": 1, "buyer": "buyer-token-0001", **payload}).field == field

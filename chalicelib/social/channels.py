@@ -1,0 +1,167 @@
+"""A card's share channels through the seller API. Secrets (webhook signing secrets, Mastodon
+tokens, Bluesky app passwords and sessions) are stored Fernet-encrypted, returned only once (the
+webhook's own signing secret, at creation) and never logged."""
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import json
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+
+from pynamodb.exceptions import DoesNotExist, UpdateError
+
+from chalicelib import config, inventory, sellers
+from chalicelib import secrets as stage_secrets  # not the stdlib's secrets, used above
+from chalicelib.domain import InvalidRequest, NotFound, _text_field
+from chalicelib.models import ChannelModel
+from chalicelib.social.rules import channel_url
+
+WEBHOOK, MASTODON, BLUESKY = "webhook", "mastodon", "bluesky"
+TYPES = (WEBHOOK, MASTODON, BLUESKY)
+# The seller-level webhook (PUT /api/channels/webhook) is a channel of every card with this id.
+SELLER_WEBHOOK = "webhook"
+DEFAULT_BLUESKY_SERVICE = "https://bsky.social"
+MAX_CHANNELS_PER_CARD = 10
+
+
+@dataclass
+class Channel:
+    channel_id: str
+    type: str
+    url: str
+    secret: str
+    identifier: str | None = None
+    card_id: str | None = None
+    session: dict | None = None
+
+
+@functools.lru_cache(maxsize=1)
+def _fernet():
+    from cryptography.fernet import Fernet
+
+    key = stage_secrets.get("CHANNEL_ENCRYPTION_KEY")
+    if key is None:
+        if config.STAGE != "dev":
+            raise RuntimeError("CHANNEL_ENCRYPTION_KEY must be set outside the dev stage")
+        # Dev only: a key derived from the stage's table prefix, so local data survives restarts.
+        key = base64.urlsafe_b64encode(hashlib.sha256(f"tapcard-dev-channels:{config.TABLE_PREFIX}".encode()).digest())
+    return Fernet(key)
+
+
+def encrypt(plain: str) -> str:
+    return _fernet().encrypt(plain.encode()).decode()
+
+
+def decrypt(token: str) -> str:
+    return _fernet().decrypt(token.encode()).decode()
+
+
+def new_webhook_secret() -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
+def own_card(seller_id: str, card_id: str):
+    card = inventory.get_card(card_id)
+    if card.seller_id != seller_id:
+        raise NotFound("No card has this id.")
+    return card
+
+
+def _public(model: ChannelModel) -> dict:
+    body = {"id": model.channel_id, "type": model.type, "created_at": int(model.created_at)}
+    body[{WEBHOOK: "url", MASTODON: "instance", BLUESKY: "service"}[model.type]] = model.url
+    if model.identifier:
+        body["identifier"] = model.identifier
+    return body
+
+
+def add_channel(seller_id: str, card_id: str, payload: dict) -> dict:
+    own_card(seller_id, card_id)
+    kind = payload.get("type")
+    if kind not in TYPES:
+        raise InvalidRequest("'type' must be webhook, mastodon or bluesky.", "type")
+    allow_http = config.ALLOW_LOOPBACK_CHANNELS
+    identifier = None
+    shown_secret = None
+    if kind == WEBHOOK:
+        url = channel_url(payload.get("url"), "url", allow_http)
+        shown_secret = secret = new_webhook_secret()
+    elif kind == MASTODON:
+        url = channel_url(payload.get("instance"), "instance", allow_http).rstrip("/")
+        secret = _text_field(payload.get("access_token"), "access_token", 512)
+    else:
+        url = channel_url(payload.get("service") or DEFAULT_BLUESKY_SERVICE, "service", allow_http).rstrip("/")
+        identifier = _text_field(payload.get("identifier"), "identifier", 253)
+        secret = _text_field(payload.get("app_password"), "app_password", 256)
+    if ChannelModel.count(card_id) >= MAX_CHANNELS_PER_CARD:
+        raise InvalidRequest(f"A card has at most {MAX_CHANNELS_PER_CARD} channels.", "type")
+    model = ChannelModel(card_id, "ch_" + uuid.uuid4().hex[:12], seller_id=seller_id, type=kind, url=url,
+                         identifier=identifier, secret=encrypt(secret), created_at=int(time.time()))
+    model.save(condition=ChannelModel.channel_id.does_not_exist())
+    body = _public(model)
+    if shown_secret:
+        body["secret"] = shown_secret
+    return body
+
+
+def list_channels(seller_id: str, card_id: str) -> list[dict]:
+    own_card(seller_id, card_id)
+    return [_public(model) for model in ChannelModel.query(card_id)]
+
+
+def remove_channel(seller_id: str, card_id: str, channel_id: str) -> None:
+    own_card(seller_id, card_id)
+    try:
+        ChannelModel.get(card_id, channel_id).delete()
+    except DoesNotExist:
+        raise NotFound("This card has no channel with this id.") from None
+
+
+def _from_model(model: ChannelModel) -> Channel:
+    session = json.loads(decrypt(model.session)) if model.session else None
+    return Channel(model.channel_id, model.type, model.url, decrypt(model.secret), model.identifier,
+                   model.card_id, session)
+
+
+def channels_of(card_id: str, seller_id: str) -> list[Channel]:
+    """Every channel a card's shares go to besides its feed: the seller's webhook, then the card's."""
+    found = []
+    hook = sellers.webhook_of(seller_id)
+    if hook:
+        found.append(Channel(SELLER_WEBHOOK, WEBHOOK, hook[0], hook[1]))
+    found.extend(_from_model(model) for model in ChannelModel.query(card_id))
+    return found
+
+
+def channel_of(card_id: str, seller_id: str, channel_id: str) -> Channel | None:
+    if channel_id == SELLER_WEBHOOK:
+        hook = sellers.webhook_of(seller_id)
+        return Channel(SELLER_WEBHOOK, WEBHOOK, hook[0], hook[1]) if hook else None
+    try:
+        return _from_model(ChannelModel.get(card_id, channel_id))
+    except DoesNotExist:
+        return None
+
+
+def owned_channel(seller_id: str, card_id: str, channel_id: str) -> Channel:
+    card = own_card(seller_id, card_id)
+    channel = channel_of(card_id, card.seller_id, channel_id)
+    if channel is None:
+        raise NotFound("This card has no channel with this id.")
+    return channel
+
+
+def save_session(channel: Channel, session: dict) -> None:
+    """Keep a Bluesky session so the next container resumes it instead of logging in again."""
+    channel.session = session
+    if channel.card_id:
+        try:
+            ChannelModel(channel.card_id, channel.channel_id).update(
+                actions=[ChannelModel.session.set(encrypt(json.dumps(session)))],
+                condition=ChannelModel.channel_id.exists())
+        except UpdateError:
+            pass  # the seller removed the channel meanwhile

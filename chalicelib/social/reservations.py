@@ -1,0 +1,112 @@
+"""Reservations before a sale (预约): one tap, optionally an email. Each posts its own automatic
+share (through the reservations table's stream) and counts on the card; when the sale opens the
+sweeper sends sale.opened with the count to the seller's webhook channels, once per card."""
+from __future__ import annotations
+
+import re
+import time
+import uuid
+
+from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib import inventory, secrets, shares
+from chalicelib.domain import _TOKEN, Ended, InvalidRequest, NotFound
+from chalicelib.models import CardModel, ReservationModel, connection
+from chalicelib.social import counts, rules
+
+_EMAIL = re.compile(r"^[^@\s<>]{1,64}@[^@\s<>]{1,190}\.[^@\s<>]{2,63}$")
+
+
+def reserve(card_id: str, payload, city: str | None) -> tuple[dict, bool]:
+    """(the reservation, whether it is new). The same buyer token reserving again gets the same one."""
+    if not isinstance(payload, dict):
+        raise InvalidRequest("The body must be a JSON object.")
+    card = inventory.get_card(card_id)
+    now = int(time.time())
+    if card.ends_at is not None and now >= card.ends_at:
+        raise Ended("This sale has ended.")
+    buyer, email = payload.get("buyer"), payload.get("email")
+    if buyer is not None and (not isinstance(buyer, str) or not _TOKEN.match(buyer)):
+        raise InvalidRequest("'buyer' must be a token of 8 to 128 letters, digits, '-', '_' or '.'.", "buyer")
+    if email is not None and (not isinstance(email, str) or not _EMAIL.match(email.strip())):
+        raise InvalidRequest("'email' must be an email address.", "email")
+    reservation_id = rules.reservation_id_for(card_id, buyer) if buyer else "rsv_" + uuid.uuid4().hex[:20]
+    created = True
+    try:
+        with TransactWrite(connection=connection()) as tx:
+            tx.save(ReservationModel(reservation_id, card_id=card_id, seller_id=card.seller_id, created_at=now,
+                                     email=email.strip() if email else None, city=city),
+                    condition=ReservationModel.reservation_id.does_not_exist())
+            counts.add_action(tx, card_id, counts.RESERVATIONS)
+    except TransactWriteError as error:
+        reasons = [reason.code if reason else None for reason in error.cancellation_reasons]
+        if not reasons or reasons[0] != "ConditionalCheckFailed":
+            raise
+        created = False
+    counts.forget(card_id)
+    return {
+        "reservation_id": reservation_id,
+        "token": rules.reservation_token(secrets.get("ORDER_TOKEN_SECRET"), card_id, reservation_id),
+        "card_id": card_id,
+    }, created
+
+
+def reservation_of(card_id: str, token: str | None) -> str | None:
+    """The reservation a checkout's token proves, checked without a read; None when it proves none."""
+    return rules.reservation_of_token(secrets.get("ORDER_TOKEN_SECRET"), card_id, token)
+
+
+def get_reservation(reservation_id: str) -> ReservationModel | None:
+    try:
+        return ReservationModel.get(reservation_id, consistent_read=True)
+    except ReservationModel.DoesNotExist:
+        return None
+
+
+PAGE_SIZE = 500
+
+
+def reservers(card_id: str, after: str | None = None) -> dict:
+    """A page of the card's reservations, oldest first, for the seller to notify them; 'next' is the
+    cursor of the following page (absent on the last)."""
+    start = None
+    if after is not None:
+        reservation_id, _, created_at = after.partition(".")
+        if not created_at.isdigit():
+            raise InvalidRequest("'after' must be the 'next' cursor of the previous page.", "after")
+        start = {"reservation_id": {"S": reservation_id}, "card_id": {"S": card_id},
+                 "created_at": {"N": created_at}}
+    page = ReservationModel.by_card.query(card_id, limit=PAGE_SIZE, last_evaluated_key=start)
+    items = [{"reservation_id": r.reservation_id, "email": r.email, "created_at": int(r.created_at)} for r in page]
+    body: dict = {"items": items}
+    if page.last_evaluated_key and len(items) == PAGE_SIZE:
+        last = page.last_evaluated_key
+        body["next"] = f"{last['reservation_id']['S']}.{last['created_at']['N']}"
+    return body
+
+
+def announce_openings(now: int | None = None) -> int:
+    """Send sale.opened for every card whose sale start has come; returns how many cards."""
+    from chalicelib.checkout import iso
+
+    now = int(time.time()) if now is None else now
+    announced = 0
+    for item in CardModel.opening.query("open", CardModel.starts_at <= now):
+        try:
+            card = inventory.get_card(item.card_id)
+        except NotFound:
+            continue
+        counts.forget(card.card_id)
+        shares.announce(card, {
+            "type": shares.SALE_OPENED, "card_id": card.card_id, "title": card.title,
+            "url": shares.card_link(card.card_id), "starts_at": iso(card.starts_at),
+            "reservations": counts.of_card(card.card_id)[counts.RESERVATIONS],
+        })
+        try:  # the sale's start is announced once: only one sweeper clears the mark
+            CardModel(card.card_id).update(actions=[CardModel.opening_shard.remove()],
+                                           condition=CardModel.opening_shard.exists())
+            announced += 1
+        except UpdateError:
+            pass
+    return announced

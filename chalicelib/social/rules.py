@@ -1,0 +1,198 @@
+"""Rules of the social loop, without I/O: share words per locale, who a share names, reservation
+windows, channel URLs, rebates, reservation tokens."""
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+from chalicelib.domain import (
+    DEFAULT_SHARE_TEXT,
+    Card,
+    InvalidRequest,
+    ReserversOnly,
+    _digest,
+    _int_field,
+    share_template,
+)
+
+LOCALES = ("en", "zh-CN")
+# The default words per locale; a seller's own share_text replaces the order words.
+ORDER_WORDS = {"en": DEFAULT_SHARE_TEXT, "zh-CN": "{buyer}刚以{price}买下了{title}，仅剩{left}件：{link}"}
+RESERVATION_WORDS = {
+    "en": "{buyer} reserved {title} ({price}). Reserve yours: {link}",
+    "zh-CN": "{buyer}预约了{title}（{price}），一起预约：{link}",
+}
+# Who bought, when the share may not name them: (without a city, with one).
+SOMEONE = {"en": ("Someone", "Someone in {city}"), "zh-CN": ("一位读者", "{city}的一位读者")}
+RESERVATION_MODES = ("required", "first_minutes")
+MAX_RESERVERS_MINUTES = 24 * 60
+MAX_REBATE_PERCENT = 50
+_CITY = re.compile(r"^[^\x00-\x1f<>{}]{1,60}$")
+
+
+def buyer_words(locale: str, display_name: str | None, anonymous: bool, city: str | None) -> str:
+    """The buyer's own name when they gave one and did not opt out; else 'someone in CITY'."""
+    if display_name and not anonymous:
+        return display_name
+    plain, with_city = SOMEONE.get(locale, SOMEONE["en"])
+    return with_city.format(city=city) if city else plain
+
+
+def order_template(card: Card) -> str:
+    if card.share_text != DEFAULT_SHARE_TEXT:
+        return card.share_text
+    return ORDER_WORDS.get(card.locale, DEFAULT_SHARE_TEXT)
+
+
+def reservation_template(card: Card) -> str:
+    return RESERVATION_WORDS.get(card.locale, RESERVATION_WORDS["en"])
+
+
+def viewer_city(header: str | None) -> str | None:
+    """CloudFront-Viewer-City is URL-encoded by CloudFront; anything odd is dropped, not shown."""
+    from urllib.parse import unquote
+
+    if not header:
+        return None
+    city = unquote(header).strip()
+    return city if _CITY.match(city) else None
+
+
+# --- card settings ----------------------------------------------------------------------------
+
+SETTINGS = ("locale", "shares_enabled", "reservations", "rebate_percent", "share_text")
+
+
+def social_settings_from(payload: Any) -> dict:
+    """The social settings present in a card body, validated, as Card field values."""
+    if not isinstance(payload, dict):
+        raise InvalidRequest("The body must be a JSON object.")
+    values: dict = {}
+    if payload.get("locale") is not None:
+        if payload["locale"] not in LOCALES:
+            raise InvalidRequest(f"'locale' must be one of {', '.join(LOCALES)}.", "locale")
+        values["locale"] = payload["locale"]
+    if payload.get("shares_enabled") is not None:
+        if not isinstance(payload["shares_enabled"], bool):
+            raise InvalidRequest("'shares_enabled' must be true or false.", "shares_enabled")
+        values["shares_enabled"] = payload["shares_enabled"]
+    if "reservations" in payload:
+        values.update(_reservation_settings(payload["reservations"]))
+    if "rebate_percent" in payload:
+        percent = payload["rebate_percent"]
+        values["rebate_percent"] = None if percent is None else _int_field(
+            percent, "rebate_percent", 0, MAX_REBATE_PERCENT)
+    if payload.get("share_text") is not None:
+        values["share_text"] = share_template(payload["share_text"])
+    return values
+
+
+def _reservation_settings(value: Any) -> dict:
+    if value is None:
+        return {"reservation_mode": None, "reservers_minutes": None}
+    if not isinstance(value, dict) or value.get("mode") not in (None, "none", *RESERVATION_MODES):
+        raise InvalidRequest("'reservations.mode' must be none, required or first_minutes.", "reservations.mode")
+    mode = None if value.get("mode") in (None, "none") else value["mode"]
+    minutes = None
+    if mode == "first_minutes":
+        minutes = _int_field(value.get("minutes"), "reservations.minutes", 1, MAX_RESERVERS_MINUTES)
+    return {"reservation_mode": mode, "reservers_minutes": minutes}
+
+
+def settings_json(card: Card) -> dict:
+    return {
+        "locale": card.locale,
+        "shares_enabled": card.shares_enabled,
+        "reservations": {"mode": card.reservation_mode or "none", "minutes": card.reservers_minutes},
+        "rebate_percent": card.rebate_percent,
+        "share_text": card.share_text,
+    }
+
+
+# --- reservations -----------------------------------------------------------------------------
+
+
+def reservers_only_until(card: Card) -> int | None:
+    """Until when only reservers may buy (epoch seconds); None when anyone may."""
+    if card.reservation_mode == "first_minutes" and card.reservers_minutes:
+        opens = card.starts_at if card.starts_at is not None else card.created_at
+        return opens + card.reservers_minutes * 60
+    return None
+
+
+def check_reservation(card: Card, at: int, reserved: bool) -> None:
+    if reserved:
+        return
+    if card.reservation_mode == "required":
+        raise ReserversOnly("This sale is for readers who reserved. Reserve first, then buy.")
+    until = reservers_only_until(card)
+    if until is not None and at < until:
+        raise ReserversOnly("The first minutes of this sale are for readers who reserved.")
+
+
+def reservation_id_for(card_id: str, buyer: str) -> str:
+    """One reservation per buyer token and card: reserving twice is the same reservation."""
+    return "rsv_" + _digest("reservation-id", card_id, buyer)[:20]
+
+
+def reservation_token(secret: str, card_id: str, reservation_id: str) -> str:
+    """Proof of a reservation, checkable without a read: '<reservation_id>.<mac>'."""
+    return f"{reservation_id}.{_digest(secret, 'reservation', card_id, reservation_id)[:24]}"
+
+
+def reservation_of_token(secret: str, card_id: str, token: str | None) -> str | None:
+    import hmac
+
+    if not isinstance(token, str) or "." not in token:
+        return None
+    reservation_id = token.split(".", 1)[0]
+    expected = reservation_token(secret, card_id, reservation_id)
+    return reservation_id if hmac.compare_digest(expected.encode(), token.encode()) else None
+
+
+# --- channels and money -----------------------------------------------------------------------
+
+
+def channel_url(value: Any, name: str, allow_loopback_http: bool) -> str:
+    """https only; plain http just to this machine, and only where the stage allows it (dev). An
+    address inside a private network is refused: tapcard must not be a way in."""
+    if not isinstance(value, str) or len(value) > 2048:
+        raise InvalidRequest(f"'{name}' must be an https URL.", name)
+    try:
+        parts = urlsplit(value.strip())
+        parts.port  # noqa: B018 -- raises on a malformed port
+    except ValueError:
+        raise InvalidRequest(f"'{name}' must be an https URL.", name) from None
+    if parts.scheme == "https" and parts.hostname and not _is_private(parts.hostname):
+        return value.strip()
+    if parts.scheme == "https" and allow_loopback_http and _is_loopback(parts.hostname):
+        return value.strip()
+    if parts.scheme == "http" and allow_loopback_http and _is_loopback(parts.hostname):
+        return value.strip()
+    raise InvalidRequest(f"'{name}' must be an https URL.", name)
+
+
+def _is_private(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False  # a name; what it resolves to is not checked here
+    return not address.is_global
+
+
+def _is_loopback(host: str | None) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host or "").is_loopback
+    except ValueError:
+        return False
+
+
+def rebate(amount: int, percent: int | None) -> int:
+    """The referrer's rebate in minor units, rounded down."""
+    return amount * percent // 100 if percent else 0

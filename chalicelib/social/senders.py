@@ -1,0 +1,242 @@
+"""Posting one share to one channel: a Standard Webhooks delivery, a Mastodon status or a Bluesky
+post. Each call either returns (posted) or raises ChannelError saying whether and when to retry."""
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from typing import Callable
+
+from chalicelib.social import channels
+from chalicelib.social.channels import BLUESKY, MASTODON, WEBHOOK, Channel
+
+TIMEOUT_SECONDS = 5
+MAX_RETRY_AFTER_SECONDS = 6 * 3600
+
+
+class ChannelError(Exception):
+    """The channel did not take the post. final: retrying cannot help (bad token, refused)."""
+
+    def __init__(self, reason: str, retry_after: float | None = None, final: bool = False):
+        super().__init__(reason)
+        self.reason, self.retry_after, self.final = reason, retry_after, final
+
+
+@dataclass
+class Post:
+    share_id: str
+    kind: str  # order.shared | reservation.shared | sale.opened | channel.test
+    text: str
+    link: str
+    title: str
+    description: str
+    data: dict
+    created_at: float
+
+
+def send(channel: Channel, post: Post, remote_key: str | None = None,
+         remember_key: Callable[[str], None] = lambda key: None) -> None:
+    if channel.type == WEBHOOK:
+        return _webhook(channel, post)
+    if post.kind == "sale.opened":
+        return None  # an event for the seller's tools, not a public post
+    if channel.type == MASTODON:
+        return _mastodon(channel, post)
+    if channel.type == BLUESKY:
+        return _bluesky(channel, post, remote_key, remember_key)
+    raise ChannelError(f"unknown channel type {channel.type}", final=True)
+
+
+# --- HTTP ---------------------------------------------------------------------------------------
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Retry-After is seconds or an HTTP date."""
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            seconds = parsedate_to_datetime(value).timestamp() - time.time()
+        except (TypeError, ValueError):
+            return None
+    return max(0.0, min(seconds, MAX_RETRY_AFTER_SECONDS))
+
+
+def _call(method: str, url: str, body: dict | str | None, headers: dict) -> dict:
+    data = body if isinstance(body, str) else (json.dumps(body) if body is not None else None)
+    request = urllib.request.Request(url, data=data.encode() if data is not None else None, method=method,
+                                     headers={"content-type": "application/json", "user-agent": "tapcard",
+                                              **headers})
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
+            raw = response.read()
+    except urllib.error.HTTPError as error:
+        raw = error.read()[:300]
+        text = raw.decode("utf-8", "replace")
+        retry_after = _retry_after(error.headers.get("Retry-After"))
+        retryable = error.code in (408, 425, 429) or error.code >= 500
+        raise HttpError(f"HTTP {error.code}: {text}".strip(), error.code, text, retry_after,
+                        final=not retryable) from None
+    except (urllib.error.URLError, OSError) as error:
+        raise ChannelError(f"unreachable: {getattr(error, 'reason', error)}") from None
+    try:
+        return json.loads(raw) if raw.strip() else {}
+    except ValueError:
+        return {}
+
+
+class HttpError(ChannelError):
+    def __init__(self, reason, status, text, retry_after, final):
+        super().__init__(reason, retry_after, final)
+        self.status, self.text = status, text
+
+    @property
+    def xrpc_error(self) -> str | None:
+        try:
+            return json.loads(self.text).get("error")
+        except (ValueError, AttributeError):
+            return None
+
+
+# --- Standard Webhooks ------------------------------------------------------------------------
+
+
+def _webhook(channel: Channel, post: Post) -> None:
+    from standardwebhooks.webhooks import Webhook
+
+    sent_at = datetime.now(timezone.utc).replace(microsecond=0)
+    stamp = int(sent_at.timestamp())
+    body = json.dumps({"type": post.kind, "timestamp": stamp, "data": post.data})
+    # The share id is the webhook-id: a receiver dedupes a redelivery by it.
+    _call("POST", channel.url, body, {
+        "webhook-id": post.share_id,
+        "webhook-timestamp": str(stamp),
+        "webhook-signature": Webhook(channel.secret).sign(post.share_id, sent_at, body),
+    })
+
+
+# --- Mastodon -----------------------------------------------------------------------------------
+
+
+def _mastodon(channel: Channel, post: Post) -> None:
+    # Mastodon keeps an Idempotency-Key for an hour: a retry within it returns the first status.
+    _call("POST", f"{channel.url}/api/v1/statuses", {"status": post.text, "visibility": "public"},
+          {"authorization": f"Bearer {channel.secret}", "idempotency-key": post.share_id})
+
+
+# --- Bluesky ------------------------------------------------------------------------------------
+
+_sessions: dict[str, dict] = {}
+_sessions_lock = threading.Lock()
+_TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
+
+
+def tid(at: float | None = None) -> str:
+    """An AT Protocol TID: microseconds since 1970 and a clock id, base32-sortable, 13 characters."""
+    micros = int((time.time() if at is None else at) * 1_000_000)
+    value = (micros << 10) | random.randrange(1024)
+    return "".join(_TID_ALPHABET[(value >> (5 * i)) & 31] for i in reversed(range(13)))
+
+
+def _session_key(channel: Channel) -> str:
+    return f"{channel.card_id}#{channel.channel_id}"
+
+
+def _xrpc(channel: Channel, method: str, name: str, body: dict | None = None, token: str | None = None,
+          query: str = "") -> dict:
+    headers = {"authorization": f"Bearer {token}"} if token else {}
+    return _call(method, f"{channel.url}/xrpc/{name}{query}", body, headers)
+
+
+def _login(channel: Channel) -> dict:
+    try:
+        session = _xrpc(channel, "POST", "com.atproto.server.createSession",
+                        {"identifier": channel.identifier, "password": channel.secret})
+    except HttpError as error:
+        if error.status in (400, 401):
+            raise ChannelError(f"Bluesky refused the login: {error.xrpc_error or error.status}", final=True) from None
+        raise
+    return _keep(channel, session)
+
+
+def _keep(channel: Channel, session: dict) -> dict:
+    session = {k: session.get(k) for k in ("accessJwt", "refreshJwt", "did")}
+    with _sessions_lock:
+        _sessions[_session_key(channel)] = session
+    channels.save_session(channel, session)
+    return session
+
+
+def _session(channel: Channel) -> dict:
+    with _sessions_lock:
+        cached = _sessions.get(_session_key(channel))
+    return cached or channel.session or _login(channel)
+
+
+def _refresh(channel: Channel, session: dict) -> dict:
+    try:
+        return _keep(channel, _xrpc(channel, "POST", "com.atproto.server.refreshSession",
+                                    token=session.get("refreshJwt")))
+    except HttpError as error:
+        if error.status in (400, 401):
+            return _login(channel)  # the refresh token expired too
+        raise
+
+
+def _authorized(channel: Channel, call: Callable[[dict], dict]) -> dict:
+    """Run call with the cached session; on an expired access token refresh once and run again."""
+    session = _session(channel)
+    try:
+        return call(session)
+    except HttpError as error:
+        if error.status in (400, 401) and error.xrpc_error in ("ExpiredToken", "InvalidToken"):
+            return call(_refresh(channel, session))
+        raise
+
+
+def _bluesky(channel: Channel, post: Post, remote_key: str | None, remember_key: Callable[[str], None]) -> None:
+    if remote_key and _bluesky_record_exists(channel, remote_key):
+        return  # the last attempt landed; only its answer was lost
+    rkey = tid()
+    remember_key(rkey)
+    text = post.text if len(post.text) <= 300 else post.text[:299] + "…"
+    record = {
+        "$type": "app.bsky.feed.post",
+        "text": text,
+        "createdAt": datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"),
+        "embed": {"$type": "app.bsky.embed.external", "external": {
+            "uri": post.link, "title": post.title, "description": post.description[:300]}},
+    }
+    start = text.encode().find(post.link.encode())
+    if start >= 0:
+        record["facets"] = [{
+            "index": {"byteStart": start, "byteEnd": start + len(post.link.encode())},
+            "features": [{"$type": "app.bsky.richtext.facet#link", "uri": post.link}],
+        }]
+    _authorized(channel, lambda session: _xrpc(
+        channel, "POST", "com.atproto.repo.createRecord", token=session["accessJwt"],
+        body={"repo": session["did"], "collection": "app.bsky.feed.post", "rkey": rkey, "record": record}))
+
+
+def _bluesky_record_exists(channel: Channel, rkey: str) -> bool:
+    from urllib.parse import urlencode
+
+    def get(session):
+        query = "?" + urlencode({"repo": session["did"], "collection": "app.bsky.feed.post", "rkey": rkey})
+        return _xrpc(channel, "GET", "com.atproto.repo.getRecord", token=session["accessJwt"], query=query)
+
+    try:
+        _authorized(channel, get)
+        return True
+    except HttpError as error:
+        if error.status in (400, 404):
+            return False
+        raise

@@ -1,0 +1,224 @@
+"""The social loop over HTTP: card channels, social settings, reservations, referral and share reports."""
+import csv
+import io
+import json
+import time
+
+import pytest
+
+from chalicelib import inventory, stream
+from fixtures import assert_error, card_request, card_view, pay, post_json, request_checkout, stream_event
+
+
+def call(client, method, path, seller=None, payload=None):
+    headers = {"Content-Type": "application/json", **(seller.auth if seller else {})}
+    return client.http.request(method, path, headers=headers,
+                               body=json.dumps(payload).encode() if payload is not None else b"")
+
+
+def body(response):
+    return json.loads(response.body)
+
+
+# --- channels -----------------------------------------------------------------------------------
+
+
+def test_a_webhook_channel_is_added_listed_without_its_secret_and_removed(client, seller, make_card):
+    card = make_card()
+    path = f"/api/cards/{card.card_id}/channels"
+
+    added = call(client, "POST", path, seller, {"type": "webhook", "url": "https://hooks.example.com/tapcard"})
+
+    assert added.status_code == 201
+    channel = body(added)
+    assert channel["type"] == "webhook" and channel["secret"].startswith("whsec_")
+    listed = body(call(client, "GET", path, seller))["items"]
+    assert listed == [{k: v for k, v in channel.items() if k != "secret"}]
+    assert call(client, "DELETE", f"{path}/{channel['id']}", seller).status_code == 204
+    assert body(call(client, "GET", path, seller))["items"] == []
+    assert_error(call(client, "DELETE", f"{path}/{channel['id']}", seller), 404, "not_found")
+
+
+@pytest.mark.parametrize("payload, field", [
+    ({"type": "webhook", "url": "http://hooks.example.com/x"}, "url"),
+    ({"type": "webhook", "url": "ftp://hooks.example.com/x"}, "url"),
+    ({"type": "webhook"}, "url"),
+    ({"type": "mastodon", "instance": "http://mastodon.example", "access_token": "t"}, "instance"),
+    ({"type": "mastodon", "instance": "https://mastodon.example"}, "access_token"),
+    ({"type": "bluesky", "identifier": "ada.test"}, "app_password"),
+    ({"type": "carrier-pigeon"}, "type"),
+])
+def test_a_bad_channel_is_a_400_naming_the_field(client, seller, make_card, payload, field):
+    card = make_card()
+
+    assert_error(call(client, "POST", f"/api/cards/{card.card_id}/channels", seller, payload), 400,
+                 "invalid_request", field=field)
+
+
+def test_another_sellers_card_has_no_channels_for_you(client, seller, make_card):
+    from chalicelib import sellers
+
+    other_id, _ = sellers.create_seller("Bob", "bob@example.com")
+    card = make_card(seller_id=other_id)
+
+    for method, payload in (("GET", None), ("POST", {"type": "webhook", "url": "https://x.example"})):
+        assert_error(call(client, method, f"/api/cards/{card.card_id}/channels", seller, payload), 404, "not_found")
+    assert_error(call(client, "GET", f"/api/cards/{card.card_id}/channels"), 401, "unauthorized")
+
+
+def test_a_test_send_reaches_the_channel_and_says_so(client, seller, make_card, webhook_receiver, closed_port_url):
+    card = make_card()
+    path = f"/api/cards/{card.card_id}/channels"
+    good = body(call(client, "POST", path, seller, {"type": "webhook", "url": webhook_receiver.url}))
+    down = body(call(client, "POST", path, seller, {"type": "webhook", "url": closed_port_url}))
+
+    assert body(call(client, "POST", f"{path}/{good['id']}/test", seller)) == {"delivered": True}
+    failed = body(call(client, "POST", f"{path}/{down['id']}/test", seller))
+
+    assert failed["delivered"] is False and failed["retryable"] is True and "refused" in failed["error"].lower()
+    assert json.loads(webhook_receiver.requests[0].body)["type"] == "channel.test"
+
+
+def test_the_seller_level_webhook_still_refuses_plain_http_off_this_machine(client, seller):
+    response = call(client, "PUT", "/api/channels/webhook", seller, {"url": "http://hooks.example.com/x"})
+
+    assert_error(response, 400, "invalid_request", field="url")
+
+
+# --- card settings ------------------------------------------------------------------------------
+
+
+def test_unknown_share_template_placeholders_are_refused_when_the_card_is_saved(client, seller, make_card):
+    created = post_json(client, "/api/cards", card_request(share_text="Grab {title} with {coupon}"), seller.auth)
+    card = make_card()
+    patched = call(client, "PATCH", f"/api/cards/{card.card_id}/social", seller, {"share_text": "{oops"})
+
+    assert_error(created, 400, "invalid_template", field="share_text")
+    assert_error(patched, 400, "invalid_template", field="share_text")
+
+
+def test_social_settings_are_saved_with_the_card_and_changed_later(client, seller):
+    created = body(post_json(client, "/api/cards", card_request(
+        locale="zh-CN", reservations={"mode": "first_minutes", "minutes": 15},
+        sale={"starts_at": "2030-05-01T12:00:00Z"}), seller.auth))
+    path = f"/api/cards/{created['id']}/social"
+
+    assert created["locale"] == "zh-CN"
+    assert created["reservation"] == {"mode": "first_minutes", "reservers_only_until": "2030-05-01T12:15:00Z"}
+    changed = body(call(client, "PATCH", path, seller, {"shares_enabled": False, "rebate_percent": 5}))
+    assert changed == {"locale": "zh-CN", "shares_enabled": False, "rebate_percent": 5,
+                       "reservations": {"mode": "first_minutes", "minutes": 15},
+                       "share_text": created_share_text()}
+    assert body(call(client, "GET", path, seller)) == changed
+
+
+def created_share_text():
+    from chalicelib.domain import DEFAULT_SHARE_TEXT
+
+    return DEFAULT_SHARE_TEXT
+
+
+@pytest.mark.parametrize("payload, field", [
+    ({"locale": "fr"}, "locale"), ({"shares_enabled": "no"}, "shares_enabled"),
+    ({"rebate_percent": 80}, "rebate_percent"), ({"reservations": {"mode": "lottery"}}, "reservations.mode"),
+    ({"reservations": {"mode": "first_minutes"}}, "reservations.minutes"), ({"price": 1}, "price"),
+])
+def test_a_bad_setting_is_a_400_naming_the_field(client, seller, make_card, payload, field):
+    card = make_card()
+
+    assert_error(call(client, "PATCH", f"/api/cards/{card.card_id}/social", seller, payload), 400,
+                 "invalid_request", field=field)
+
+
+# --- reservations and the card's social proof ------------------------------------------------------
+
+
+def test_a_reader_reserves_and_the_card_shows_the_count(client, make_card):
+    card = make_card(starts_at=int(time.time()) + 3600)
+
+    first = call(client, "POST", f"/cards/{card.card_id}/reservations", payload={"buyer": "buyer-token-0001"})
+    again = call(client, "POST", f"/cards/{card.card_id}/reservations", payload={"buyer": "buyer-token-0001"})
+    anonymous = call(client, "POST", f"/cards/{card.card_id}/reservations")
+
+    assert (first.status_code, again.status_code, anonymous.status_code) == (201, 200, 201)
+    assert set(body(first)) == {"reservation_id", "token", "card_id"}
+    assert body(again) == body(first)
+    view = card_view(client, card.card_id)
+    assert (view["reservations"], view["bought"], view["shares"]) == (2, 0, 0)
+    assert_error(call(client, "POST", f"/cards/{card.card_id}/reservations", payload={"email": "nope"}),
+                 400, "invalid_request", field="email")
+    assert_error(call(client, "POST", "/cards/card_nope/reservations"), 404, "not_found")
+
+
+def test_reservers_only_is_a_409_and_the_token_gets_through(client, seller, make_card, fake_stripe):
+    card = make_card(starts_at=int(time.time()) - 10)
+    call(client, "PATCH", f"/api/cards/{card.card_id}/social", seller,
+         {"reservations": {"mode": "first_minutes", "minutes": 30}})
+    token = body(call(client, "POST", f"/cards/{card.card_id}/reservations",
+                      payload={"buyer": "buyer-token-0001"}))["token"]
+
+    assert_error(request_checkout(client, card.card_id, key="tap-key-0001"), 409, "reservers_only")
+    response = post_json(client, f"/cards/{card.card_id}/checkout",
+                         {"quantity": 1, "buyer": "buyer-token-0001", "reservation": token},
+                         {"Idempotency-Key": "tap-key-0002"})
+    assert response.status_code == 201, response.body
+
+
+# --- reports ------------------------------------------------------------------------------------
+
+
+def test_referrals_are_reported_as_json_and_csv(client, seller, make_card, fake_stripe):
+    card = make_card(price_amount=1000)
+    first = body(request_checkout(client, card.card_id, buyer="buyer-token-0001", key="tap-key-0001"))
+    pay(first["order_id"])
+    code = inventory.get_order(first["order_id"]).referral_code
+    assert client.http.get(f"/p/{card.card_id}?ref={code}").status_code == 200
+    assert client.http.get(f"/cards/{card.card_id}/widget?ref={code}").status_code == 200
+    second = body(request_checkout(client, card.card_id, buyer="buyer-token-0002", key="tap-key-0002", ref=code))
+    pay(second["order_id"])
+    stream.handle_batch(stream_event("orders_stream_paid.json", [inventory.get_order(second["order_id"])]))
+
+    report = body(call(client, "GET", f"/api/cards/{card.card_id}/referrals", seller))
+    exported = call(client, "GET", f"/api/cards/{card.card_id}/referrals?format=csv", seller)
+
+    assert (report["referral_visits"], report["referred_orders"], report["referred_revenue"]) == (2, 1, 1000)
+    assert [r["code"] for r in report["top_referrers"]] == [code]
+    assert exported.headers["Content-Type"].startswith("text/csv")
+    assert [row["code"] for row in csv.DictReader(io.StringIO(exported.body.decode()))] == [code]
+    assert_error(call(client, "GET", f"/api/cards/{card.card_id}/referrals?format=xml", seller), 400,
+                 "invalid_request", field="format")
+
+
+def test_the_share_report_shows_each_channel_and_failure(client, seller, make_card, fake_stripe, closed_port_url):
+    card = make_card()
+    channel = body(call(client, "POST", f"/api/cards/{card.card_id}/channels", seller,
+                        {"type": "webhook", "url": closed_port_url}))
+    order = body(request_checkout(client, card.card_id))
+    pay(order["order_id"])
+    stream.handle_batch(stream_event("orders_stream_paid.json", [inventory.get_order(order["order_id"])]))
+
+    report = body(call(client, "GET", f"/api/cards/{card.card_id}/shares", seller))
+
+    assert report["channels"] == {"feed": {"posted": 1, "pending": 0, "failed": 0},
+                                  channel["id"]: {"posted": 0, "pending": 1, "failed": 0}}
+    pending = [item for item in report["items"] if item["channel"] == channel["id"]][0]
+    assert pending["attempts"] == 1 and "refused" in pending["error"].lower()
+
+
+def test_the_seller_pages_through_the_reservers_to_notify_them(client, seller, make_card, monkeypatch):
+    from chalicelib.social import reservations
+
+    monkeypatch.setattr(reservations, "PAGE_SIZE", 2)
+    card = make_card(starts_at=int(time.time()) + 3600)
+    for n in range(3):
+        call(client, "POST", f"/cards/{card.card_id}/reservations",
+             payload={"buyer": f"buyer-token-000{n}", "email": f"reader{n}@example.com"})
+
+    first = body(call(client, "GET", f"/api/cards/{card.card_id}/reservations", seller))
+    second = body(call(client, "GET", f"/api/cards/{card.card_id}/reservations?after={first['next']}", seller))
+
+    emails = [item["email"] for item in first["items"] + second["items"]]
+    assert sorted(emails) == ["reader0@example.com", "reader1@example.com", "reader2@example.com"]
+    assert "next" not in second
+    assert_error(call(client, "GET", f"/api/cards/{card.card_id}/reservations?after=garbage", seller), 400,
+                 "invalid_request", field="after")

@@ -1,0 +1,103 @@
+"""The social loop's rules: who a share names, reservers-only windows, tokens, channel URLs, rebates."""
+import pytest
+
+from chalicelib.domain import Card, InvalidRequest, InvalidTemplate, ReserversOnly, new_card_from_request
+from chalicelib.social import rules
+
+SECRET = "test-secret"
+
+
+def card(**overrides) -> Card:
+    values = dict(card_id="card_1", seller_id="sel_1", title="Mug", description="", image_url="https://x/y.jpg",
+                  price_amount=1800, currency="EUR", stock=5, starts_at=1_000_000, created_at=900_000)
+    values.update(overrides)
+    return Card(**values)
+
+
+@pytest.mark.parametrize("name, anonymous, city, expected", [
+    ("Ada", False, "Lyon", "Ada"),
+    ("Ada", True, "Lyon", "Someone in Lyon"),
+    (None, False, "Lyon", "Someone in Lyon"),
+    (None, False, None, "Someone"),
+])
+def test_a_share_names_the_buyer_only_when_they_let_it(name, anonymous, city, expected):
+    assert rules.buyer_words("en", name, anonymous, city) == expected
+
+
+def test_the_anonymous_words_follow_the_cards_locale():
+    assert rules.buyer_words("zh-CN", None, False, "上海") == "上海的一位读者"
+    assert rules.buyer_words("zh-CN", None, False, None) == "一位读者"
+
+
+def test_a_city_header_is_decoded_and_anything_odd_dropped():
+    assert rules.viewer_city("S%C3%A3o%20Paulo") == "São Paulo"
+    assert rules.viewer_city("<script>") is None
+    assert rules.viewer_city("{buyer}") is None
+    assert rules.viewer_city(None) is None
+
+
+def test_the_default_words_follow_the_locale_but_a_sellers_own_text_wins():
+    assert rules.order_template(card(locale="zh-CN")) == rules.ORDER_WORDS["zh-CN"]
+    assert rules.order_template(card(locale="zh-CN", share_text="{title}! {link}")) == "{title}! {link}"
+
+
+@pytest.mark.parametrize("template", ["Grab {title} with {coupon}", "{title.upper}", "{left:>5}", "Unclosed {title"])
+def test_a_template_with_unknown_placeholders_is_an_invalid_template(template):
+    payload = {"title": "Mug", "image_url": "https://x/y.jpg", "price": {"amount": 1, "currency": "EUR"},
+               "stock": 1, "share_text": template}
+    with pytest.raises(InvalidTemplate) as caught:
+        new_card_from_request(payload, "card_1", "sel_1", 0)
+    assert (caught.value.code, caught.value.field) == ("invalid_template", "share_text")
+
+
+def test_in_the_first_minutes_only_reservers_buy():
+    first = card(reservation_mode="first_minutes", reservers_minutes=10)
+    rules.check_reservation(first, 1_000_000 + 599, reserved=True)
+    with pytest.raises(ReserversOnly):
+        rules.check_reservation(first, 1_000_000 + 599, reserved=False)
+    rules.check_reservation(first, 1_000_000 + 600, reserved=False)
+
+
+def test_a_required_reservation_holds_for_the_whole_sale_and_no_mode_for_none():
+    with pytest.raises(ReserversOnly):
+        rules.check_reservation(card(reservation_mode="required"), 5_000_000, reserved=False)
+    rules.check_reservation(card(), 1_000_000, reserved=False)
+
+
+def test_a_reservation_token_proves_its_reservation_for_its_card_only():
+    token = rules.reservation_token(SECRET, "card_1", "rsv_abc")
+
+    assert rules.reservation_of_token(SECRET, "card_1", token) == "rsv_abc"
+    assert rules.reservation_of_token(SECRET, "card_2", token) is None
+    assert rules.reservation_of_token("other-secret", "card_1", token) is None
+    assert rules.reservation_of_token(SECRET, "card_1", token[:-1] + "x") is None
+    assert rules.reservation_of_token(SECRET, "card_1", None) is None
+
+
+@pytest.mark.parametrize("url, loopback_ok", [
+    ("https://hooks.example.com/x", False), ("http://127.0.0.1:9000/x", True), ("http://localhost/x", True),
+    ("http://[::1]:80/x", True),
+])
+def test_channel_urls_that_are_accepted(url, loopback_ok):
+    assert rules.channel_url(url, "url", allow_loopback_http=True) == url
+    if not loopback_ok:
+        assert rules.channel_url(url, "url", allow_loopback_http=False) == url
+
+
+@pytest.mark.parametrize("url", ["http://hooks.example.com/x", "ftp://x.example", "https://", "javascript:alert(1)",
+                                 "http://10.0.0.1/x", "https://10.0.0.1/x", "https://169.254.169.254/latest",
+                                 "https://[fd00::1]/x", "https://x.example:99999/", 7, None])
+def test_channel_urls_that_are_refused(url):
+    with pytest.raises(InvalidRequest) as caught:
+        rules.channel_url(url, "url", allow_loopback_http=True)
+    assert caught.value.field == "url"
+
+
+def test_loopback_http_is_refused_outside_dev():
+    with pytest.raises(InvalidRequest):
+        rules.channel_url("http://127.0.0.1:9000/x", "url", allow_loopback_http=False)
+
+
+def test_the_rebate_is_a_percent_of_the_amount_rounded_down():
+    assert rules.rebate(1999, 10) == 199
+    assert rules.rebate(1999, None) == 0
