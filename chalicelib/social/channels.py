@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from chalicelib import config, inventory, sellers
+from chalicelib import secrets as stage_secrets  # not the stdlib's secrets, used above
 from chalicelib.domain import InvalidRequest, NotFound, _text_field
 from chalicelib.models import ChannelModel
 from chalicelib.social.rules import channel_url
@@ -42,7 +43,7 @@ class Channel:
 def _fernet():
     from cryptography.fernet import Fernet
 
-    key = config.CHANNEL_ENCRYPTION_KEY
+    key = stage_secrets.get("CHANNEL_ENCRYPTION_KEY")
     if key is None:
         if config.STAGE != "dev":
             raise RuntimeError("CHANNEL_ENCRYPTION_KEY must be set outside the dev stage")

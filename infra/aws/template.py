@@ -33,7 +33,8 @@ STAGES = {
     "prod": {"rate": 5000, "burst": 2500, "checkout_rate": 2000, "checkout_burst": 1000, "log_days": 90},
 }
 # A stream record is retried this often (the batch split in halves each time) and for at most this
-# long before it goes to the on-failure queue, so one poison record never stalls its shard.
+# long before it goes to the on-failure queue (one for every stream), so one poison record never
+# stalls its shard.
 STREAM_RETRIES = 5
 STREAM_MAX_RECORD_AGE_SECONDS = 3600
 
@@ -122,8 +123,8 @@ def alarms() -> dict:
             "AWS/Lambda", "IteratorAge", {"FunctionName": {"Ref": function}}, "Maximum", 60_000,
             periods=5) for logical, (function, _) in STREAMS.items()},
         "StreamFailureQueueAlarm": alarm(
-            "A stream record was given up on and sits in the on-failure queue: an order's shares "
-            "were not posted (see README, on-failure queue).",
+            "A stream record was given up on and sits in the on-failure queue: its shares were "
+            "not posted (see README, on-failure queue).",
             "AWS/SQS", "ApproximateNumberOfMessagesVisible",
             {"QueueName": {"Fn::GetAtt": [ON_FAILURE_QUEUE, "QueueName"]}}, "Maximum", 0),
     }

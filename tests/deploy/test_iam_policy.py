@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from chalicelib import secrets
+from infra.aws.template import STREAMS
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION, ACCOUNT = "us-east-1", "123456789012"
@@ -25,7 +26,7 @@ def reads_ssm(stage: str) -> bool:
 def on_behalf_of_the_app(stage: str) -> dict[str, list[str]]:
     """What Lambda does with the function's role: action -> ARNs it touches."""
     streams = [f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/tapcard-{stage}-{table}/stream/2026-11-22T00:00:00.000"
-               for table in ("orders", "reservations")]
+               for table in STREAMS]
     log = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/tapcard-{stage}-APIHandler-1A2B3C:log-stream:x"
     done = {
         "dynamodb:DescribeStream": streams, "dynamodb:GetRecords": streams,

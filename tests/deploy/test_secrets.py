@@ -9,7 +9,7 @@ from moto import mock_aws
 from chalicelib import config, secrets, startup
 
 VALUES = {"stripe_secret_key": "sk_test_from_ssm", "stripe_webhook_secret": "whsec_from_ssm",
-          "order_token_secret": "token-secret-from-ssm"}
+          "order_token_secret": "token-secret-from-ssm", "channel_encryption_key": "a-fernet-key"}
 
 
 @pytest.fixture
