@@ -21,7 +21,14 @@
       refund_action: "退款", saved: "已保存", copied: "已复制", signed_in: "已登录", bad_key: "密钥无效或已撤销",
       key_once: "您的 API 密钥（只显示一次，请保存）：", views: "浏览", taps: "点击购买", holds: "锁定库存",
       paid: "付款", units: "件", revenue: "收入", published: "已上架", unpublished: "已下架", archived: "已归档",
-      refunded_done: "已退款", shipped_done: "已发货"
+      refunded_done: "已退款", shipped_done: "已发货",
+      channels: "分享渠道", channels_hint: "每笔付款订单都会分享到商品卡自己的动态，以及下面这些渠道。",
+      webhook_url: "Webhook 网址", add_webhook: "添加 Webhook", mastodon_instance: "Mastodon 实例",
+      access_token: "访问令牌", add_mastodon: "添加 Mastodon", bluesky_handle: "Bluesky 账号", app_password: "应用密码",
+      add_bluesky: "添加 Bluesky", test_send: "测试发送", remove: "删除", sent: "已发送", not_sent: "发送失败：",
+      secret_once: "签名密钥（只显示一次，请保存）：", no_channels: "还没有渠道，分享只发到商品卡自己的动态。",
+      referrals: "推荐排行榜", export_rebates: "导出返利 (CSV)", referral_visits: "推荐访问",
+      referred_orders: "推荐订单", referred_revenue: "推荐收入", no_referrals: "还没有推荐订单。", orders_word: "单"
     }
   };
   var EN = {
@@ -29,7 +36,11 @@
     key_once: "Your API key (shown once, keep it safe): ", views: "Views", taps: "Taps", holds: "Holds",
     paid: "Paid", units: "units", revenue: "Revenue", published: "published", unpublished: "unpublished",
     archived: "archived", ship: "Ship", refund_action: "Refund", refunded_done: "Refunded",
-    shipped_done: "Marked as shipped", edit_card: "Edit card", new_card_title: "New card", st_canceled: "Canceled"
+    shipped_done: "Marked as shipped", edit_card: "Edit card", new_card_title: "New card", st_canceled: "Canceled",
+    test_send: "Test send", remove: "Remove", sent: "Sent", not_sent: "Not sent: ",
+    secret_once: "Signing secret (shown once, keep it safe): ", no_channels: "No channels yet: shares go to the card's own feed only.",
+    referral_visits: "Referral visits", referred_orders: "Referred orders", referred_revenue: "Referred revenue",
+    no_referrals: "No referred orders yet.", orders_word: "orders"
   };
   var lang = /^zh/i.test(navigator.language || "") ? "zh" : "en";
   var current = null;      // the card being edited, as the API returned it
@@ -150,7 +161,7 @@
     $("#card-form").reset();
     $("#editor-title").textContent = t("new_card_title");
     $("#card-status").textContent = "";
-    ["#card-actions", "#insights", "#orders"].forEach(function (id) { $(id).hidden = true; });
+    ["#card-actions", "#insights", "#orders", "#channels", "#referrals"].forEach(function (id) { $(id).hidden = true; });
     listCards([]);
     refreshCardList().catch(fail);
   }
@@ -171,7 +182,7 @@
     form.elements.hold_minutes.value = Math.round(card.hold_seconds / 60);
     $("#card-status").textContent = t(card.status) + " · " + card.sale.state;
     $("#snippet").value = card.snippet;
-    ["#card-actions", "#insights", "#orders"].forEach(function (id) { $(id).hidden = false; });
+    ["#card-actions", "#insights", "#orders", "#channels", "#referrals"].forEach(function (id) { $(id).hidden = false; });
   }
   function selectCard(card) {
     showCard(card);
@@ -181,6 +192,7 @@
     reloadPreview();
     refreshInsights();
     loadOrders(true);
+    loadChannels();
     clearInterval(timer);
     timer = setInterval(function () {
       if (document.hidden) return;
@@ -235,9 +247,11 @@
 
   // --- the funnel and sales -----------------------------------------------------------------
 
+  function cardPath(id, rest) { return "/api/cards/" + encodeURIComponent(id) + rest; }
   function refreshInsights() {
     if (!current) return;
     var id = current.id;
+    refreshReferrals(id);
     api("GET", "/api/cards/" + encodeURIComponent(id) + "/stats").then(function (stats) {
       if (!current || current.id !== id) return;
       drawFunnel(stats.total);
@@ -248,6 +262,19 @@
         var counts = stats.countries[place];
         places.appendChild(el("li", place + ": " + counts.views + " " + t("views") + ", " + counts.paid + " " + t("paid")));
       });
+    }).catch(fail);
+  }
+  function refreshReferrals(id) {
+    api("GET", cardPath(id, "/referrals")).then(function (report) {
+      if (!current || current.id !== id) return;
+      $("#referral-totals").textContent = t("referral_visits") + ": " + report.referral_visits + " · " + t("referred_orders") + ": " +
+        report.referred_orders + " · " + t("referred_revenue") + ": " + money(report.referred_revenue, current.price.currency);
+      var list = $("#referrers");
+      list.textContent = "";
+      report.top_referrers.forEach(function (r) {
+        list.appendChild(el("li", (r.name || r.code) + " · " + r.orders + " " + t("orders_word") + " · " + money(r.revenue, current.price.currency)));
+      });
+      if (!report.top_referrers.length) list.appendChild(el("li", t("no_referrals")));
     }).catch(fail);
   }
   function drawFunnel(total) {
@@ -325,9 +352,9 @@
       refreshInsights();
     }).catch(fail);
   }
-  function exportCsv() {
-    api("GET", ordersPath("format=csv"), undefined, true).then(function (text) {
-      var link = el("a", null, {download: "orders-" + current.id + ".csv"});
+  function download(path, filename) {
+    api("GET", path, undefined, true).then(function (text) {
+      var link = el("a", null, {download: filename});
       link.href = URL.createObjectURL(new Blob([text], {type: "text/csv"}));
       document.body.appendChild(link);
       link.click();
@@ -335,6 +362,42 @@
     }).catch(fail);
   }
 
+  // --- share channels -----------------------------------------------------------------------
+
+  function loadChannels() {
+    var id = current.id;
+    api("GET", cardPath(id, "/channels")).then(function (page) {
+      if (!current || current.id !== id) return;
+      var list = $("#channel-list");
+      list.textContent = "";
+      page.items.forEach(function (channel) {
+        var item = list.appendChild(el("li", channel.type + ": " + (channel.url || channel.instance || channel.identifier || "") + " "));
+        var test = item.appendChild(el("button", t("test_send"), {type: "button", "class": "link"}));
+        test.addEventListener("click", function () {
+          api("POST", cardPath(id, "/channels/" + encodeURIComponent(channel.id) + "/test"), {}).then(function (result) {
+            flash(result.delivered ? t("sent") : t("not_sent") + (result.error || ""), !result.delivered);
+          }).catch(fail);
+        });
+        if (channel.id === "webhook") return;  // the seller-wide webhook is managed with PUT /api/channels/webhook
+        var remove = item.appendChild(el("button", t("remove"), {type: "button", "class": "link"}));
+        remove.addEventListener("click", function () {
+          api("DELETE", cardPath(id, "/channels/" + encodeURIComponent(channel.id)), undefined, true).then(loadChannels).catch(fail);
+        });
+      });
+      if (!page.items.length) list.appendChild(el("li", t("no_channels")));
+    }).catch(fail);
+  }
+  function addChannel(event) {
+    event.preventDefault();
+    var form = event.target, body = {type: form.dataset.type};
+    Array.prototype.forEach.call(form.elements, function (input) { if (input.name) body[input.name] = input.value.trim(); });
+    api("POST", cardPath(current.id, "/channels"), body).then(function (channel) {
+      form.reset();
+      $("#channel-secret").textContent = channel.secret ? t("secret_once") + channel.secret : "";
+      flash(t("saved"));
+      loadChannels();
+    }).catch(fail);
+  }
   // --- wiring -------------------------------------------------------------------------------
 
   $("#signin-form").addEventListener("submit", function (event) {
@@ -363,7 +426,11 @@
   });
   $("#order-status").addEventListener("change", function () { loadOrders(true); });
   $("#more-orders").addEventListener("click", function () { loadOrders(false); });
-  $("#export").addEventListener("click", exportCsv);
+  $("#export").addEventListener("click", function () { download(ordersPath("format=csv"), "orders-" + current.id + ".csv"); });
+  document.querySelectorAll(".channel-form").forEach(function (form) { form.addEventListener("submit", addChannel); });
+  $("#referrals-csv").addEventListener("click", function () {
+    download(cardPath(current.id, "/referrals?format=csv"), "referrals-" + current.id + ".csv");
+  });
   $("#fulfil-dialog").addEventListener("close", function () {
     var form = $("#fulfil-form");
     if ($("#fulfil-dialog").returnValue === "ok") {

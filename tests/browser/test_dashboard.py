@@ -103,6 +103,18 @@ def test_blogger_creates_a_card_sells_it_in_a_post_ships_and_refunds(context, li
     expect(dashboard.locator("#card-status")).to_contain_text("published")
     dashboard.screenshot(path=str(ARTIFACTS / "dashboard-refunded.png"), full_page=True)
 
+    # Share channels: a Mastodon account (the local stand-in), a test post, and the leaderboard.
+    channels = dashboard.locator(".channel-form[data-type=mastodon]")
+    channels.locator("[name=instance]").fill(live_stack["social_url"])
+    channels.locator("[name=access_token]").fill("mastodon-token-ok")
+    channels.locator("button[type=submit]").click()
+    channel = dashboard.locator("#channel-list li", has_text="mastodon")
+    expect(channel).to_be_visible()
+    channel.get_by_role("button", name="Test send").click()
+    expect(dashboard.locator("#flash")).to_have_text("Sent")
+    expect(dashboard.locator("#referral-totals")).to_contain_text("Referral visits")
+    dashboard.screenshot(path=str(ARTIFACTS / "dashboard-channels.png"), full_page=True)
+
     dashboard.click("#lang")
     expect(dashboard.locator("header [data-i18n=dashboard]")).to_have_text("控制台")
     dashboard.set_viewport_size({"width": 390, "height": 844})
