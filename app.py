@@ -346,16 +346,14 @@ def dashboard_page():
 
 @app.middleware("http")
 def count_card_views(event, get_response):
-    """A widget served is a view of its card (and, with ?ref=, a referral visit); counted here so
-    the buyer routes stay as they are. The dashboard's preview (?preview=1) is not a view."""
+    """A widget served is a view of its card; counted here so the buyer routes stay as they are.
+    The dashboard's preview (?preview=1) is not a view. Referral visits: referrals.record_visit."""
     response = get_response(event)
     query_params = event.query_params or {}
     if (response.status_code == 200 and event.context.get("resourcePath") == "/cards/{card_id}/widget"
             and "preview" not in query_params):
         card_id = event.uri_params["card_id"]
         counters.count(card_id, counters.VIEWS, place=counters.place_of(event.headers))
-        if query_params.get("ref"):
-            counters.count(card_id, counters.REFERRAL_VISITS)
     return response
 
 

@@ -41,8 +41,6 @@ STRIPE_EVENT_TTL_SECONDS = 30 * 24 * 3600
 CHANNEL_ENCRYPTION_KEY = os.environ.get("CHANNEL_ENCRYPTION_KEY") or None
 # Share channels must be https; the dev stage may also post to http on this machine.
 ALLOW_LOOPBACK_CHANNELS = _flag("ALLOW_LOOPBACK_CHANNELS", "true" if STAGE == "dev" else "false")
-# Referral visits are counted in memory and written at most this often per container.
-VISIT_FLUSH_SECONDS = float(os.environ.get("VISIT_FLUSH_SECONDS", "10"))
 SOCIAL_COUNT_SHARDS = 8
 # The funnel's counts are added up in memory and written at most this often per container, each
 # container to one of COUNTER_SHARDS items per (card, day) (chalicelib/counters.py).

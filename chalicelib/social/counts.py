@@ -1,4 +1,4 @@
-"""Social-proof counters per card (shares, reservations, referral visits), each split over shards
+"""Social-proof counters per card (shares, reservations), each split over shards
 so a burst never writes one item, and read at most every few seconds per container."""
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from chalicelib import config
 from chalicelib.models import SocialCountModel
 from chalicelib.recent import Recent
 
-SHARES, RESERVATIONS, VISITS = "shares", "reservations", "visits"
-NAMES = (SHARES, RESERVATIONS, VISITS)
+SHARES, RESERVATIONS = "shares", "reservations"
+NAMES = (SHARES, RESERVATIONS)
 _recent = Recent(config.CARD_CACHE_SECONDS / 2)
 
 

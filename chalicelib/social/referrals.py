@@ -1,21 +1,19 @@
 """Referral credit: a paid order that came through another buyer's link (?ref=CODE) is credited
-to that buyer once, with the card's rebate; visits through such links are counted per container
-in memory and written in batches, so a viral link never becomes one hot item."""
+to that buyer once, with the card's rebate; visits through such links are counted with the funnel
+(chalicelib/counters.py: batched per container, so a viral link never becomes one hot item)."""
 from __future__ import annotations
 
 import csv
 import io
 import re
-import threading
 import time
-from collections import Counter
 
 from pynamodb.exceptions import PutError
 
-from chalicelib import config, inventory
+from chalicelib import config, counters, inventory
 from chalicelib.domain import NotFound, Order
 from chalicelib.models import OrderModel, ReferralModel
-from chalicelib.social import counts, rules
+from chalicelib.social import rules
 
 _CODE = re.compile(r"^[A-Za-z0-9_\-]{1,32}$")
 TOP_REFERRERS = 10
@@ -67,13 +65,13 @@ def _referrers(card_id: str) -> tuple[list[dict], int, int]:
 
 
 def report(card) -> dict:
-    flush()
     referrers, orders, revenue = _referrers(card.card_id)
-    counts.forget(card.card_id)
+    counters.flush()  # what this container counted shows at once
+    days = counters.read(card.card_id, counters.day_of(card.created_at), counters.day_of(time.time()))
     return {
         "card_id": card.card_id,
         "currency": card.currency,
-        "referral_visits": counts.of_card(card.card_id)[counts.VISITS],
+        "referral_visits": sum(day[counters.REFERRAL_VISITS] for day in days.values()),
         "referred_orders": orders,
         "referred_revenue": revenue,
         "rebate_percent": card.rebate_percent,
@@ -98,10 +96,6 @@ def report_csv(card) -> str:
 
 # --- visits -----------------------------------------------------------------------------------
 
-_visits: Counter = Counter()
-_visits_lock = threading.Lock()
-_last_flush = time.monotonic()
-
 
 def record_visit(card_id: str, query: dict | None) -> None:
     """A page or widget served through a referral link (?ref=CODE)."""
@@ -112,24 +106,4 @@ def record_visit(card_id: str, query: dict | None) -> None:
         inventory.get_card(card_id)  # remembered: no read per visit
     except NotFound:
         return
-    with _visits_lock:
-        _visits[card_id] += 1
-        due = time.monotonic() - _last_flush >= config.VISIT_FLUSH_SECONDS
-    if due:
-        flush()
-
-
-def flush() -> None:
-    """Write the visits this container counted since the last flush: one update per card."""
-    global _last_flush
-    with _visits_lock:
-        pending = dict(_visits)
-        _visits.clear()
-        _last_flush = time.monotonic()
-    for card_id, visits in pending.items():
-        try:
-            counts.add(card_id, counts.VISITS, visits)
-        except Exception:
-            with _visits_lock:  # keep them for the next flush
-                _visits[card_id] += visits
-            raise
+    counters.count(card_id, counters.REFERRAL_VISITS)
