@@ -233,6 +233,7 @@
       step("paid");
       say("");
       $("order-ref").textContent = latest.order_id;
+      $("order-link").href = latest.order_url;
       $("share-url").value = latest.share_url;
       shareLinks(latest.share_url);
       $("qr").src = "/p/" + card.id + "/qr.svg?ref=" + encodeURIComponent(latest.referral_code || "");

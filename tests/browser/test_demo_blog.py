@@ -28,6 +28,7 @@ def test_reader_buys_in_the_post_and_gets_a_share_link(page, live_stack):
     # The automatic share reaches the card's own feed.
     expect(card.locator("[data-tc=feed]")).to_contain_text(share_url, timeout=15_000)
     expect(card.locator("[data-tc=copy]")).to_have_text("Copy link")
+    expect(card.locator("[data-tc=order-link]")).to_have_attribute("href", re.compile(r"/o/ord_\w+\?token="))
     expect(card.locator("[data-net=weibo]")).to_have_attribute("href", re.compile(r"^https://service\.weibo\.com/share/"))
     frame = frame_of(page, live_stack["demo_card_id"])
     frame.wait_for_function("document.querySelector('[data-tc=qr]').naturalWidth > 0")  # the WeChat QR code
