@@ -10,7 +10,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib import inventory
 from chalicelib.domain import PAID, REFUNDED, Card, Conflict, Order
 from chalicelib.inventory import StaleOrder
-from chalicelib.models import BuyerLimitModel, CardModel, OrderModel, StockShardModel, connection
+from chalicelib.models import BuyerLimitModel, CardModel, OrderModel, ReferralModel, StockShardModel, connection
 
 
 def cards_of(seller_id: str, limit: int, after: dict | None) -> tuple[list[Card], dict | None]:
@@ -56,6 +56,8 @@ def update_card(before: Card, after: Card, stock_change: int) -> None:
     actions = [getattr(CardModel, name).set(getattr(after, name)) if getattr(after, name) is not None
                else getattr(CardModel, name).remove() for name in fields]
     actions.append(CardModel.updated_at.set(int(time.time())))
+    if after.starts_at != before.starts_at and after.starts_at is not None and after.starts_at > time.time():
+        actions.append(CardModel.opening_shard.set("open"))  # the new start gets its sale.opened
     shards = _spread(before, stock_change)
     try:
         with TransactWrite(connection=connection()) as tx:
@@ -122,7 +124,7 @@ def fulfil(order: Order, carrier: str, tracking_number: str) -> int:
 def refund_paid(order: Order, refund_id: str, restock: bool) -> None:
     """paid → refunded. Restocked units go back on sale; others leave the card's stock (damaged,
     kept by the buyer). Either way they leave the buyer's and the payer's counts, so the buyer may
-    buy again."""
+    buy again. A referral credit for the order is taken back."""
     at = int(time.time())
     try:
         with TransactWrite(connection=connection()) as tx:
@@ -138,6 +140,8 @@ def refund_paid(order: Order, refund_id: str, restock: bool) -> None:
                 tx.update(StockShardModel(StockShardModel.key(order.card_id, shard)), actions=moves)
             if not restock:
                 tx.update(CardModel(order.card_id), actions=[CardModel.stock.add(-order.quantity)])
+            # A refunded order earns its referrer nothing: its referral credit goes (if it had one).
+            tx.delete(ReferralModel(order.card_id, order.order_id))
             counted = ([order.buyer] if order.counted else []) + list(order.payer_ids)
             for who in counted:
                 tx.update(BuyerLimitModel(inventory._buyer_key(order.card_id, who)),

@@ -5,7 +5,7 @@ import io
 
 import pytest
 
-from chalicelib import counters, inventory, stream
+from chalicelib import catalog, counters, inventory, stream
 from chalicelib.social import referrals
 from fixtures import pay, stream_event
 
@@ -35,6 +35,18 @@ def test_a_chain_of_three_buyers_credits_each_link_to_its_sharer(make_card, buy)
     assert (by_code[bea.referral_code]["orders"], by_code[bea.referral_code]["revenue"]) == (1, 4000)
     assert by_code[bea.referral_code]["rebate"] == 400
     assert report["top_referrers"][0]["code"] == bea.referral_code  # most revenue first
+
+
+def test_a_refunded_order_takes_its_referral_credit_back(make_card, buy):
+    card = make_card(stock=5)
+    ada = bought(card, buy, "buyer-token-ada1")
+    bea = bought(card, buy, "buyer-token-bea1", ref=ada.referral_code)
+
+    catalog.refund_paid(bea, "re_test_1", restock=True)
+    catalog.refund_paid(ada, "re_test_2", restock=True)  # no credit of its own: nothing to take
+
+    report = referrals.report(inventory.get_card(card.card_id))
+    assert (report["referred_orders"], report["referred_revenue"], report["top_referrers"]) == (0, 0, [])
 
 
 def test_a_redelivered_record_credits_once(make_card, buy):

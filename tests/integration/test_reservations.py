@@ -123,3 +123,19 @@ def test_sale_opened_goes_to_the_sellers_webhook_once_with_the_reservation_count
     assert events[0]["data"]["card_id"] == card.card_id
     Webhook(secret).verify(webhook_receiver.requests[0].body, webhook_receiver.requests[0].headers)
     assert shares_of(card.card_id)["webhook"].status == "posted"
+
+
+def test_a_sale_moved_after_its_opening_is_announced_again(make_card, seller):
+    from datetime import datetime, timezone
+
+    from chalicelib import backoffice
+
+    card = make_card(stock=5, starts_at=int(time.time()) + 3600)
+    assert reservations.announce_openings(int(time.time()) + 3601) == 1
+
+    later = int(time.time()) + 7200
+    backoffice.update_card(seller.seller_id, card.card_id,
+                           {"sale": {"starts_at": datetime.fromtimestamp(later, timezone.utc).isoformat()}})
+
+    assert reservations.announce_openings(later - 1) == 0
+    assert reservations.announce_openings(later + 1) == 1
