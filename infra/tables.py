@@ -3,6 +3,16 @@
 Each entry is in CreateTable's shape minus the name and billing, which the stage decides.
 """
 
+
+def _index(name: str, hash_key: str, range_key: str, projection: str = "ALL") -> dict:
+    """A global secondary index, in CreateTable's shape."""
+    return {
+        "IndexName": name,
+        "KeySchema": [{"AttributeName": hash_key, "KeyType": "HASH"}, {"AttributeName": range_key, "KeyType": "RANGE"}],
+        "Projection": {"ProjectionType": projection},
+    }
+
+
 TABLES = {
     "sellers": {
         "KeySchema": [{"AttributeName": "seller_id", "KeyType": "HASH"}],
@@ -18,14 +28,7 @@ TABLES = {
         ],
         # A seller lists its keys (by prefix) to rotate and revoke them.
         "GlobalSecondaryIndexes": [
-            {
-                "IndexName": "by_seller",
-                "KeySchema": [
-                    {"AttributeName": "seller_id", "KeyType": "HASH"},
-                    {"AttributeName": "created_at", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
+            _index("by_seller", "seller_id", "created_at"),
         ],
     },
     "cards": {
@@ -38,23 +41,9 @@ TABLES = {
             {"AttributeName": "starts_at", "AttributeType": "N"},
         ],
         "GlobalSecondaryIndexes": [
-            {
-                "IndexName": "by_seller",
-                "KeySchema": [
-                    {"AttributeName": "seller_id", "KeyType": "HASH"},
-                    {"AttributeName": "created_at", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            },
+            _index("by_seller", "seller_id", "created_at"),
             # Sparse: cards whose sale start the sweeper has yet to announce (sale.opened).
-            {
-                "IndexName": "opening",
-                "KeySchema": [
-                    {"AttributeName": "opening_shard", "KeyType": "HASH"},
-                    {"AttributeName": "starts_at", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "KEYS_ONLY"},
-            },
+            _index("opening", "opening_shard", "starts_at", "KEYS_ONLY"),
         ],
     },
     # A card's stock, split into shards so a sale is not bound to one partition: the partition
@@ -79,23 +68,9 @@ TABLES = {
             {"AttributeName": "referral_code", "AttributeType": "S"},
         ],
         "GlobalSecondaryIndexes": [
-            {
-                "IndexName": "by_card",
-                "KeySchema": [
-                    {"AttributeName": "card_id", "KeyType": "HASH"},
-                    {"AttributeName": "created_at", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            },
+            _index("by_card", "card_id", "created_at"),
             # Sparse: only held orders carry hold_shard, so the sweeper reads just those.
-            {
-                "IndexName": "held_by_expiry",
-                "KeySchema": [
-                    {"AttributeName": "hold_shard", "KeyType": "HASH"},
-                    {"AttributeName": "hold_expires_at", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "KEYS_ONLY"},
-            },
+            _index("held_by_expiry", "hold_shard", "hold_expires_at", "KEYS_ONLY"),
             # Sparse: paid orders by their referral code, to credit the buyer whose link was used.
             {
                 "IndexName": "by_referral_code",
@@ -124,32 +99,11 @@ TABLES = {
         ],
         "GlobalSecondaryIndexes": [
             # Sparse: only posts to the card's own feed carry feed_card_id.
-            {
-                "IndexName": "feed",
-                "KeySchema": [
-                    {"AttributeName": "feed_card_id", "KeyType": "HASH"},
-                    {"AttributeName": "posted_at", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            },
+            _index("feed", "feed_card_id", "posted_at"),
             # Every share of a card, for the seller's report.
-            {
-                "IndexName": "by_card",
-                "KeySchema": [
-                    {"AttributeName": "card_id", "KeyType": "HASH"},
-                    {"AttributeName": "posted_at", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            },
+            _index("by_card", "card_id", "posted_at"),
             # Sparse: pending posts, for the sweeper's retries once they are due.
-            {
-                "IndexName": "retry_due",
-                "KeySchema": [
-                    {"AttributeName": "retry_shard", "KeyType": "HASH"},
-                    {"AttributeName": "next_attempt_at", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "KEYS_ONLY"},
-            },
+            _index("retry_due", "retry_shard", "next_attempt_at", "KEYS_ONLY"),
         ],
     },
     # A card's share channels (webhook, Mastodon, Bluesky); secrets stored encrypted.
@@ -184,14 +138,7 @@ TABLES = {
         ],
         # The seller's list of reservers (to notify them when the sale opens).
         "GlobalSecondaryIndexes": [
-            {
-                "IndexName": "by_card",
-                "KeySchema": [
-                    {"AttributeName": "card_id", "KeyType": "HASH"},
-                    {"AttributeName": "created_at", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
+            _index("by_card", "card_id", "created_at"),
         ],
         "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
     },
