@@ -13,6 +13,7 @@ from chalicelib.domain import (
     UNPUBLISHED,
     Card,
     Conflict,
+    InvalidRequest,
     NotFound,
     Order,
     SignupClosed,
@@ -44,6 +45,14 @@ def sign_up(payload) -> dict:
         raise SignupClosed("Sign-up is closed on this stage; ask the operators for an account.")
     seller_id, api_key = sellers.create_seller(*signup_from_request(payload))
     return {"seller_id": seller_id, "api_key": api_key}
+
+
+def set_share_webhook(seller_id: str, payload) -> dict:
+    """The seller-wide share webhook: every card's shares go there too. Its secret is shown once."""
+    url = payload.get("url") if isinstance(payload, dict) else None
+    if url is None:
+        raise InvalidRequest("'url' is required.", "url")
+    return {"url": url, "secret": sellers.set_webhook(seller_id, url)}
 
 
 def new_key(seller_id: str) -> dict:

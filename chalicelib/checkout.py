@@ -243,6 +243,15 @@ def pay_with_test_card(order_id: str, token: str | None, outcome) -> dict:
     return order_json(order)
 
 
+def set_stock_cache(payload) -> dict:
+    """Dev stage: the flash-sale benchmark turns the sold-out short-circuit off for its comparison run."""
+    seconds = payload.get("stock_cache_seconds") if isinstance(payload, dict) else None
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds <= 60:
+        raise InvalidRequest("'stock_cache_seconds' must be a number from 0 to 60.", "stock_cache_seconds")
+    inventory.set_stock_cache_seconds(float(seconds))
+    return {"stock_cache_seconds": seconds}
+
+
 # --- payment events -------------------------------------------------------------------------
 
 

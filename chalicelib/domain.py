@@ -101,7 +101,8 @@ CARD_STATUSES = (PUBLISHED, UNPUBLISHED, ARCHIVED)
 
 _CURRENCY = re.compile(r"^[A-Za-z]{3}$")
 _TOKEN = re.compile(r"^[A-Za-z0-9_.\-]{8,128}$")
-_REF = re.compile(r"^[A-Za-z0-9_\-]{1,32}$")
+# What a referral code (?ref=) may look like; anything else is ignored, never the buyer's problem.
+REF_PATTERN = re.compile(r"^[A-Za-z0-9_\-]{1,32}$")
 
 
 @dataclass
@@ -338,7 +339,7 @@ def checkout_request_from(payload: Any, idempotency_key: str | None) -> tuple[Ch
         raise InvalidRequest("'buyer' must be a token of 8 to 128 letters, digits, '-', '_' or '.'.", "buyer")
     # A referral code that cannot be one is ignored, like an unknown one: never the buyer's problem.
     ref = payload.get("ref")
-    if not isinstance(ref, str) or not _REF.match(ref):
+    if not isinstance(ref, str) or not REF_PATTERN.match(ref):
         ref = None
     name = payload.get("name")
     if name is not None:

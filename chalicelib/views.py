@@ -1,0 +1,87 @@
+"""How tapcard writes things down for people and clients: money, times, public URLs, CSV cells.
+One of each, so the widget, the share text, the pages and the exports always agree. No I/O.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime, timezone
+from typing import Iterable
+from urllib.parse import urlencode
+
+from chalicelib import config
+
+# Stripe's zero- and three-decimal currencies; every other currency has two decimals in minor units.
+# Stripe's table, not Babel's (ISK, HUF, TWD... differ): amounts are stored as Stripe charges them.
+_ZERO_DECIMAL = {"BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND",
+                 "VUV", "XAF", "XOF", "XPF"}
+_THREE_DECIMAL = {"BHD", "JOD", "KWD", "OMR", "TND"}
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def minor_unit_exponent(currency: str) -> int:
+    currency = currency.upper()
+    if currency in _ZERO_DECIMAL:
+        return 0
+    return 3 if currency in _THREE_DECIMAL else 2
+
+
+def major_units(amount: int, currency: str) -> str:
+    """An amount in minor units as a plain decimal ("12.50", "500"), for machines (JSON-LD)."""
+    exponent = minor_unit_exponent(currency)
+    return f"{amount / 10 ** exponent:.{exponent}f}"
+
+
+def format_money(amount: int, currency: str, locale: str = "en") -> str:
+    """An amount in minor units, for a reader of locale: "$12.50", "¥99.00", "JP¥500"."""
+    from babel.core import UnknownLocaleError
+    from babel.numbers import format_currency
+
+    value = amount / 10 ** minor_unit_exponent(currency)
+    try:
+        return format_currency(value, currency, locale=locale.replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        return format_currency(value, currency, locale="en")
+
+
+def iso(epoch: float | None) -> str | None:
+    """UTC, to the second, with "Z": 2026-12-01T10:00:00Z."""
+    if epoch is None:
+        return None
+    return datetime.fromtimestamp(int(epoch), timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+# --- public URLs ------------------------------------------------------------------------------
+
+
+def product_url(card_id: str, ref: str | None = None) -> str:
+    """The hosted product page; with ref, the referral link a buyer shares."""
+    url = f"{config.PUBLIC_BASE_URL}/p/{card_id}"
+    return f"{url}?{urlencode({'ref': ref})}" if ref else url
+
+
+def order_page_url(order_id: str, token: str) -> str:
+    return f"{config.PUBLIC_BASE_URL}/o/{order_id}?{urlencode({'token': token})}"
+
+
+def embed_js_url() -> str:
+    return f"{config.PUBLIC_BASE_URL}/embed.js"
+
+
+# --- CSV --------------------------------------------------------------------------------------
+
+
+def csv_cell(value) -> str:
+    """A value as a CSV cell a spreadsheet shows as text, never runs as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def csv_text(header: Iterable[str], rows: Iterable[Iterable]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([csv_cell(value) for value in row])
+    return out.getvalue()
