@@ -7,9 +7,10 @@ import re
 
 from chalice import Chalice, Rate, Response
 
-from chalicelib import (backoffice, checkout, config, counters, dashboard, inventory, observability, pages, payments,
-                        sellers, shares, startup, stream)
-from chalicelib.social import channels, referrals, reservations, seller_api
+from chalicelib import (backoffice, checkout, config, counters, dashboard, observability, pages, payment_events,
+                        payments, startup)
+from chalicelib.social import channels, referrals, reservations, seller_api, shares, stream
+from chalicelib.store import models, sellers
 from chalicelib.domain import DomainError, InvalidRequest
 
 app = Chalice(app_name="tapcard")
@@ -105,7 +106,7 @@ def html(page: pages.Page, max_age: int = 0) -> Response:
 
 @route("/health")
 def health():
-    if not inventory.tables_reachable():
+    if not models.tables_reachable():
         return error_response("unavailable", "The database is not reachable yet.", 503)
     return {"status": "ok", "stage": config.STAGE}
 
@@ -120,7 +121,7 @@ def embed_js():
 
 @route("/cards/{card_id}")
 def get_card(card_id):
-    return Response(body=checkout.card_json(checkout.get_card(card_id)),
+    return Response(body=checkout.buyer_card(card_id),
                     headers={"Cache-Control": "public, max-age=1"})
 
 
@@ -170,7 +171,7 @@ def get_order(order_id):
 def stripe_webhook():
     event = payments.parse_webhook(app.current_request.raw_body,
                                    app.current_request.headers.get("stripe-signature"))
-    outcome = checkout.apply_payment_event(event) if event else "ignored"
+    outcome = payment_events.apply_payment_event(event) if event else "ignored"
     app.log.info("stripe event %s: %s", event.event_id if event else "-", outcome)
     return {"received": True, "outcome": outcome}
 
@@ -180,7 +181,7 @@ def stripe_webhook():
 
 @route("/api/cards", methods=["POST"])
 def create_card():
-    return Response(body=checkout.create_card(seller_id(), json_body()), status_code=201)
+    return Response(body=backoffice.create_card(seller_id(), json_body()), status_code=201)
 
 
 @route("/api/channels/webhook", methods=["PUT"])
@@ -189,7 +190,7 @@ def set_share_webhook():
     url = json_body().get("url")
     if url is None:
         raise InvalidRequest("'url' is required.", "url")
-    return {"url": url, "secret": sellers.set_webhook(seller, url)}
+    return backoffice.set_share_webhook(seller, {"url": url})
 
 
 # --- the social loop: reservations, share channels, referral credit -----------------------
@@ -373,7 +374,7 @@ if config.DEV_ROUTES:
     @route("/dev/orders/{order_id}/pay", methods=["POST"])
     def dev_pay(order_id):
         body = json_body()
-        return checkout.pay_with_test_card(order_id, body.get("token"), body.get("card"))
+        return checkout.pay_with_test_card(order_id, body)
 
     @route("/dev/settings", methods=["PUT"])
     def dev_settings():
@@ -381,7 +382,7 @@ if config.DEV_ROUTES:
         seconds = json_body().get("stock_cache_seconds")
         if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds <= 60:
             raise InvalidRequest("'stock_cache_seconds' must be a number from 0 to 60.", "stock_cache_seconds")
-        inventory.set_stock_cache_seconds(float(seconds))
+        checkout.set_stock_cache({"stock_cache_seconds": seconds})
         return {"stock_cache_seconds": seconds}
 
 
@@ -401,6 +402,6 @@ def on_reservation_change(event):
 @app.schedule(Rate(1, unit=Rate.MINUTES))
 def sweep_expired_holds(event):
     """Expire unpaid holds, retry the share posts that are due, announce sales that opened."""
-    return {"expired": checkout.expire_holds(), "shares_retried": shares.retry_due(),
+    return {"expired": payment_events.expire_holds(), "shares_retried": shares.retry_due(),
             "sales_opened": reservations.announce_openings()}
 

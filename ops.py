@@ -44,7 +44,7 @@ def main(argv=None) -> int:
         report = audit_module.run(args.card_id)
         print(json.dumps({**report.__dict__, "clean": report.clean}, indent=2))
         return 0 if report.clean else 1
-    from chalicelib import sellers
+    from chalicelib.store import sellers
 
     if args.command == "new-key":
         print(json.dumps({"seller_id": args.seller_id, "api_key": sellers.issue_api_key_for_existing(args.seller_id)}, indent=2))

@@ -69,7 +69,11 @@ def check(card_id: str, stock: int, shards: dict[int, list[int]], orders: list[O
 
 
 def run(card_id: str) -> AuditReport:
-    from chalicelib import inventory
+    """The audit of the card as stored now (read fresh, not from this container's memory)."""
+    from chalicelib.store import cards, orders, stock
 
-    snapshot = inventory.audit_snapshot(card_id)
-    return check(card_id, **snapshot)
+    card = cards.get_fresh(card_id)
+    all_orders, _ = orders.of_card(card_id)
+    counted = {order.buyer for order in all_orders if order.counted}
+    return check(card_id, card.stock, stock.read_fresh(card), all_orders, stock.buyer_units(card_id, counted),
+                 card.limit_per_buyer)

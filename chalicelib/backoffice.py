@@ -3,9 +3,11 @@
 A card or order of another seller answers exactly like one that does not exist."""
 from __future__ import annotations
 
+import dataclasses
+import uuid
 from datetime import datetime, timezone
 
-from chalicelib import catalog, checkout, config, counters, inventory, payments, sellers
+from chalicelib import checkout, config, counters, payments, views
 from chalicelib.domain import (
     ARCHIVED,
     PAID,
@@ -17,8 +19,9 @@ from chalicelib.domain import (
     NotFound,
     Order,
     SignupClosed,
+    new_card_from_request,
+    new_webhook_secret,
 )
-from chalicelib.inventory import StaleOrder
 from chalicelib.seller_rules import (
     card_edit_from_request,
     decode_cursor,
@@ -32,6 +35,8 @@ from chalicelib.seller_rules import (
     signup_from_request,
     stats_days,
 )
+from chalicelib.social import rules
+from chalicelib.store import cards, orders, sellers, stock
 
 # Enough for any sale tapcard is built for; a longer export is cut here and says so.
 MAX_CSV_ORDERS = 50_000
@@ -52,7 +57,9 @@ def set_share_webhook(seller_id: str, payload) -> dict:
     url = payload.get("url") if isinstance(payload, dict) else None
     if url is None:
         raise InvalidRequest("'url' is required.", "url")
-    return {"url": url, "secret": sellers.set_webhook(seller_id, url)}
+    url, secret = rules.channel_url(url, "url", config.ALLOW_LOOPBACK_CHANNELS), new_webhook_secret()
+    sellers.set_webhook(seller_id, url, secret)
+    return {"url": url, "secret": secret}
 
 
 def new_key(seller_id: str) -> dict:
@@ -63,39 +70,35 @@ def new_key(seller_id: str) -> dict:
 # --- cards ----------------------------------------------------------------------------------
 
 
-def _owned_card(seller_id: str, card_id: str, fresh: bool = False) -> Card:
-    try:
-        card = catalog.fresh_card(card_id) if fresh else inventory.get_card(card_id)
-    except NotFound:
-        card = None
-    if card is None or card.seller_id != seller_id:
-        raise NotFound("No card of yours has this id.")
-    return card
+def create_card(seller_id: str, payload) -> dict:
+    card = new_card_from_request(payload, "card_" + uuid.uuid4().hex[:12], seller_id, checkout.now())
+    card = dataclasses.replace(card, **rules.social_settings_from(payload))
+    cards.create(card)
+    return {**checkout.card_view(card), "snippet": views.snippet(card)}
 
 
 def seller_card_json(card: Card) -> dict:
-    return {**checkout.card_json(card), "status": card.status, "share_text": card.share_text,
-            "snippet": checkout.snippet_for(card), "created_at": checkout.iso(card.created_at)}
+    return {**checkout.card_view(card), "status": card.status, "share_text": card.share_text,
+            "snippet": views.snippet(card), "created_at": views.iso(card.created_at)}
 
 
 def list_cards(seller_id: str, query: dict) -> dict:
     limit = page_size(query)
-    cards, last = catalog.cards_of(seller_id, limit, decode_cursor(query.get("cursor"), "seller_id", seller_id))
-    return {"items": [seller_card_json(card) for card in cards], "next_cursor": encode_cursor(last)}
+    page, last = cards.of_seller(seller_id, limit, decode_cursor(query.get("cursor"), "seller_id", seller_id))
+    return {"items": [seller_card_json(card) for card in page], "next_cursor": encode_cursor(last)}
 
 
 def get_card(seller_id: str, card_id: str) -> dict:
-    return seller_card_json(_owned_card(seller_id, card_id, fresh=True))
+    return seller_card_json(cards.get_owned(seller_id, card_id, fresh=True))
 
 
 def update_card(seller_id: str, card_id: str, payload) -> dict:
-    card = _owned_card(seller_id, card_id, fresh=True)
+    card = cards.get_owned(seller_id, card_id, fresh=True)
     if card.status == ARCHIVED:
         raise Conflict("An archived card cannot be edited.", "status")
-    level = inventory.stock_level(card_id)
-    edit = card_edit_from_request(payload, card, level, catalog.has_orders(card_id))
-    catalog.update_card(card, edit.card, edit.stock_change)
-    return seller_card_json(catalog.fresh_card(card_id))
+    edit = card_edit_from_request(payload, card, stock.level(card), orders.has_orders(card_id))
+    cards.update(card, edit.card, edit.stock_change)
+    return seller_card_json(cards.get_fresh(card_id))
 
 
 # Which status each action leads to, from which statuses.
@@ -109,37 +112,37 @@ _TRANSITIONS = {
 def set_card_status(seller_id: str, card_id: str, action: str) -> dict:
     """Publish (buyers see it), unpublish (hidden, can come back) or archive (hidden for good).
     Holds already made may still be paid."""
-    _owned_card(seller_id, card_id)
+    cards.get_owned(seller_id, card_id)
     status, expected = _TRANSITIONS[action]
-    catalog.set_status(card_id, status, expected)
-    return seller_card_json(catalog.fresh_card(card_id))
+    cards.set_status(card_id, status, expected)
+    return seller_card_json(cards.get_fresh(card_id))
 
 
 # --- orders ---------------------------------------------------------------------------------
 
 
 def seller_order_json(order: Order) -> dict:
-    return {**checkout.order_json(order), "created_at": checkout.iso(order.created_at),
+    return {**views.order_json(order), "created_at": views.iso(order.created_at),
             "country": order.country, "ref": order.ref, "refund_id": order.refund_id}
 
 
 def list_orders(seller_id: str, card_id: str, query: dict) -> dict:
-    _owned_card(seller_id, card_id)
+    cards.get_owned(seller_id, card_id)
     wanted = order_filter(query)
-    orders, last = catalog.orders_of(card_id, wanted.status, wanted.since, wanted.until, page_size(query),
+    page, last = orders.of_card(card_id, wanted.status, wanted.since, wanted.until, page_size(query),
                                      decode_cursor(query.get("cursor"), "card_id", card_id))
-    return {"items": [seller_order_json(order) for order in orders], "next_cursor": encode_cursor(last)}
+    return {"items": [seller_order_json(order) for order in page], "next_cursor": encode_cursor(last)}
 
 
 def export_orders(seller_id: str, card_id: str, query: dict) -> str:
-    _owned_card(seller_id, card_id)
+    cards.get_owned(seller_id, card_id)
     wanted = order_filter(query)
-    orders, _ = catalog.orders_of(card_id, wanted.status, wanted.since, wanted.until, MAX_CSV_ORDERS)
-    return orders_csv(orders)
+    found, _ = orders.of_card(card_id, wanted.status, wanted.since, wanted.until, MAX_CSV_ORDERS)
+    return orders_csv(found)
 
 
 def _owned_order(seller_id: str, order_id: str) -> Order:
-    order = inventory.get_order(order_id)
+    order = orders.get(order_id)
     if order is None or order.seller_id != seller_id:
         raise NotFound("No order of yours has this id.")
     return order
@@ -148,7 +151,7 @@ def _owned_order(seller_id: str, order_id: str) -> Order:
 def fulfil(seller_id: str, order_id: str, payload) -> dict:
     order = _owned_order(seller_id, order_id)
     carrier, tracking_number = fulfilment_from_request(payload)
-    order.fulfilled_at = catalog.fulfil(order, carrier, tracking_number)
+    order.fulfilled_at = orders.fulfil(order, carrier, tracking_number)
     order.carrier, order.tracking_number = carrier, tracking_number
     return seller_order_json(order)
 
@@ -162,18 +165,18 @@ def refund(seller_id: str, order_id: str, payload) -> dict:
         raise Conflict(f"This order is {order.status}; only a paid order can be refunded.", "order_id")
     refund_id = payments.refund(order.payment_intent_id, order.order_id)
     try:
-        catalog.refund_paid(order, refund_id, restock)
-    except StaleOrder:
+        orders.refund_paid(order, refund_id, restock)
+    except orders.StaleOrder:
         raise Conflict("This order changed meanwhile (it was refunded already?); reload it.", "order_id") from None
     counters.count(order.card_id, counters.REFUNDS)
-    return seller_order_json(inventory.get_order(order_id))
+    return seller_order_json(orders.get(order_id))
 
 
 # --- the funnel -----------------------------------------------------------------------------
 
 
 def stats(seller_id: str, card_id: str, query: dict) -> dict:
-    _owned_card(seller_id, card_id)
+    cards.get_owned(seller_id, card_id)
     first, last = stats_days(query, datetime.now(timezone.utc).date())
     counters.flush()  # what this container counted shows at once
     return {"card_id": card_id, **funnel(counters.read(card_id, first.isoformat(), last.isoformat()), first, last)}

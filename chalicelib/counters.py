@@ -21,7 +21,7 @@ from collections import Counter
 from datetime import datetime, timezone
 
 from chalicelib import config
-from chalicelib.models import CounterModel, connection
+from chalicelib.store.models import CounterModel, connection
 
 log = logging.getLogger(__name__)
 

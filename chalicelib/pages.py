@@ -12,8 +12,10 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from chalicelib import checkout, config
-from chalicelib.domain import NotFound, minor_unit_exponent
+from chalicelib import checkout, config, views
+from chalicelib.store import cards
+from chalicelib.domain import NotFound
+from chalicelib.views import minor_unit_exponent
 
 WIDGETS = Path(__file__).parent / "widgets"
 
@@ -129,11 +131,11 @@ def widget(card_id: str, query: dict, accept_language: str | None = None) -> Pag
     words = _catalog()[catalog]
     nonce = _nonce()
     try:
-        card = checkout.get_card(card_id)
+        card = cards.get_for_buyer(card_id)
     except NotFound:
         html = _env().get_template("not_available.html").render(words=words, lang=catalog, options=options, nonce=nonce)
         return Page(html, WIDGET_CSP.format(nonce=nonce), status=404)
-    view = checkout.card_json(card)
+    view = checkout.card_view(card)
     sheet = options.get("sheet", config.PAYMENT_SHEET)
     settings = {
         "card": view,
@@ -159,11 +161,11 @@ def product_page(card_id: str, query: dict, accept_language: str | None = None) 
     words = _catalog()[catalog]
     nonce = _nonce()
     try:
-        card = checkout.get_card(card_id)
+        card = cards.get_for_buyer(card_id)
     except NotFound:
         html = _env().get_template("not_available.html").render(words=words, lang=catalog, options=_options({}), nonce=nonce)
         return Page(html, PRODUCT_CSP.format(nonce=nonce), status=404)
-    view = checkout.card_json(card)
+    view = checkout.card_view(card)
     ref = _options(query).get("ref")
     exponent = minor_unit_exponent(card.currency)
     product_ld = {
@@ -230,13 +232,13 @@ _ORDER_WORDS = {
 
 def order_page(order_id: str, token: str | None, accept_language: str | None) -> Page:
     order, card = checkout.order_for_buyer(order_id, token)
-    view = checkout.order_json(order)
+    view = views.order_json(order)
     locale, catalog = pick_locale(None, accept_language)
     lang = "zh" if catalog == "zh-CN" else "en"
     nonce = _nonce()
     html = _env().get_template("order.html").render(
         order=order, card=card, t=_ORDER_WORDS[lang], lang=catalog,
-        amount=format_money(order.amount, order.currency, locale), ordered_at=checkout.iso(order.created_at),
-        fulfilled_at=checkout.iso(order.fulfilled_at), share_url=view.get("share_url"), nonce=nonce,
+        amount=format_money(order.amount, order.currency, locale), ordered_at=views.iso(order.created_at),
+        fulfilled_at=views.iso(order.fulfilled_at), share_url=view.get("share_url"), nonce=nonce,
     )
     return Page(html, ORDER_CSP.format(nonce=nonce))

@@ -3,8 +3,6 @@ arithmetic, the CSV export. Plain Python like domain.py (no AWS, Stripe or Chali
 from __future__ import annotations
 
 import base64
-import csv
-import io
 import json
 import re
 from collections import Counter
@@ -22,6 +20,7 @@ from chalicelib.domain import (
     new_card_from_request,
     parse_timestamp,
 )
+from chalicelib.views import csv_text, iso
 
 EDITABLE = ("title", "description", "image_url", "price", "stock", "sale", "limit_per_buyer",
             "hold_seconds", "share_text")
@@ -71,12 +70,8 @@ def _current(card: Card, name: str) -> Any:
     if name == "price":
         return {"amount": card.price_amount, "currency": card.currency}
     if name == "sale":
-        return {"starts_at": _iso(card.starts_at), "ends_at": _iso(card.ends_at)}
+        return {"starts_at": iso(card.starts_at), "ends_at": iso(card.ends_at)}
     return getattr(card, name)
-
-
-def _iso(epoch: int | None) -> str | None:
-    return None if epoch is None else datetime.fromtimestamp(epoch, timezone.utc).isoformat()
 
 
 # --- pages of a list ------------------------------------------------------------------------
@@ -213,24 +208,12 @@ CSV_COLUMNS = ("order_id", "created_at", "status", "quantity", "amount", "curren
                "referral_code", "carrier", "tracking_number", "fulfilled_at", "refund_id", "status_reason")
 
 
+_TIMES = ("created_at", "fulfilled_at")
+
+
 def orders_csv(orders: list[Order]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    for order in orders:
-        row = []
-        for name in CSV_COLUMNS:
-            value = getattr(order, name)
-            if name in ("created_at", "fulfilled_at") and value is not None:
-                value = datetime.fromtimestamp(value, timezone.utc).isoformat().replace("+00:00", "Z")
-            row.append(_csv_safe("" if value is None else str(value)))
-        writer.writerow(row)
-    return out.getvalue()
-
-
-def _csv_safe(text: str) -> str:
-    """A spreadsheet runs a cell that starts with = + - @ as a formula (CSV injection)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return csv_text(CSV_COLUMNS, ([iso(getattr(order, name)) if name in _TIMES else getattr(order, name)
+                                   for name in CSV_COLUMNS] for order in orders))
 
 
 # --- fulfilment -----------------------------------------------------------------------------

@@ -12,7 +12,7 @@ log = logging.getLogger(__name__)
 
 
 def problems() -> list[str]:
-    from chalicelib.models import ALL_MODELS
+    from chalicelib.store.models import ALL_MODELS
 
     found = secrets.missing()
     for model in ALL_MODELS.values():

@@ -10,6 +10,8 @@ from typing import Iterable
 from urllib.parse import urlencode
 
 from chalicelib import config
+from chalicelib.domain import PAID, Card, Order, StockLevel, sale_state
+from chalicelib.social.rules import reservers_only_until
 
 # Stripe's zero- and three-decimal currencies; every other currency has two decimals in minor units.
 # Stripe's table, not Babel's (ISK, HUF, TWD... differ): amounts are stored as Stripe charges them.
@@ -67,6 +69,63 @@ def order_page_url(order_id: str, token: str) -> str:
 
 def embed_js_url() -> str:
     return f"{config.PUBLIC_BASE_URL}/embed.js"
+
+
+def snippet(card: Card) -> str:
+    """The two lines a blogger pastes: the card, and a link that works without JavaScript."""
+    from html import escape
+
+    return (
+        f'<div data-tapcard="{card.card_id}"><a href="{product_url(card.card_id)}">Buy {escape(card.title)} '
+        f'on tapcard</a></div>\n<script async src="{embed_js_url()}"></script>'
+    )
+
+
+# --- JSON shapes --------------------------------------------------------------------------------
+
+
+def card_json(card: Card, level: StockLevel, social: dict[str, int], at: int) -> dict:
+    """The card as GET /cards/{card_id} shows it; social: the card's shares and reservations."""
+    return {
+        "id": card.card_id,
+        "title": card.title,
+        "description": card.description,
+        "image_url": card.image_url,
+        "price": {"amount": card.price_amount, "currency": card.currency},
+        "stock": {"available": level.available, "sold": level.sold, "held": level.held},
+        "sale": {"starts_at": iso(card.starts_at), "ends_at": iso(card.ends_at),
+                 "state": sale_state(card, at, level.available)},
+        "limit_per_buyer": card.limit_per_buyer,
+        "hold_seconds": card.hold_seconds,
+        "url": product_url(card.card_id),
+        "locale": card.locale,
+        "bought": level.sold,
+        "shares": social["shares"],
+        "reservations": social["reservations"],
+        "reservation": {"mode": card.reservation_mode or "none",
+                        "reservers_only_until": iso(reservers_only_until(card))},
+    }
+
+
+def order_json(order: Order) -> dict:
+    body = {
+        "order_id": order.order_id,
+        "card_id": order.card_id,
+        "status": order.status,
+        "quantity": order.quantity,
+        "amount": order.amount,
+        "currency": order.currency,
+        "expires_at": iso(order.expires_at),
+    }
+    if order.status_reason:
+        body["status_reason"] = order.status_reason
+    if order.status == PAID and order.referral_code:
+        body["referral_code"] = order.referral_code
+        body["share_url"] = product_url(order.card_id, order.referral_code)
+    body["fulfilment"] = None if order.fulfilled_at is None else {
+        "carrier": order.carrier, "tracking_number": order.tracking_number, "fulfilled_at": iso(order.fulfilled_at),
+    }
+    return body
 
 
 # --- CSV --------------------------------------------------------------------------------------

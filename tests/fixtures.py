@@ -19,7 +19,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from chalicelib import checkout, config, counters, inventory, sellers
+from chalicelib import checkout, config, counters
+from chalicelib.store import cards, orders, sellers
 from chalicelib.domain import Card, DEFAULT_SHARE_TEXT, shard_count_for
 from fakes import FakeStripe
 from infra.aws.template import tables_only
@@ -99,7 +100,7 @@ def make_card(aws, seller):
             limit_per_buyer=limit_per_buyer, hold_seconds=hold_seconds, share_text=share_text,
             shard_count=shard_count or shard_count_for(stock), created_at=int(time.time()),
         )
-        inventory.create_card(card)
+        cards.create(card)
         return card
 
     return make
@@ -192,7 +193,7 @@ def social(monkeypatch):
 
 def sweep_shares(after_seconds: float = 7 * 3600) -> int:
     """Run the sweeper's share retries as if after_seconds had passed (past any backoff)."""
-    from chalicelib import shares
+    from chalicelib.social import shares
 
     return shares.retry_due(now=time.time() + after_seconds)
 
@@ -215,8 +216,8 @@ def pay(order_id: str, event_id: str | None = None) -> None:
     """What the Stripe webhook does for payment_intent.succeeded on a held order."""
     from chalicelib.domain import referral_code_for
 
-    order = inventory.get_order(order_id)
-    inventory.mark_paid(order, referral_code_for(order_id), event_id or f"evt_paid_{order_id}")
+    order = orders.get(order_id)
+    orders.mark_paid(order, referral_code_for(order_id), event_id or f"evt_paid_{order_id}")
 
 
 def stream_event(template: str, orders: list) -> dict:
@@ -237,7 +238,7 @@ def stream_event(template: str, orders: list) -> dict:
 
 def shares_of(order_id: str) -> dict:
     """The stored share records of an order, by channel."""
-    from chalicelib.models import ShareModel
+    from chalicelib.store.models import ShareModel
 
     return {share.channel: share for share in ShareModel.scan(ShareModel.order_id == order_id)}
 

@@ -7,17 +7,16 @@ import base64
 import functools
 import hashlib
 import json
-import secrets
 import time
 import uuid
 from dataclasses import dataclass
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
-from chalicelib import config, inventory, sellers
-from chalicelib import secrets as stage_secrets  # not the stdlib's secrets, used above
-from chalicelib.domain import InvalidRequest, NotFound, _text_field
-from chalicelib.models import ChannelModel
+from chalicelib import config, secrets
+from chalicelib.domain import Card, InvalidRequest, NotFound, new_webhook_secret, text_field
+from chalicelib.store import cards, sellers
+from chalicelib.store.models import ChannelModel
 from chalicelib.social.rules import channel_url
 
 WEBHOOK, MASTODON, BLUESKY = "webhook", "mastodon", "bluesky"
@@ -43,7 +42,7 @@ class Channel:
 def _fernet():
     from cryptography.fernet import Fernet
 
-    key = stage_secrets.get("CHANNEL_ENCRYPTION_KEY")
+    key = secrets.get("CHANNEL_ENCRYPTION_KEY")
     if key is None:
         if config.STAGE != "dev":
             raise RuntimeError("CHANNEL_ENCRYPTION_KEY must be set outside the dev stage")
@@ -60,17 +59,6 @@ def decrypt(token: str) -> str:
     return _fernet().decrypt(token.encode()).decode()
 
 
-def new_webhook_secret() -> str:
-    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
-
-
-def own_card(seller_id: str, card_id: str):
-    card = inventory.get_card(card_id)
-    if card.seller_id != seller_id:
-        raise NotFound("No card has this id.")
-    return card
-
-
 def _public(model: ChannelModel) -> dict:
     body = {"id": model.channel_id, "type": model.type, "created_at": int(model.created_at)}
     body[{WEBHOOK: "url", MASTODON: "instance", BLUESKY: "service"}[model.type]] = model.url
@@ -80,7 +68,7 @@ def _public(model: ChannelModel) -> dict:
 
 
 def add_channel(seller_id: str, card_id: str, payload: dict) -> dict:
-    own_card(seller_id, card_id)
+    cards.get_owned(seller_id, card_id)
     kind = payload.get("type")
     if kind not in TYPES:
         raise InvalidRequest("'type' must be webhook, mastodon or bluesky.", "type")
@@ -92,11 +80,11 @@ def add_channel(seller_id: str, card_id: str, payload: dict) -> dict:
         shown_secret = secret = new_webhook_secret()
     elif kind == MASTODON:
         url = channel_url(payload.get("instance"), "instance", allow_http).rstrip("/")
-        secret = _text_field(payload.get("access_token"), "access_token", 512)
+        secret = text_field(payload.get("access_token"), "access_token", 512)
     else:
         url = channel_url(payload.get("service") or DEFAULT_BLUESKY_SERVICE, "service", allow_http).rstrip("/")
-        identifier = _text_field(payload.get("identifier"), "identifier", 253)
-        secret = _text_field(payload.get("app_password"), "app_password", 256)
+        identifier = text_field(payload.get("identifier"), "identifier", 253)
+        secret = text_field(payload.get("app_password"), "app_password", 256)
     if ChannelModel.count(card_id) >= MAX_CHANNELS_PER_CARD:
         raise InvalidRequest(f"A card has at most {MAX_CHANNELS_PER_CARD} channels.", "type")
     model = ChannelModel(card_id, "ch_" + uuid.uuid4().hex[:12], seller_id=seller_id, type=kind, url=url,
@@ -109,12 +97,12 @@ def add_channel(seller_id: str, card_id: str, payload: dict) -> dict:
 
 
 def list_channels(seller_id: str, card_id: str) -> list[dict]:
-    own_card(seller_id, card_id)
+    cards.get_owned(seller_id, card_id)
     return [_public(model) for model in ChannelModel.query(card_id)]
 
 
 def remove_channel(seller_id: str, card_id: str, channel_id: str) -> None:
-    own_card(seller_id, card_id)
+    cards.get_owned(seller_id, card_id)
     try:
         ChannelModel.get(card_id, channel_id).delete()
     except DoesNotExist:
@@ -147,9 +135,9 @@ def channel_of(card_id: str, seller_id: str, channel_id: str) -> Channel | None:
         return None
 
 
-def owned_channel(seller_id: str, card_id: str, channel_id: str) -> Channel:
-    card = own_card(seller_id, card_id)
-    channel = channel_of(card_id, card.seller_id, channel_id)
+def owned_channel(card: Card, channel_id: str) -> Channel:
+    """A channel of the seller's own card (cards.get_owned checked the card)."""
+    channel = channel_of(card.card_id, card.seller_id, channel_id)
     if channel is None:
         raise NotFound("This card has no channel with this id.")
     return channel

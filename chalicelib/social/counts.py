@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 from chalicelib import config
-from chalicelib.models import SocialCountModel
+from chalicelib.store.models import SocialCountModel
 from chalicelib.recent import Recent
 
 SHARES, RESERVATIONS = "shares", "reservations"

@@ -7,13 +7,14 @@ import re
 import time
 import uuid
 
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import inventory, secrets, shares
-from chalicelib.domain import _TOKEN, Ended, InvalidRequest, NotFound
-from chalicelib.models import CardModel, ReservationModel, connection
-from chalicelib.social import counts, rules
+from chalicelib import secrets, views
+from chalicelib.domain import TOKEN_PATTERN, Ended, InvalidRequest, NotFound
+from chalicelib.social import counts, rules, shares
+from chalicelib.store import cards
+from chalicelib.store.models import ReservationModel, connection
 
 _EMAIL = re.compile(r"^[^@\s<>]{1,64}@[^@\s<>]{1,190}\.[^@\s<>]{2,63}$")
 
@@ -22,12 +23,12 @@ def reserve(card_id: str, payload, city: str | None) -> tuple[dict, bool]:
     """(the reservation, whether it is new). The same buyer token reserving again gets the same one."""
     if not isinstance(payload, dict):
         raise InvalidRequest("The body must be a JSON object.")
-    card = inventory.get_card(card_id)
+    card = cards.get_for_buyer(card_id)
     now = int(time.time())
     if card.ends_at is not None and now >= card.ends_at:
         raise Ended("This sale has ended.")
     buyer, email = payload.get("buyer"), payload.get("email")
-    if buyer is not None and (not isinstance(buyer, str) or not _TOKEN.match(buyer)):
+    if buyer is not None and (not isinstance(buyer, str) or not TOKEN_PATTERN.match(buyer)):
         raise InvalidRequest("'buyer' must be a token of 8 to 128 letters, digits, '-', '_' or '.'.", "buyer")
     if email is not None and (not isinstance(email, str) or not _EMAIL.match(email.strip())):
         raise InvalidRequest("'email' must be an email address.", "email")
@@ -88,25 +89,19 @@ def reservers(card_id: str, after: str | None = None) -> dict:
 
 def announce_openings(now: int | None = None) -> int:
     """Send sale.opened for every card whose sale start has come; returns how many cards."""
-    from chalicelib.checkout import iso
-
     now = int(time.time()) if now is None else now
     announced = 0
-    for item in CardModel.opening.query("open", CardModel.starts_at <= now):
+    for card_id in cards.opening_due(now):
         try:
-            card = inventory.get_card(item.card_id)
+            card = cards.get(card_id)
         except NotFound:
             continue
         counts.forget(card.card_id)
         shares.announce(card, {
             "type": shares.SALE_OPENED, "card_id": card.card_id, "title": card.title,
-            "url": shares.card_link(card.card_id), "starts_at": iso(card.starts_at),
+            "url": views.product_url(card.card_id), "starts_at": views.iso(card.starts_at),
             "reservations": counts.of_card(card.card_id)[counts.RESERVATIONS],
         })
-        try:  # the sale's start is announced once: only one sweeper clears the mark
-            CardModel(card.card_id).update(actions=[CardModel.opening_shard.remove()],
-                                           condition=CardModel.opening_shard.exists())
-            announced += 1
-        except UpdateError:
-            pass
+        # The sale's start is announced once: only one sweeper clears the mark.
+        announced += cards.mark_opened(card.card_id)
     return announced

@@ -12,8 +12,8 @@ from chalicelib.domain import (
     Card,
     InvalidRequest,
     ReserversOnly,
-    _digest,
-    _int_field,
+    digest,
+    int_field,
     share_template,
 )
 
@@ -82,7 +82,7 @@ def social_settings_from(payload: Any) -> dict:
         values.update(_reservation_settings(payload["reservations"]))
     if "rebate_percent" in payload:
         percent = payload["rebate_percent"]
-        values["rebate_percent"] = None if percent is None else _int_field(
+        values["rebate_percent"] = None if percent is None else int_field(
             percent, "rebate_percent", 0, MAX_REBATE_PERCENT)
     if payload.get("share_text") is not None:
         values["share_text"] = share_template(payload["share_text"])
@@ -97,7 +97,7 @@ def _reservation_settings(value: Any) -> dict:
     mode = None if value.get("mode") in (None, "none") else value["mode"]
     minutes = None
     if mode == "first_minutes":
-        minutes = _int_field(value.get("minutes"), "reservations.minutes", 1, MAX_RESERVERS_MINUTES)
+        minutes = int_field(value.get("minutes"), "reservations.minutes", 1, MAX_RESERVERS_MINUTES)
     return {"reservation_mode": mode, "reservers_minutes": minutes}
 
 
@@ -134,12 +134,12 @@ def check_reservation(card: Card, at: int, reserved: bool) -> None:
 
 def reservation_id_for(card_id: str, buyer: str) -> str:
     """One reservation per buyer token and card: reserving twice is the same reservation."""
-    return "rsv_" + _digest("reservation-id", card_id, buyer)[:20]
+    return "rsv_" + digest("reservation-id", card_id, buyer)[:20]
 
 
 def reservation_token(secret: str, card_id: str, reservation_id: str) -> str:
     """Proof of a reservation, checkable without a read: '<reservation_id>.<mac>'."""
-    return f"{reservation_id}.{_digest(secret, 'reservation', card_id, reservation_id)[:24]}"
+    return f"{reservation_id}.{digest(secret, 'reservation', card_id, reservation_id)[:24]}"
 
 
 def reservation_of_token(secret: str, card_id: str, token: str | None) -> str | None:

@@ -171,7 +171,7 @@ def run() -> int:
         stack.start("api", ["infra/local/api.py", "--port", str(api_port)], {**env, "AWS_SDK_UA_APP_ID": "tapcard-api"})
         _wait_for(f"{api_url}/health")
 
-        from chalicelib import sellers
+        from chalicelib.store import sellers
 
         _, api_key = sellers.create_seller("Demo Blogger", "demo@blog.example")
         auth = {"Authorization": f"Bearer {api_key}"}

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from chalicelib import checkout, observability
+from chalicelib import checkout, observability, payment_events
 from fakes import signed_webhook, stripe_event
 from fixtures import request_checkout
 
@@ -68,7 +68,7 @@ def test_a_payment_is_counted_and_logged_with_the_order_id(on_lambda, client, ma
 def test_the_sweeper_counts_the_holds_it_expired(on_lambda, make_card, buy, capsys):
     card = make_card(stock=2, hold_seconds=60)
     buy(card)
-    assert checkout.expire_holds(at=int(time.time()) + 61) == 1
+    assert payment_events.expire_holds(at=int(time.time()) + 61) == 1
     observability.end_invocation()
     assert published(capsys)["expired_holds"] == 1
 

@@ -7,7 +7,8 @@ import time
 import pytest
 from moto import mock_aws
 
-from chalicelib import inventory, shares
+from chalicelib.social import shares
+from chalicelib.store import orders
 from fixtures import assert_error, card_view, pay, request_checkout
 
 
@@ -290,7 +291,7 @@ def test_the_feed_lists_the_automatic_shares(client, make_card, fake_stripe):
     assert json.loads(client.http.get(f"/cards/{card.card_id}/feed").body) == {"items": []}
     order_id = json.loads(request_checkout(client, card.card_id).body)["order_id"]
     pay(order_id)
-    shares.post_order_shares(inventory.get_order(order_id))
+    shares.post_order_shares(orders.get(order_id))
 
     items = json.loads(client.http.get(f"/cards/{card.card_id}/feed").body)["items"]
 

@@ -277,12 +277,12 @@ def test_a_paid_order_shows_the_buyers_own_share_link(client, make_card, fake_st
 
 
 def test_a_referral_is_kept_on_the_order(client, make_card, fake_stripe):
-    from chalicelib import inventory
+    from chalicelib.store import orders
 
     card = make_card(stock=5)
     order = json.loads(request_checkout(client, card.card_id, ref="friendcode1").body)
 
-    assert inventory.get_order(order["order_id"]).ref == "friendcode1"
+    assert orders.get(order["order_id"]).ref == "friendcode1"
 
 
 @pytest.mark.parametrize("token", ["", "wrong-token", "a" * 32])

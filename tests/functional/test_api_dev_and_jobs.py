@@ -9,7 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib import checkout, config, inventory, shares
+from chalicelib import config, payment_events
+from chalicelib.social import shares
+from chalicelib.store import orders
+from chalicelib.store import stock as stock_levels
 from fixtures import assert_error, card_view, pay, post_json, request_checkout, stream_event
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -19,7 +22,7 @@ def held(client, card, buyer="buyer-token-0001") -> dict:
     response = request_checkout(client, card.card_id, buyer=buyer, key=f"tap-key-{buyer}")
     assert response.status_code == 201, response.body
     order = json.loads(response.body)
-    order["intent"] = inventory.get_order(order["order_id"]).payment_intent_id
+    order["intent"] = orders.get(order["order_id"]).payment_intent_id
     return order
 
 
@@ -95,7 +98,7 @@ def test_a_malformed_dev_payment_is_a_400_or_404_never_a_500(client, make_card, 
 def restore_stock_cache():
     before = config.STOCK_CACHE_SECONDS
     yield
-    inventory.set_stock_cache_seconds(before)
+    stock_levels.set_cache_seconds(before)
 
 
 def test_the_benchmark_can_turn_the_stock_cache_off(client, aws, restore_stock_cache):
@@ -149,10 +152,10 @@ def test_the_sweeper_expires_an_unpaid_hold_cancels_its_intent_and_puts_the_stoc
     card = make_card(stock=5)
     order = held(client, card)
 
-    expired = checkout.expire_holds(at=int(time.time()) + card.hold_seconds + 1)
+    expired = payment_events.expire_holds(at=int(time.time()) + card.hold_seconds + 1)
 
     assert expired == 1
-    assert inventory.get_order(order["order_id"]).status == "expired"
+    assert orders.get(order["order_id"]).status == "expired"
     assert fake_stripe.calls_to("cancel_payment_intent") == [(order["intent"],)]
     assert stock(client, card) == (5, 0, 0)
 
@@ -161,7 +164,7 @@ def test_the_sweeper_leaves_holds_that_still_have_time(client, make_card, fake_s
     card = make_card(stock=5, hold_seconds=600)
     held(client, card)
 
-    assert checkout.expire_holds(at=int(time.time()) + 300) == 0
+    assert payment_events.expire_holds(at=int(time.time()) + 300) == 0
     assert stock(client, card) == (4, 1, 0)
     assert fake_stripe.calls_to("cancel_payment_intent") == []
 
@@ -171,9 +174,9 @@ def test_the_sweeper_leaves_an_order_whose_money_is_already_in_flight(client, ma
     order = held(client, card)
     fake_stripe.cancel_status = "processing"  # Stripe refuses to cancel: the payment is underway
 
-    assert checkout.expire_holds(at=int(time.time()) + card.hold_seconds + 1) == 0
+    assert payment_events.expire_holds(at=int(time.time()) + card.hold_seconds + 1) == 0
 
-    assert inventory.get_order(order["order_id"]).status == "held"
+    assert orders.get(order["order_id"]).status == "held"
     assert stock(client, card) == (4, 1, 0)
 
 
@@ -182,22 +185,22 @@ def test_the_sweeper_expires_the_hold_even_when_stripe_is_down(client, make_card
     order = held(client, card)
     fake_stripe.unavailable.add("cancel_payment_intent")
 
-    assert checkout.expire_holds(at=int(time.time()) + card.hold_seconds + 1) == 1
+    assert payment_events.expire_holds(at=int(time.time()) + card.hold_seconds + 1) == 1
 
-    assert inventory.get_order(order["order_id"]).status == "expired"
+    assert orders.get(order["order_id"]).status == "expired"
     assert stock(client, card) == (5, 0, 0)
 
 
 def test_the_scheduled_sweep_runs_as_a_lambda(client, make_card, fake_stripe, monkeypatch):
     card = make_card(stock=5)
     order = held(client, card)
-    monkeypatch.setattr(checkout, "now", lambda: int(time.time()) + card.hold_seconds + 60)
+    monkeypatch.setattr(payment_events, "now", lambda: int(time.time()) + card.hold_seconds + 60)
 
     result = client.lambda_.invoke("sweep_expired_holds", client.events.generate_cw_event(
         source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]))
 
     assert result.payload == {"expired": 1, "shares_retried": 0, "sales_opened": 0}
-    assert inventory.get_order(order["order_id"]).status == "expired"
+    assert orders.get(order["order_id"]).status == "expired"
 
 
 # --- the orders stream handler, as Lambda invokes it ------------------------------------------------------
@@ -209,9 +212,9 @@ def test_the_stream_lambda_posts_the_share_of_a_paid_order(client, make_card, fa
     pay(order["order_id"])
 
     result = client.lambda_.invoke("on_order_change",
-                                   stream_event("orders_stream_paid.json", [inventory.get_order(order["order_id"])]))
+                                   stream_event("orders_stream_paid.json", [orders.get(order["order_id"])]))
 
     assert result.payload == {"batchItemFailures": []}
     assert len(shares.feed(card.card_id)) == 1
     items = json.loads(client.http.get(f"/cards/{card.card_id}/feed").body)["items"]
-    assert items[0]["link"].endswith("?ref=" + inventory.get_order(order["order_id"]).referral_code)
+    assert items[0]["link"].endswith("?ref=" + orders.get(order["order_id"]).referral_code)

@@ -29,7 +29,7 @@ def body(response, status=200) -> dict:
 
 @pytest.fixture
 def other_seller(aws) -> Seller:
-    from chalicelib import sellers
+    from chalicelib.store import sellers
 
     return Seller(*sellers.create_seller("Bo's Prints", "bo@example.com"))
 

@@ -113,7 +113,7 @@ def test_a_body_that_is_not_json_at_all_is_refused_in_the_contract_shape(client,
 def test_nothing_is_created_by_a_refused_request(client, seller):
     create(client, seller, card_request(stock=0))
 
-    from chalicelib.models import CardModel
+    from chalicelib.store.models import CardModel
     assert list(CardModel.scan()) == []
 
 

@@ -6,7 +6,8 @@ import time
 
 import pytest
 
-from chalicelib import inventory, stream
+from chalicelib.social import stream
+from chalicelib.store import orders
 from fixtures import assert_error, card_request, card_view, pay, post_json, request_checkout, stream_event
 
 
@@ -56,7 +57,7 @@ def test_a_bad_channel_is_a_400_naming_the_field(client, seller, make_card, payl
 
 
 def test_another_sellers_card_has_no_channels_for_you(client, seller, make_card):
-    from chalicelib import sellers
+    from chalicelib.store import sellers
 
     other_id, _ = sellers.create_seller("Bob", "bob@example.com")
     card = make_card(seller_id=other_id)
@@ -171,12 +172,12 @@ def test_referrals_are_reported_as_json_and_csv(client, seller, make_card, fake_
     card = make_card(price_amount=1000)
     first = body(request_checkout(client, card.card_id, buyer="buyer-token-0001", key="tap-key-0001"))
     pay(first["order_id"])
-    code = inventory.get_order(first["order_id"]).referral_code
+    code = orders.get(first["order_id"]).referral_code
     assert client.http.get(f"/p/{card.card_id}?ref={code}").status_code == 200
     assert client.http.get(f"/cards/{card.card_id}/widget?ref={code}").status_code == 200
     second = body(request_checkout(client, card.card_id, buyer="buyer-token-0002", key="tap-key-0002", ref=code))
     pay(second["order_id"])
-    stream.handle_batch(stream_event("orders_stream_paid.json", [inventory.get_order(second["order_id"])]))
+    stream.handle_batch(stream_event("orders_stream_paid.json", [orders.get(second["order_id"])]))
 
     report = body(call(client, "GET", f"/api/cards/{card.card_id}/referrals", seller))
     exported = call(client, "GET", f"/api/cards/{card.card_id}/referrals?format=csv", seller)
@@ -195,7 +196,7 @@ def test_the_share_report_shows_each_channel_and_failure(client, seller, make_ca
                         {"type": "webhook", "url": closed_port_url}))
     order = body(request_checkout(client, card.card_id))
     pay(order["order_id"])
-    stream.handle_batch(stream_event("orders_stream_paid.json", [inventory.get_order(order["order_id"])]))
+    stream.handle_batch(stream_event("orders_stream_paid.json", [orders.get(order["order_id"])]))
 
     report = body(call(client, "GET", f"/api/cards/{card.card_id}/shares", seller))
 

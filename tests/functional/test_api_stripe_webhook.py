@@ -6,7 +6,7 @@ from urllib.parse import quote
 import pytest
 import stripe
 
-from chalicelib import checkout, config, payments
+from chalicelib import checkout, config, payment_events, payments
 from fakes import WEBHOOK_SECRET, signed_webhook, stripe_event, stripe_signature
 from fixtures import assert_error, card_view, request_checkout
 
@@ -173,7 +173,7 @@ def test_a_failed_payment_releases_the_stock(client, make_card, fake_stripe):
 def test_a_payment_after_the_hold_expired_takes_stock_again_if_some_is_left(client, make_card, fake_stripe):
     card = make_card(stock=5)
     order = held(client, card)
-    checkout.expire_holds(at=int(time.time()) + card.hold_seconds + 1)
+    payment_events.expire_holds(at=int(time.time()) + card.hold_seconds + 1)
     assert status(client, order)["status"] == "expired"
 
     response = deliver(client, succeeded(order))
@@ -187,7 +187,7 @@ def test_a_payment_after_the_hold_expired_takes_stock_again_if_some_is_left(clie
 def test_a_payment_after_the_hold_expired_is_refunded_if_the_stock_is_gone(client, make_card, fake_stripe):
     card = make_card(stock=1)
     late = held(client, card, "buyer-token-0001")
-    checkout.expire_holds(at=int(time.time()) + card.hold_seconds + 1)
+    payment_events.expire_holds(at=int(time.time()) + card.hold_seconds + 1)
     other = held(client, card, "buyer-token-0002")
     deliver(client, succeeded(other))
 

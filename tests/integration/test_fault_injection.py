@@ -11,7 +11,8 @@ import botocore.client
 import pytest
 from moto import mock_aws
 
-from chalicelib import audit, checkout, config, inventory
+from chalicelib import audit, checkout, config, payment_events
+from chalicelib.store import cards, orders
 from chalicelib.domain import Card, DomainError
 from chalicelib.payments import PAYMENT_FAILED, PAYMENT_SUCCEEDED, PaymentEvent
 from fakes import FakeStripe
@@ -88,7 +89,7 @@ class World:
                          description="", image_url="https://img.example/r.png", price_amount=9900,
                          currency="CNY", stock=3, limit_per_buyer=2, hold_seconds=HOLD, shard_count=2,
                          created_at=START)
-        inventory.create_card(self.card)
+        cards.create(self.card)
 
     def tap(self, buyer="buyer_fi_0001", quantity=1):
         key = f"tap-fi-{next(self.ids):04d}"
@@ -99,18 +100,18 @@ class World:
         if order is None:
             return
         with self.faults.paused():
-            stored = inventory.get_order(order["order_id"])
+            stored = orders.get(order["order_id"])
         intent = stored.payment_intent_id or (order.get("client_secret") or "").split("_secret_")[0]
         if not intent:
             return
         if event_type == PAYMENT_SUCCEEDED:
             self.paid_intents.append(intent)
         event = PaymentEvent(f"evt_fi_{next(self.ids)}", event_type, intent, order["order_id"], "pm_fi")
-        retried(lambda: checkout.apply_payment_event(event))
+        retried(lambda: payment_events.apply_payment_event(event))
 
     def sweep(self, seconds=0):
         self.clock += seconds
-        retried(lambda: checkout.expire_holds(self.clock))
+        retried(lambda: payment_events.expire_holds(self.clock))
 
 
 def pay_in_time(world):
@@ -162,7 +163,7 @@ def settle_and_check(world):
     assert report.clean, report.problems
     for intent in world.paid_intents:
         order_id = world.stripe.intents[intent]["order_id"]
-        status = inventory.get_order(order_id).status
+        status = orders.get(order_id).status
         assert status in ("paid", "refunded"), f"money taken for {order_id}, which is {status}"
 
 

@@ -3,9 +3,9 @@ import time
 
 import pytest
 
-from chalicelib import inventory
+from chalicelib.store import cards, orders, stock
 from chalicelib.domain import CANCELED, EXPIRED, HELD, PAID, LimitReached, Order, SoldOut, order_id_for
-from chalicelib.inventory import EventAlreadyApplied, OrderExists, StaleOrder
+from chalicelib.store.orders import EventAlreadyApplied, OrderExists, StaleOrder
 
 _keys = iter(range(1, 1_000_000))
 
@@ -21,12 +21,12 @@ def new_order(card, quantity: int = 1, buyer: str = "buyer-token-0001", hold_sec
 
 
 def level(card) -> tuple[int, int, int]:
-    stock = inventory.stock_level(card.card_id)
-    return stock.available, stock.held, stock.sold
+    now = stock.level(cards.get(card.card_id))
+    return now.available, now.held, now.sold
 
 
 def status(order) -> str:
-    return inventory.get_order(order.order_id).status
+    return orders.get(order.order_id).status
 
 
 # --- hold ---------------------------------------------------------------------------------
@@ -36,10 +36,10 @@ def test_a_hold_takes_the_units_off_sale_and_stores_a_held_order(make_card):
     card = make_card(stock=5)
     order = new_order(card, quantity=2)
 
-    inventory.hold(card, order)
+    orders.hold(card, order)
 
     assert level(card) == (3, 2, 0)
-    stored = inventory.get_order(order.order_id)
+    stored = orders.get(order.order_id)
     assert stored.status == HELD
     assert stored.quantity == 2
     assert sum(stored.stock_take.values()) == 2
@@ -47,14 +47,14 @@ def test_a_hold_takes_the_units_off_sale_and_stores_a_held_order(make_card):
 
 def test_a_hold_for_more_than_is_left_is_sold_out_and_leaves_stock_unchanged(make_card):
     card = make_card(stock=3)
-    inventory.hold(card, new_order(card, quantity=2))
+    orders.hold(card, new_order(card, quantity=2))
     too_many = new_order(card, quantity=2, buyer="buyer-token-0002")
 
     with pytest.raises(SoldOut):
-        inventory.hold(card, too_many)
+        orders.hold(card, too_many)
 
     assert level(card) == (1, 2, 0)
-    assert inventory.get_order(too_many.order_id) is None
+    assert orders.get(too_many.order_id) is None
 
 
 def test_stock_never_oversells(make_card):
@@ -62,7 +62,7 @@ def test_stock_never_oversells(make_card):
     outcomes = []
     for n in range(10):
         try:
-            inventory.hold(card, new_order(card, buyer=f"buyer-token-{n:04d}"))
+            orders.hold(card, new_order(card, buyer=f"buyer-token-{n:04d}"))
             outcomes.append("held")
         except SoldOut:
             outcomes.append("sold_out")
@@ -75,7 +75,7 @@ def test_stock_never_oversells(make_card):
 def test_a_hold_no_single_shard_can_fill_takes_from_several(make_card):
     card = make_card(stock=6, shard_count=3)  # 2 units per shard
 
-    order = inventory.hold(card, new_order(card, quantity=5))
+    order = orders.hold(card, new_order(card, quantity=5))
 
     assert sum(order.stock_take.values()) == 5
     assert len(order.stock_take) == 3
@@ -85,10 +85,10 @@ def test_a_hold_no_single_shard_can_fill_takes_from_several(make_card):
 def test_the_same_order_id_cannot_hold_twice(make_card):
     card = make_card(stock=5)
     order = new_order(card)
-    inventory.hold(card, order)
+    orders.hold(card, order)
 
     with pytest.raises(OrderExists):
-        inventory.hold(card, order)
+        orders.hold(card, order)
 
     assert level(card) == (4, 1, 0)
 
@@ -98,11 +98,11 @@ def test_the_same_order_id_cannot_hold_twice(make_card):
 
 def test_the_per_buyer_limit_counts_across_orders(make_card):
     card = make_card(stock=10, limit_per_buyer=2)
-    inventory.hold(card, new_order(card))
-    inventory.hold(card, new_order(card))
+    orders.hold(card, new_order(card))
+    orders.hold(card, new_order(card))
 
     with pytest.raises(LimitReached) as caught:
-        inventory.hold(card, new_order(card))
+        orders.hold(card, new_order(card))
 
     assert caught.value.code == "limit_reached"
     assert level(card) == (8, 2, 0)  # the refused hold took nothing
@@ -110,22 +110,22 @@ def test_the_per_buyer_limit_counts_across_orders(make_card):
 
 def test_the_limit_is_per_buyer(make_card):
     card = make_card(stock=10, limit_per_buyer=1)
-    inventory.hold(card, new_order(card, buyer="buyer-token-0001"))
+    orders.hold(card, new_order(card, buyer="buyer-token-0001"))
 
-    inventory.hold(card, new_order(card, buyer="buyer-token-0002"))
+    orders.hold(card, new_order(card, buyer="buyer-token-0002"))
 
     assert level(card) == (8, 2, 0)
 
 
 def test_a_released_hold_gives_the_buyer_their_limit_back(make_card):
     card = make_card(stock=10, limit_per_buyer=2)
-    first = inventory.hold(card, new_order(card, quantity=2))
+    first = orders.hold(card, new_order(card, quantity=2))
     with pytest.raises(LimitReached):
-        inventory.hold(card, new_order(card))
+        orders.hold(card, new_order(card))
 
-    inventory.release(first, CANCELED, "payment_failed")
+    orders.release(first, CANCELED, "payment_failed")
 
-    inventory.hold(card, new_order(card, quantity=2))
+    orders.hold(card, new_order(card, quantity=2))
     assert level(card) == (8, 2, 0)
 
 
@@ -134,38 +134,38 @@ def test_a_released_hold_gives_the_buyer_their_limit_back(make_card):
 
 def test_paying_turns_held_units_into_sold_ones(make_card):
     card = make_card(stock=5)
-    order = inventory.hold(card, new_order(card, quantity=2))
+    order = orders.hold(card, new_order(card, quantity=2))
 
-    inventory.mark_paid(order, "refcode123", "evt_1")
+    orders.mark_paid(order, "refcode123", "evt_1")
 
     assert level(card) == (3, 0, 2)
-    stored = inventory.get_order(order.order_id)
+    stored = orders.get(order.order_id)
     assert stored.status == PAID
     assert stored.referral_code == "refcode123"
 
 
 def test_the_same_payment_event_applied_twice_is_refused_and_changes_nothing(make_card):
     card = make_card(stock=5)
-    order = inventory.hold(card, new_order(card))
-    inventory.mark_paid(order, "refcode123", "evt_1")
+    order = orders.hold(card, new_order(card))
+    orders.mark_paid(order, "refcode123", "evt_1")
 
     with pytest.raises(EventAlreadyApplied):
-        inventory.mark_paid(order, "refcode123", "evt_1")
+        orders.mark_paid(order, "refcode123", "evt_1")
 
     assert level(card) == (4, 0, 1)
-    assert inventory.event_seen("evt_1")
+    assert orders.event_seen("evt_1")
 
 
 def test_paying_an_order_that_is_no_longer_held_is_stale(make_card):
     card = make_card(stock=5)
-    order = inventory.hold(card, new_order(card))
-    inventory.mark_paid(order, "refcode123", "evt_1")
+    order = orders.hold(card, new_order(card))
+    orders.mark_paid(order, "refcode123", "evt_1")
 
     with pytest.raises(StaleOrder):
-        inventory.mark_paid(order, "refcode123", "evt_2")
+        orders.mark_paid(order, "refcode123", "evt_2")
 
     assert level(card) == (4, 0, 1)
-    assert not inventory.event_seen("evt_2")
+    assert not orders.event_seen("evt_2")
 
 
 # --- held -> expired / canceled --------------------------------------------------------------
@@ -173,23 +173,23 @@ def test_paying_an_order_that_is_no_longer_held_is_stale(make_card):
 
 def test_a_release_puts_the_units_back_on_sale(make_card):
     card = make_card(stock=5)
-    order = inventory.hold(card, new_order(card, quantity=3))
+    order = orders.hold(card, new_order(card, quantity=3))
 
-    inventory.release(order, EXPIRED, "hold_expired")
+    orders.release(order, EXPIRED, "hold_expired")
 
     assert level(card) == (5, 0, 0)
-    stored = inventory.get_order(order.order_id)
+    stored = orders.get(order.order_id)
     assert stored.status == EXPIRED
     assert stored.status_reason == "hold_expired"
 
 
 def test_an_order_is_released_only_once(make_card):
     card = make_card(stock=5)
-    order = inventory.hold(card, new_order(card, quantity=3))
-    inventory.release(order, EXPIRED, "hold_expired")
+    order = orders.hold(card, new_order(card, quantity=3))
+    orders.release(order, EXPIRED, "hold_expired")
 
     with pytest.raises(StaleOrder):
-        inventory.release(order, CANCELED, "payment_failed")
+        orders.release(order, CANCELED, "payment_failed")
 
     assert level(card) == (5, 0, 0)
     assert status(order) == EXPIRED
@@ -197,11 +197,11 @@ def test_an_order_is_released_only_once(make_card):
 
 def test_a_paid_order_cannot_be_released(make_card):
     card = make_card(stock=5)
-    order = inventory.hold(card, new_order(card))
-    inventory.mark_paid(order, "refcode123", "evt_1")
+    order = orders.hold(card, new_order(card))
+    orders.mark_paid(order, "refcode123", "evt_1")
 
     with pytest.raises(StaleOrder):
-        inventory.release(order, EXPIRED, "hold_expired")
+        orders.release(order, EXPIRED, "hold_expired")
 
     assert level(card) == (4, 0, 1)
 
@@ -211,26 +211,26 @@ def test_a_paid_order_cannot_be_released(make_card):
 
 def test_a_late_payment_takes_stock_again_when_some_is_left(make_card):
     card = make_card(stock=5, limit_per_buyer=1)
-    order = inventory.hold(card, new_order(card))
-    inventory.release(order, EXPIRED, "hold_expired")
+    order = orders.hold(card, new_order(card))
+    orders.release(order, EXPIRED, "hold_expired")
 
-    assert inventory.retake_for_late_payment(order, "refcode123", "evt_late") is None
+    assert orders.retake_for_late_payment(order, cards.get(order.card_id), "refcode123", "evt_late") is None
 
     assert level(card) == (4, 0, 1)
-    stored = inventory.get_order(order.order_id)
+    stored = orders.get(order.order_id)
     assert stored.status == PAID
     assert stored.status_reason == "paid_after_hold_ended"
     with pytest.raises(LimitReached):  # the bought unit counts against the buyer again
-        inventory.hold(card, new_order(card))
+        orders.hold(card, new_order(card))
 
 
 def test_a_late_payment_gets_nothing_when_the_stock_is_gone(make_card):
     card = make_card(stock=1)
-    late = inventory.hold(card, new_order(card, buyer="buyer-token-0001"))
-    inventory.release(late, EXPIRED, "hold_expired")
-    inventory.hold(card, new_order(card, buyer="buyer-token-0002"))
+    late = orders.hold(card, new_order(card, buyer="buyer-token-0001"))
+    orders.release(late, EXPIRED, "hold_expired")
+    orders.hold(card, new_order(card, buyer="buyer-token-0002"))
 
-    assert inventory.retake_for_late_payment(late, "refcode123", "evt_late") == "sold_out_after_hold"
+    assert orders.retake_for_late_payment(late, cards.get(late.card_id), "refcode123", "evt_late") == "sold_out_after_hold"
 
     assert level(card) == (0, 1, 0)
     assert status(late) == EXPIRED
@@ -241,26 +241,26 @@ def test_a_late_payment_gets_nothing_when_the_stock_is_gone(make_card):
 
 def test_expired_hold_ids_finds_only_held_orders_past_their_expiry(make_card):
     card = make_card(stock=10)
-    due = inventory.hold(card, new_order(card, hold_seconds=60))
-    not_yet = inventory.hold(card, new_order(card, hold_seconds=600))
-    paid = inventory.hold(card, new_order(card, hold_seconds=60))
-    inventory.mark_paid(paid, "refcode123", "evt_1")
-    released = inventory.hold(card, new_order(card, hold_seconds=60))
-    inventory.release(released, CANCELED, "payment_failed")
+    due = orders.hold(card, new_order(card, hold_seconds=60))
+    not_yet = orders.hold(card, new_order(card, hold_seconds=600))
+    paid = orders.hold(card, new_order(card, hold_seconds=60))
+    orders.mark_paid(paid, "refcode123", "evt_1")
+    released = orders.hold(card, new_order(card, hold_seconds=60))
+    orders.release(released, CANCELED, "payment_failed")
 
-    found = inventory.expired_hold_ids(int(time.time()) + 120)
+    found = orders.expired_hold_ids(int(time.time()) + 120)
 
     assert found == [due.order_id]
-    assert not_yet.order_id in inventory.expired_hold_ids(int(time.time()) + 601)
+    assert not_yet.order_id in orders.expired_hold_ids(int(time.time()) + 601)
 
 
 def test_a_stale_cached_level_is_sold_out_not_a_limit(make_card, buy, fake_stripe):
     """Another container took the last unit after this one cached the level (no limit on the card)."""
     from chalicelib.domain import SoldOut
-    from chalicelib.models import StockShardModel
+    from chalicelib.store.models import StockShardModel
 
     card = make_card(stock=1, shard_count=1)
-    inventory.stock_level(card.card_id)  # this container now believes 1 is left
+    stock.level(cards.get(card.card_id))  # this container now believes 1 is left
     StockShardModel(StockShardModel.key(card.card_id, 0)).update(actions=[StockShardModel.available.set(0),
                                                      StockShardModel.held.set(1)])
 

@@ -4,7 +4,7 @@ import json
 import pytest
 
 import ops
-from chalicelib import sellers
+from chalicelib.store import sellers
 from chalicelib.domain import NotFound
 
 

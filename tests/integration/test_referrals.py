@@ -5,7 +5,9 @@ import io
 
 import pytest
 
-from chalicelib import catalog, counters, inventory, stream
+from chalicelib import counters
+from chalicelib.social import stream
+from chalicelib.store import cards, orders
 from chalicelib.social import referrals
 from fixtures import pay, stream_event
 
@@ -14,19 +16,19 @@ def bought(card, buy, buyer, ref=None, quantity=1):
     """A paid order, through the stream as in production; returns the stored order."""
     order = buy(card, buyer=buyer, ref=ref, quantity=quantity)
     pay(order["order_id"])
-    stored = inventory.get_order(order["order_id"])
+    stored = orders.get(order["order_id"])
     assert stream.handle_batch(stream_event("orders_stream_paid.json", [stored])) == {"batchItemFailures": []}
     return stored
 
 
 def test_a_chain_of_three_buyers_credits_each_link_to_its_sharer(make_card, buy):
     card = make_card(stock=10, price_amount=2000)
-    inventory.update_social_settings(card.card_id, {"rebate_percent": 10})
+    cards.update_social_settings(card.card_id, {"rebate_percent": 10})
     ada = bought(card, buy, "buyer-token-ada1")
     bea = bought(card, buy, "buyer-token-bea1", ref=ada.referral_code)
     bought(card, buy, "buyer-token-cyd1", ref=bea.referral_code, quantity=2)
 
-    report = referrals.report(inventory.get_card(card.card_id))
+    report = referrals.report(cards.get(card.card_id))
 
     assert (report["referred_orders"], report["referred_revenue"], report["rebate_total"]) == (2, 6000, 600)
     by_code = {r["code"]: r for r in report["top_referrers"]}
@@ -42,10 +44,10 @@ def test_a_refunded_order_takes_its_referral_credit_back(make_card, buy):
     ada = bought(card, buy, "buyer-token-ada1")
     bea = bought(card, buy, "buyer-token-bea1", ref=ada.referral_code)
 
-    catalog.refund_paid(bea, "re_test_1", restock=True)
-    catalog.refund_paid(ada, "re_test_2", restock=True)  # no credit of its own: nothing to take
+    orders.refund_paid(bea, "re_test_1", restock=True)
+    orders.refund_paid(ada, "re_test_2", restock=True)  # no credit of its own: nothing to take
 
-    report = referrals.report(inventory.get_card(card.card_id))
+    report = referrals.report(cards.get(card.card_id))
     assert (report["referred_orders"], report["referred_revenue"], report["top_referrers"]) == (0, 0, [])
 
 
@@ -56,7 +58,7 @@ def test_a_redelivered_record_credits_once(make_card, buy):
 
     stream.handle_batch(stream_event("orders_stream_paid.json", [bea]))
 
-    assert referrals.report(inventory.get_card(card.card_id))["referred_orders"] == 1
+    assert referrals.report(cards.get(card.card_id))["referred_orders"] == 1
 
 
 @pytest.mark.parametrize("how", ["unknown", "own", "other_card", "same_buyer"])
@@ -70,12 +72,12 @@ def test_codes_that_cannot_credit_anyone_are_ignored(make_card, buy, how):
 
     order = bought(card, buy, buyer, ref=ref)
     if how == "own":  # a buyer cannot credit the order to itself
-        assert referrals.credit(inventory.get_order(order.order_id)) is False
+        assert referrals.credit(orders.get(order.order_id)) is False
         order.ref = order.referral_code
         assert referrals.credit(order) is False
 
     assert order.status == "paid"
-    assert referrals.report(inventory.get_card(card.card_id))["referred_orders"] == 0
+    assert referrals.report(cards.get(card.card_id))["referred_orders"] == 0
 
 
 def test_referral_visits_are_batched_with_the_funnel_and_bad_codes_ignored(make_card, monkeypatch):
@@ -92,7 +94,7 @@ def test_referral_visits_are_batched_with_the_funnel_and_bad_codes_ignored(make_
     referrals.record_visit(card.card_id, {})
     referrals.record_visit("card_unknown", {"ref": "abc123"})
 
-    report = referrals.report(inventory.get_card(card.card_id))
+    report = referrals.report(cards.get(card.card_id))
 
     assert report["referral_visits"] == 50
     assert len(writes) == 1  # 50 visits, one write
@@ -100,12 +102,12 @@ def test_referral_visits_are_batched_with_the_funnel_and_bad_codes_ignored(make_
 
 def test_the_rebate_export_lists_every_referrer(make_card, buy):
     card = make_card(stock=10, price_amount=1500)
-    inventory.update_social_settings(card.card_id, {"rebate_percent": 20})
+    cards.update_social_settings(card.card_id, {"rebate_percent": 20})
     ada = bought(card, buy, "buyer-token-ada1")
     bought(card, buy, "buyer-token-bea1", ref=ada.referral_code)
     bought(card, buy, "buyer-token-cyd1", ref=ada.referral_code)
 
-    rows = list(csv.DictReader(io.StringIO(referrals.report_csv(inventory.get_card(card.card_id)))))
+    rows = list(csv.DictReader(io.StringIO(referrals.report_csv(cards.get(card.card_id)))))
 
     assert rows == [{"code": ada.referral_code, "name": "", "referred_orders": "2", "referred_revenue": "3000",
                      "rebate": "600", "currency": "EUR",

@@ -5,7 +5,9 @@ import time
 
 import pytest
 
-from chalicelib import checkout, inventory, sellers, shares, stream
+from chalicelib import backoffice, checkout
+from chalicelib.social import shares, stream
+from chalicelib.store import cards, orders, sellers
 from chalicelib.domain import Ended, ReserversOnly
 from chalicelib.social import reservations, rules
 from fixtures import shares_of
@@ -32,11 +34,11 @@ def test_a_reservation_is_counted_once_per_buyer(make_card):
 
     assert (created, created_again) == (True, False)
     assert again == first
-    assert checkout.card_json(card)["reservations"] == 2
+    assert checkout.card_view(card)["reservations"] == 2
 
 
 def test_a_reservation_posts_its_own_share_once(make_card, seller, webhook_receiver):
-    sellers.set_webhook(seller.seller_id, webhook_receiver.url)
+    backoffice.set_share_webhook(seller.seller_id, {"url": webhook_receiver.url})["secret"]
     card = make_card(stock=5, title="Speckled mug", starts_at=int(time.time()) + 3600)
     reservation, _ = reservations.reserve(card.card_id, {"buyer": "buyer-token-0001"}, "Lyon")
     event = reservation_record(reservation["reservation_id"])
@@ -60,9 +62,9 @@ def test_reserving_after_the_sale_ended_is_refused(make_card):
 
 def reservers_first(make_card, minutes=10, starts_in=-60):
     card = make_card(stock=5, starts_at=int(time.time()) + starts_in)
-    inventory.update_social_settings(card.card_id, rules.social_settings_from(
+    cards.update_social_settings(card.card_id, rules.social_settings_from(
         {"reservations": {"mode": "first_minutes", "minutes": minutes}}))
-    return inventory.get_card(card.card_id)
+    return cards.get(card.card_id)
 
 
 def test_in_the_reservers_window_only_a_reservation_token_buys(make_card, buy):
@@ -75,7 +77,7 @@ def test_in_the_reservers_window_only_a_reservation_token_buys(make_card, buy):
                                              "reservation": reservation["token"]}, "tap-key-2001")
 
     assert order["status"] == "held"
-    assert inventory.get_order(order["order_id"]).reservation_id == reservation["reservation_id"]
+    assert orders.get(order["order_id"]).reservation_id == reservation["reservation_id"]
 
 
 def test_a_forged_or_other_cards_token_does_not_open_the_window(make_card):
@@ -98,16 +100,16 @@ def test_after_the_window_anyone_buys(make_card, buy):
 
 def test_a_sale_that_requires_a_reservation_refuses_everyone_else(make_card, buy):
     card = make_card(stock=5)
-    inventory.update_social_settings(card.card_id, rules.social_settings_from({"reservations": {"mode": "required"}}))
+    cards.update_social_settings(card.card_id, rules.social_settings_from({"reservations": {"mode": "required"}}))
 
     with pytest.raises(ReserversOnly):
-        buy(inventory.get_card(card.card_id), buyer="buyer-token-0002")
+        buy(cards.get(card.card_id), buyer="buyer-token-0002")
 
 
 def test_sale_opened_goes_to_the_sellers_webhook_once_with_the_reservation_count(make_card, seller, webhook_receiver):
     from standardwebhooks.webhooks import Webhook
 
-    secret = sellers.set_webhook(seller.seller_id, webhook_receiver.url)
+    secret = backoffice.set_share_webhook(seller.seller_id, {"url": webhook_receiver.url})["secret"]
     card = make_card(stock=5, starts_at=int(time.time()) + 3600)
     for n in range(3):
         reservations.reserve(card.card_id, {"buyer": f"buyer-token-000{n}"}, None)

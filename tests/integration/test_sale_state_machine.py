@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from moto import mock_aws
 
-from chalicelib import audit, checkout, config, inventory
+from chalicelib import audit, checkout, config, payment_events
+from chalicelib.store import cards, orders
 from chalicelib.domain import Card, DomainError
 from chalicelib.payments import PAYMENT_FAILED, PAYMENT_SUCCEEDED, PaymentEvent
 from fakes import FakeStripe
@@ -46,7 +47,7 @@ class Sale(RuleBasedStateMachine):
                          description="", image_url="https://img.example/r.png", price_amount=9900,
                          currency="CNY", stock=STOCK, limit_per_buyer=LIMIT, hold_seconds=HOLD,
                          shard_count=2, created_at=self.clock)
-        inventory.create_card(self.card)
+        cards.create(self.card)
 
     def teardown(self):
         self.patch.undo()
@@ -86,7 +87,7 @@ class Sale(RuleBasedStateMachine):
 
     def _send(self, event):
         self.sent_events.append(event)
-        checkout.apply_payment_event(event)
+        payment_events.apply_payment_event(event)
 
     @precondition(lambda self: self.orders)
     @rule(data=st.data())
@@ -112,12 +113,12 @@ class Sale(RuleBasedStateMachine):
     @rule(data=st.data())
     def replay_webhook(self, data):
         event = data.draw(st.sampled_from(self.sent_events))
-        assert checkout.apply_payment_event(event) == "duplicate"
+        assert payment_events.apply_payment_event(event) == "duplicate"
 
     @rule(seconds=st.integers(0, 2 * HOLD))
     def time_passes_and_sweeper_runs(self, seconds):
         self.clock += seconds
-        checkout.expire_holds(self.clock)
+        payment_events.expire_holds(self.clock)
 
     # --- what must always hold --------------------------------------------------------------
 
@@ -133,7 +134,7 @@ class Sale(RuleBasedStateMachine):
     def no_payment_without_goods(self):
         for intent in self.paid_intents:
             order_id = self.stripe.intents[intent]["order_id"]
-            status = inventory.get_order(order_id).status
+            status = orders.get(order_id).status
             assert status in ("paid", "refunded"), f"{order_id} was paid but is {status}"
             if status == "refunded":
                 assert any(args[0] == intent for args in self.stripe.calls_to("refund"))

@@ -3,7 +3,8 @@ import time
 
 import pytest
 
-from chalicelib import inventory, shares
+from chalicelib.social import shares
+from chalicelib.store import orders
 from chalicelib.domain import NotFound
 from fixtures import pay, shares_of
 
@@ -11,7 +12,7 @@ from fixtures import pay, shares_of
 def paid_order(card, buy, buyer="buyer-token-0001"):
     order = buy(card, buyer=buyer)
     pay(order["order_id"])
-    return inventory.get_order(order["order_id"])
+    return orders.get(order["order_id"])
 
 
 def test_a_paid_order_is_shared_on_the_cards_feed(make_card, buy):

@@ -5,8 +5,10 @@ import time
 
 from standardwebhooks.webhooks import Webhook
 
-from chalicelib import checkout, inventory, shares, stream
-from chalicelib.models import ChannelModel
+from chalicelib import checkout
+from chalicelib.social import shares, stream
+from chalicelib.store import cards, orders
+from chalicelib.store.models import ChannelModel
 from chalicelib.social import channels, senders
 from fixtures import pay, shares_of, stream_event, sweep_shares
 
@@ -14,7 +16,7 @@ from fixtures import pay, shares_of, stream_event, sweep_shares
 def paid(card, buy, buyer="buyer-token-0001", **extra):
     order = buy(card, buyer=buyer, **extra)
     pay(order["order_id"])
-    return inventory.get_order(order["order_id"])
+    return orders.get(order["order_id"])
 
 
 def mastodon(seller, card, social, token="mastodon-token-ok"):
@@ -117,21 +119,21 @@ def test_a_server_that_keeps_failing_is_given_up_after_the_last_attempt(make_car
 def test_bluesky_gets_a_post_with_a_link_card_and_logs_in_once(make_card, buy, seller, social):
     card = make_card(stock=5, title="Speckled mug")
     channel = bluesky(seller, card, social)
-    orders = [paid(card, buy, f"buyer-token-000{n}") for n in (1, 2)]
+    paid_orders = [paid(card, buy, f"buyer-token-000{n}") for n in (1, 2)]
 
-    for order in orders:
+    for order in paid_orders:
         stream.handle_batch(stream_event("orders_stream_paid.json", [order]))
 
     assert social.sessions_created == 1
     assert len(social.posts) == 2
     record = social.posts[0]["record"]
-    link = shares.share_link(orders[0])
+    link = shares.share_link(paid_orders[0])
     assert record["embed"] == {"$type": "app.bsky.embed.external", "external": {
         "uri": link, "title": "Speckled mug", "description": card.description}}
     facet = record["facets"][0]
     assert record["text"].encode()[facet["index"]["byteStart"]:facet["index"]["byteEnd"]] == link.encode()
     assert len(social.posts[0]["rkey"]) == 13  # a TID
-    assert all(shares_of(o.order_id)[channel["id"]].status == "posted" for o in orders)
+    assert all(shares_of(o.order_id)[channel["id"]].status == "posted" for o in paid_orders)
 
 
 def test_an_expired_bluesky_session_is_refreshed_not_logged_in_again(make_card, buy, seller, social):
@@ -184,7 +186,7 @@ def test_a_wrong_bluesky_password_fails_at_once_with_the_reason(make_card, buy, 
 def test_with_shares_off_only_the_cards_feed_is_posted(make_card, buy, seller, social):
     card = make_card(stock=5)
     mastodon(seller, card, social)
-    inventory.update_social_settings(card.card_id, {"shares_enabled": False})
+    cards.update_social_settings(card.card_id, {"shares_enabled": False})
     order = paid(card, buy)
 
     stream.handle_batch(stream_event("orders_stream_paid.json", [order]))
@@ -214,19 +216,19 @@ def test_the_cards_share_count_is_the_posts_on_channels(make_card, buy, seller, 
 
     stream.handle_batch(stream_event("orders_stream_paid.json", [paid(card, buy)]))
 
-    view = checkout.card_json(card)
+    view = checkout.card_view(card)
     assert (view["shares"], view["bought"]) == (2, 1)
 
 
 def test_the_buyers_name_or_city_is_in_the_share_in_the_cards_locale(make_card, buy, seller, fake_stripe):
     card = make_card(stock=5, price_amount=1800, currency="CNY")
-    inventory.update_social_settings(card.card_id, {"locale": "zh-CN"})
+    cards.update_social_settings(card.card_id, {"locale": "zh-CN"})
     named = checkout.checkout(card.card_id, {"quantity": 1, "buyer": "buyer-token-0001", "name": "小明"}, "tap-key-1001")
     hidden = checkout.checkout(card.card_id, {"quantity": 1, "buyer": "buyer-token-0002", "name": "小红",
                                               "anonymous": True}, "tap-key-1002", city="Shanghai")
     for order in (named, hidden):
         pay(order["order_id"])
-        shares.post_order_shares(inventory.get_order(order["order_id"]))
+        shares.post_order_shares(orders.get(order["order_id"]))
 
     texts = [item["text"] for item in shares.feed(card.card_id)]
     assert any(text.startswith("小明刚以¥18.00买下了Speckled mug") for text in texts), texts

@@ -1,14 +1,16 @@
 """The orders stream handler, fed Lambda-shaped DynamoDB Streams events (tests/events/orders_stream_*.json)."""
 import boto3
 
-from chalicelib import config, inventory, shares, stream
+from chalicelib import config
+from chalicelib.social import shares, stream
+from chalicelib.store import orders
 from fixtures import pay, stream_event
 
 
 def paid(card, buy, buyer="buyer-token-0001"):
     order = buy(card, buyer=buyer)
     pay(order["order_id"])
-    return inventory.get_order(order["order_id"])
+    return orders.get(order["order_id"])
 
 
 def test_a_paid_order_record_posts_one_share_and_reports_no_failures(make_card, buy):

@@ -3,7 +3,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chalicelib.domain import DEFAULT_SHARE_TEXT, minor_unit_exponent, render_share_text
+from chalicelib.domain import DEFAULT_SHARE_TEXT, render_share_text
+from chalicelib.views import minor_unit_exponent
 
 LINK = "http://tapcard.test/p/card_1?ref=abc123"
 VALUES = dict(buyer="Someone", title="Speckled mug", price="€18.00", left=7, link=LINK)

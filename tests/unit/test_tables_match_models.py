@@ -2,7 +2,7 @@
 or the app would read a table the local stack and the AWS template never made."""
 import pytest
 
-from chalicelib.models import ALL_MODELS
+from chalicelib.store.models import ALL_MODELS
 from infra.tables import TABLES
 
 

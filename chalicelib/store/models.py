@@ -329,3 +329,11 @@ ALL_MODELS = {
     "social_counts": SocialCountModel,
     "counters": CounterModel,
 }
+
+
+def tables_reachable() -> bool:
+    """Whether the cards and orders tables answer (the health check)."""
+    try:
+        return CardModel.exists() and OrderModel.exists()
+    except Exception:  # any failure to reach DynamoDB means "not ready"
+        return False

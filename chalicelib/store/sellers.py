@@ -1,7 +1,7 @@
-"""Sellers and their API keys. A key is shown once; only its SHA-256 is stored."""
+"""The sellers and API-keys tables. A key is shown once; only its SHA-256 is stored. The only
+module that writes either table."""
 from __future__ import annotations
 
-import base64
 import hashlib
 import secrets
 import time
@@ -9,9 +9,8 @@ import uuid
 
 from pynamodb.exceptions import DoesNotExist
 
-from chalicelib import config
 from chalicelib.domain import Conflict, InvalidRequest, NotFound, Unauthorized
-from chalicelib.models import ApiKeyModel, SellerModel
+from chalicelib.store.models import ApiKeyModel, SellerModel
 
 KEY_PREFIX = "tc_"
 
@@ -79,17 +78,12 @@ def seller_for_authorization(header: str | None) -> str:
     return key.seller_id
 
 
-def set_webhook(seller_id: str, url: str) -> str:
-    """Point the seller's share webhook at url; returns its signing secret (Standard Webhooks)."""
-    from chalicelib.social.rules import channel_url
-
-    url = channel_url(url, "url", config.ALLOW_LOOPBACK_CHANNELS)
-    secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+def set_webhook(seller_id: str, url: str, secret: str) -> None:
+    """Point the seller's share webhook at url, signed with secret (Standard Webhooks)."""
     SellerModel(seller_id).update(
         actions=[SellerModel.webhook_url.set(url), SellerModel.webhook_secret.set(secret)],
         condition=SellerModel.seller_id.exists(),
     )
-    return secret
 
 
 def webhook_of(seller_id: str) -> tuple[str, str] | None:

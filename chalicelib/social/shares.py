@@ -16,9 +16,10 @@ import time
 
 from pynamodb.exceptions import PutError, UpdateError
 
-from chalicelib import config, counters, inventory, observability
+from chalicelib import counters, observability, views
 from chalicelib.domain import Card, Order, render_share_text
-from chalicelib.models import ReservationModel, ShareModel
+from chalicelib.store import cards, stock
+from chalicelib.store.models import ReservationModel, ShareModel
 from chalicelib.social import channels, counts, rules
 from chalicelib.social.channels import Channel
 from chalicelib.social.senders import ChannelError, Post, send
@@ -36,36 +37,25 @@ MAX_BACKOFF_SECONDS = 3600
 RETRY_SHARDS = 4
 
 
-def format_money(amount: int, currency: str, locale: str = "en") -> str:
-    from babel.numbers import format_currency, get_currency_precision
-
-    return format_currency(amount / 10 ** get_currency_precision(currency), currency,
-                           locale=locale.replace("-", "_"))
-
-
 def share_link(order: Order) -> str:
-    return f"{config.PUBLIC_BASE_URL}/p/{order.card_id}?ref={order.referral_code}"
-
-
-def card_link(card_id: str) -> str:
-    return f"{config.PUBLIC_BASE_URL}/p/{card_id}"
+    return views.product_url(order.card_id, order.referral_code)
 
 
 def compose(order: Order, card: Card | None = None) -> str:
-    card = card or inventory.get_card(order.card_id)
+    card = card or cards.get(order.card_id)
     return render_share_text(
         rules.order_template(card),
         buyer=rules.buyer_words(card.locale, order.display_name, order.anonymous, order.city),
-        title=card.title, price=format_money(card.price_amount, card.currency, card.locale),
-        left=inventory.stock_level(order.card_id).available, link=share_link(order),
+        title=card.title, price=views.format_money(card.price_amount, card.currency, card.locale),
+        left=stock.level(card).available, link=share_link(order),
     )
 
 
 def compose_reservation(card: Card, city: str | None) -> str:
     return render_share_text(
         rules.reservation_template(card), buyer=rules.buyer_words(card.locale, None, True, city),
-        title=card.title, price=format_money(card.price_amount, card.currency, card.locale),
-        left=inventory.stock_level(card.card_id).available, link=card_link(card.card_id),
+        title=card.title, price=views.format_money(card.price_amount, card.currency, card.locale),
+        left=stock.level(card).available, link=views.product_url(card.card_id),
     )
 
 
@@ -74,15 +64,15 @@ def compose_reservation(card: Card, city: str | None) -> str:
 
 def post_order_shares(order: Order) -> None:
     """Post the paid order's share to its card's feed and to every channel, each at most once."""
-    card = inventory.get_card(order.card_id)
+    card = cards.get(order.card_id)
     text, link = compose(order, card), share_link(order)
     data = {"card_id": order.card_id, "order_id": order.order_id, "text": text, "link": link}
     _post_everywhere(card, order.order_id, ORDER_SHARED, text, link, data)
 
 
 def post_reservation_shares(reservation: ReservationModel) -> None:
-    card = inventory.get_card(reservation.card_id)
-    text, link = compose_reservation(card, reservation.city), card_link(card.card_id)
+    card = cards.get(reservation.card_id)
+    text, link = compose_reservation(card, reservation.city), views.product_url(card.card_id)
     data = {"card_id": card.card_id, "reservation_id": reservation.reservation_id, "text": text, "link": link}
     _post_everywhere(card, reservation.reservation_id, RESERVATION_SHARED, text, link, data)
 
@@ -203,7 +193,7 @@ def _retry(share_id: str, now: int) -> int:
     share = _lease(share_id, now)
     if share is None:
         return 0
-    card = inventory.get_card(share.card_id)
+    card = cards.get(share.card_id)
     channel = channels.channel_of(card.card_id, card.seller_id, share.channel)
     if channel is None:
         _record_failure(share, ChannelError("the channel was removed", final=True))
@@ -214,10 +204,11 @@ def _retry(share_id: str, now: int) -> int:
 
 def test_send(seller_id: str, card_id: str, channel_id: str) -> dict:
     """The seller's test-send: one post now, not recorded as a share; the outcome is returned."""
-    channel = channels.owned_channel(seller_id, card_id, channel_id)
-    card = inventory.get_card(card_id)
-    text = f"tapcard test: {card.title} {card_link(card_id)}"
-    post = Post(f"test_{int(time.time() * 1000)}#{channel_id}", "channel.test", text, card_link(card_id),
+    card = cards.get_owned(seller_id, card_id)
+    channel = channels.owned_channel(card, channel_id)
+    link = views.product_url(card_id)
+    text = f"tapcard test: {card.title} {link}"
+    post = Post(f"test_{int(time.time() * 1000)}#{channel_id}", "channel.test", text, link,
                 card.title, card.description, {"card_id": card_id, "text": text}, time.time())
     try:
         send(channel, post)
@@ -230,7 +221,7 @@ def test_send(seller_id: str, card_id: str, channel_id: str) -> dict:
 
 
 def feed(card_id: str, limit: int = 20) -> list[dict]:
-    inventory.get_card(card_id)  # 404 for an unknown card
+    cards.get_for_buyer(card_id)  # 404 for an unknown or hidden card
     items = ShareModel.feed.query(card_id, scan_index_forward=False, limit=limit)
     return [
         {"text": item.text, "link": item.link, "posted_at": int(item.posted_at) // 1000, "kind": item.kind}

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from chalicelib import observability, shares
+from chalicelib import observability
 from chalicelib.domain import PAID
-from chalicelib.inventory import get_order
-from chalicelib.social import referrals, reservations
+from chalicelib.social import referrals, reservations, shares
+from chalicelib.store import orders
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ def handle_record(record: dict) -> None:
         return
     order_id = keys["order_id"]["S"]
     observability.order_context(order_id)
-    order = get_order(order_id)
+    order = orders.get(order_id)
     if order is None:
         return
     referrals.credit(order)

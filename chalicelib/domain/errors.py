@@ -1,0 +1,75 @@
+"""What can go wrong, as the API tells it: each error has the code clients see."""
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    code = "error"
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidRequest(DomainError):
+    code = "invalid_request"
+
+    def __init__(self, message: str, field_name: str | None = None):
+        super().__init__(message)
+        self.field = field_name
+
+
+class Unauthorized(DomainError):
+    code = "unauthorized"
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+
+class NotStarted(DomainError):
+    code = "not_started"
+
+
+class Ended(DomainError):
+    code = "ended"
+
+
+class SoldOut(DomainError):
+    code = "sold_out"
+
+
+class LimitReached(DomainError):
+    code = "limit_reached"
+
+
+class PaymentsUnavailable(DomainError):
+    code = "payments_unavailable"
+
+
+class IdempotencyMismatch(DomainError):
+    code = "idempotency_mismatch"
+
+
+class InvalidSignature(DomainError):
+    code = "invalid_signature"
+
+
+class InvalidTemplate(InvalidRequest):
+    code = "invalid_template"
+
+
+class ReserversOnly(DomainError):
+    code = "reservers_only"
+
+
+class SignupClosed(DomainError):
+    code = "signup_closed"
+
+
+class Conflict(DomainError):
+    """The request is well formed but the thing's state refuses it (a locked field, a paid order)."""
+    code = "conflict"
+
+    def __init__(self, message: str, field_name: str | None = None):
+        super().__init__(message)
+        self.field = field_name

@@ -1,0 +1,159 @@
+"""Orders: their statuses and the moves between them, what a tap asks for, and the identifiers
+derived from it. Plain Python."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalicelib.domain.cards import MAX_QUANTITY
+from chalicelib.domain.errors import InvalidRequest
+from chalicelib.domain.fields import REF_PATTERN, TOKEN_PATTERN, int_field, require, text_field
+
+# Order statuses; a held order is the only one that still owns stock it has not paid for.
+HELD, PAID, EXPIRED, REFUNDED, CANCELED = "held", "paid", "expired", "refunded", "canceled"
+ORDER_STATUSES = (HELD, PAID, EXPIRED, REFUNDED, CANCELED)
+
+# Every move an order may make, and where its units go between a stock shard's counters
+# (available, held, sold); None: they stay where they are. The store builds each conditional
+# write from this table: an order moves only from a status listed here for its target.
+ORDER_TRANSITIONS: dict[tuple[str, str], tuple[str, str] | None] = {
+    (HELD, PAID): ("held", "sold"),            # paid in time
+    (HELD, EXPIRED): ("held", "available"),    # the hold ran out unpaid
+    (HELD, CANCELED): ("held", "available"),   # the payment failed or was canceled; Stripe was down
+    (HELD, REFUNDED): ("held", "available"),   # paid past the per-buyer limit: the money goes back
+    (EXPIRED, PAID): ("available", "sold"),    # paid after the hold ended, while stock was left
+    (CANCELED, PAID): ("available", "sold"),
+    (EXPIRED, REFUNDED): None,                 # paid after the hold ended, nothing left: money back
+    (CANCELED, REFUNDED): None,
+    (CANCELED, HELD): ("available", "held"),   # the tap retried after Stripe was down
+    (PAID, REFUNDED): ("sold", "available"),   # the seller refunds; unless restocked, units leave the stock
+}
+
+
+def transition(sources: tuple[str, ...], target: str) -> tuple[str, str] | None:
+    """The unit move of a change from any of sources to target; every pair must be allowed."""
+    moves = set()
+    for source in sources:
+        if (source, target) not in ORDER_TRANSITIONS:
+            raise ValueError(f"an order never moves from {source} to {target}")
+        moves.add(ORDER_TRANSITIONS[(source, target)])
+    if len(moves) != 1:
+        raise ValueError(f"moves to {target} from {sources} do not move units alike")
+    return moves.pop()
+
+
+
+@dataclass
+class Order:
+    order_id: str
+    card_id: str
+    buyer: str
+    quantity: int
+    amount: int
+    currency: str
+    status: str
+    created_at: int
+    expires_at: int
+    seller_id: str = ""
+    # Units taken from each stock shard.
+    stock_take: dict[int, int] = field(default_factory=dict)
+    payment_intent_id: str | None = None
+    client_secret: str | None = None
+    ref: str | None = None
+    referral_code: str | None = None
+    status_reason: str | None = None
+    refund_id: str | None = None
+    # What the tap asked for; the same Idempotency-Key with another body is refused.
+    request_fingerprint: str | None = None
+    counted: bool = False
+    payment_attempt: int = 0
+    # How the automatic share names the buyer: their name unless anonymous, else their city.
+    display_name: str | None = None
+    anonymous: bool = False
+    city: str | None = None
+    reservation_id: str | None = None
+    country: str | None = None
+    payer_ids: tuple[str, ...] = ()
+    fulfilled_at: int | None = None
+    carrier: str | None = None
+    tracking_number: str | None = None
+
+
+@dataclass
+class CheckoutRequest:
+    quantity: int
+    buyer: str
+    ref: str | None
+    display_name: str | None = None
+    anonymous: bool = False
+    reservation_token: str | None = None
+
+    @property
+    def fingerprint(self) -> str:
+        return f"{self.quantity}|{self.ref or ''}"
+
+
+def checkout_request_from(payload: Any, idempotency_key: str | None) -> tuple[CheckoutRequest, str]:
+    if not idempotency_key or not TOKEN_PATTERN.match(idempotency_key):
+        raise InvalidRequest(
+            "The 'Idempotency-Key' header is required: 8 to 128 letters, digits, '-', '_' or '.'.",
+            "Idempotency-Key",
+        )
+    if not isinstance(payload, dict):
+        raise InvalidRequest("The body must be a JSON object.")
+    quantity = int_field(require(payload, "quantity"), "quantity", 1, MAX_QUANTITY)
+    buyer = require(payload, "buyer")
+    if not isinstance(buyer, str) or not TOKEN_PATTERN.match(buyer):
+        raise InvalidRequest("'buyer' must be a token of 8 to 128 letters, digits, '-', '_' or '.'.", "buyer")
+    # A referral code that cannot be one is ignored, like an unknown one: never the buyer's problem.
+    ref = payload.get("ref")
+    if not isinstance(ref, str) or not REF_PATTERN.match(ref):
+        ref = None
+    name = payload.get("name")
+    if name is not None:
+        name = text_field(name, "name", 40, required=False) or None
+    anonymous = payload.get("anonymous", False)
+    if not isinstance(anonymous, bool):
+        raise InvalidRequest("'anonymous' must be true or false.", "anonymous")
+    reservation = payload.get("reservation")
+    if reservation is not None and (not isinstance(reservation, str) or not TOKEN_PATTERN.match(reservation)):
+        raise InvalidRequest("'reservation' must be the token the reservation returned.", "reservation")
+    return CheckoutRequest(quantity=quantity, buyer=buyer, ref=ref, display_name=name, anonymous=anonymous,
+                           reservation_token=reservation), idempotency_key
+
+
+# --- identifiers ----------------------------------------------------------------------------
+
+
+def digest(secret: str, *parts: str) -> str:
+    mac = hmac.new(secret.encode(), "\x1f".join(parts).encode(), hashlib.sha256).digest()
+    return base64.b32encode(mac).decode().rstrip("=").lower()
+
+
+def order_id_for(card_id: str, buyer: str, idempotency_key: str) -> str:
+    """The same tap (card, buyer, Idempotency-Key) always names the same order."""
+    return "ord_" + digest("order-id", card_id, buyer, idempotency_key)[:24]
+
+
+def order_token(secret: str, order_id: str) -> str:
+    """The buyer's proof of owning an order, derived so it needs no storage."""
+    return digest(secret, "order-token", order_id)[:32]
+
+
+def token_matches(secret: str, order_id: str, token: Any) -> bool:
+    return (isinstance(token, str) and token.isascii()
+            and hmac.compare_digest(order_token(secret, order_id), token))
+
+
+def referral_code_for(order_id: str) -> str:
+    return digest("referral", order_id)[:10]
+
+
+
+def new_webhook_secret() -> str:
+    """A Standard Webhooks signing secret, shown to the seller once."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()

@@ -1,0 +1,354 @@
+"""The orders and Stripe-events tables: every order transition, each one conditional transaction
+over the order, its stock shards and buyer counts, the Stripe event id recorded in the same
+transaction (so a redelivered event changes nothing). The allowed moves and where their units go
+come from the domain's ORDER_TRANSITIONS. The only module that writes either table."""
+from __future__ import annotations
+
+import random
+import time
+
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+
+from chalicelib import config, observability
+from chalicelib.domain import (
+    CANCELED,
+    EXPIRED,
+    HELD,
+    PAID,
+    REFUNDED,
+    Card,
+    Conflict,
+    LimitReached,
+    Order,
+    SoldOut,
+    sold_out_message,
+    transition,
+)
+from chalicelib.store import cards, referrals, stock
+from chalicelib.store.models import OrderModel, StripeEventModel
+from chalicelib.store.transactions import Refused, Transaction
+
+ORDER, EVENT, BUYER, PAYER = "order", "event", "buyer", "payer:"
+
+
+class OrderExists(Exception):
+    """The order id is taken: the same checkout was already made."""
+
+
+class StaleOrder(Exception):
+    """The order is no longer in the state the change expected; someone else moved it."""
+
+
+class EventAlreadyApplied(Exception):
+    """This Stripe event id was applied before."""
+
+
+class PayerLimitReached(Exception):
+    """The card or email that paid has already bought the card's limit."""
+
+
+_FIELDS = (
+    "order_id", "card_id", "buyer", "quantity", "amount", "currency", "status", "created_at",
+    "expires_at", "seller_id", "payment_intent_id", "client_secret", "ref", "referral_code",
+    "status_reason", "refund_id", "request_fingerprint", "counted", "payment_attempt",
+    "display_name", "city", "reservation_id", "country", "carrier", "tracking_number",
+)
+
+
+def _to_order(model: OrderModel) -> Order:
+    values = {name: getattr(model, name) for name in _FIELDS}
+    for name in ("quantity", "amount", "created_at", "expires_at", "payment_attempt"):
+        values[name] = int(values[name])
+    values["stock_take"] = {int(k): int(v) for k, v in model.stock_take.as_dict().items()}
+    values["anonymous"] = bool(model.anonymous)
+    values["payer_ids"] = tuple(model.payer_ids or ())
+    values["fulfilled_at"] = None if model.fulfilled_at is None else int(model.fulfilled_at)
+    return Order(**values)
+
+
+def _take_map(take: dict[int, int]) -> dict[str, int]:
+    return {str(shard): units for shard, units in take.items()}
+
+
+def _hold_shard() -> str:
+    return f"h{random.randrange(config.HOLD_SHARDS)}"
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def get(order_id: str) -> Order | None:
+    try:
+        return _to_order(OrderModel.get(order_id, consistent_read=True))
+    except DoesNotExist:
+        return None
+
+
+def of_card(card_id: str, status: str | None = None, since: int | None = None, until: int | None = None,
+            limit: int | None = None, after: dict | None = None) -> tuple[list[Order], dict | None]:
+    """A card's orders, newest first, filtered by status and creation time, and the key to
+    continue after (None on the last page)."""
+    if since is not None and until is not None:
+        range_condition = OrderModel.created_at.between(since, until)
+    elif since is not None:
+        range_condition = OrderModel.created_at >= since
+    elif until is not None:
+        range_condition = OrderModel.created_at <= until
+    else:
+        range_condition = None
+    pages = OrderModel.by_card.query(
+        card_id, range_key_condition=range_condition, scan_index_forward=False, limit=limit,
+        filter_condition=(OrderModel.status == status) if status else None, last_evaluated_key=after,
+    )
+    found = [_to_order(model) for model in pages]
+    more = limit is not None and len(found) == limit
+    return found, pages.last_evaluated_key if more else None
+
+
+def has_orders(card_id: str) -> bool:
+    return any(True for _ in OrderModel.by_card.query(card_id, limit=1))
+
+
+def with_referral_code(code: str) -> Order | None:
+    """The paid order whose referral code this is; None for a code no order has."""
+    for item in OrderModel.by_referral_code.query(code, limit=1):
+        return get(item.order_id)
+    return None
+
+
+def expired_hold_ids(now: int, limit: int = 100) -> list[str]:
+    """Ids of held orders whose hold ended, from the sparse index, across its shards."""
+    ids: list[str] = []
+    for shard in range(config.HOLD_SHARDS):
+        for item in OrderModel.held_by_expiry.query(f"h{shard}", OrderModel.hold_expires_at <= now, limit=limit):
+            ids.append(item.order_id)
+    return ids
+
+
+# --- a new hold -------------------------------------------------------------------------------
+
+
+def hold(card: Card, order: Order, attempts: int = 6) -> Order:
+    """Take the stock, count it against the buyer's limit (when the card has one) and create the
+    held order, atomically. Without a limit no count is kept: a transaction item costs 2 WCU.
+
+    Raises SoldOut, LimitReached or OrderExists. The units are chosen from, and at once reserved
+    in, this container's memory of the shard levels. A shard that still refuses (another
+    container emptied it) is set aside and another tried. A refusal for lack of stock always
+    rests on levels read within the last second.
+    """
+    counted = card.limit_per_buyer is not None
+    for attempt in range(attempts):
+        take = stock.reserve(card, order.quantity, fresh=attempt > 0)
+        if take is None:
+            raise SoldOut(sold_out_message(stock.level(card).available, order.quantity))
+        tx = Transaction()
+        tx.save(ORDER, OrderModel(
+            order.order_id, card_id=card.card_id, seller_id=card.seller_id, buyer=order.buyer,
+            quantity=order.quantity, amount=order.amount, currency=order.currency, status=HELD,
+            created_at=order.created_at, updated_at=order.created_at, expires_at=order.expires_at,
+            stock_take=_take_map(take), ref=order.ref, request_fingerprint=order.request_fingerprint,
+            counted=counted, display_name=order.display_name, anonymous=order.anonymous or None,
+            city=order.city, reservation_id=order.reservation_id, country=order.country,
+            hold_shard=_hold_shard(), hold_expires_at=order.expires_at,
+        ), condition=OrderModel.order_id.does_not_exist())
+        stock.move_units(tx, card.card_id, take, "available", "held")
+        if counted:
+            stock.count_units(tx, BUYER, card.card_id, order.buyer, order.quantity, card.limit_per_buyer)
+        try:
+            tx.commit()
+        except Refused as refused:
+            short = [shard for shard in take if refused.failed(stock.shard_label(shard))]
+            stock.unreserve(card.card_id, take, short)
+            if refused.failed(ORDER):
+                raise OrderExists(order.order_id) from None
+            if refused.failed(BUYER):
+                raise LimitReached(f"You can buy at most {card.limit_per_buyer} of this item.") from None
+            if refused.conflicted:
+                time.sleep(random.uniform(0, 0.02 * 2**attempt))
+            elif not short:
+                raise
+            continue
+        order.status, order.stock_take, order.counted = HELD, take, counted
+        observability.count("holds")
+        return order
+    raise SoldOut("Sold out.")
+
+
+def attach_payment_intent(order_id: str, payment_intent_id: str, client_secret: str) -> None:
+    OrderModel(order_id).update(
+        actions=[OrderModel.payment_intent_id.set(payment_intent_id),
+                 OrderModel.client_secret.set(client_secret)],
+        condition=OrderModel.order_id.exists(),
+    )
+
+
+# --- moves of an order ------------------------------------------------------------------------
+
+
+def _move(order: Order, sources: tuple[str, ...], target: str, actions: list, event_id: str | None,
+          take: dict[int, int] | None = None) -> Transaction:
+    """A transaction that moves the order from sources to target, its units as the domain's
+    table says, and records the Stripe event that caused it."""
+    tx = Transaction()
+    if event_id:
+        tx.save(EVENT, StripeEventModel(event_id, type=target,
+                                        expires_at=int(time.time()) + config.STRIPE_EVENT_TTL_SECONDS),
+                condition=StripeEventModel.event_id.does_not_exist())
+    tx.update(ORDER, OrderModel(order.order_id), condition=OrderModel.status.is_in(*sources),
+              actions=[OrderModel.status.set(target), OrderModel.updated_at.set(int(time.time()))] + actions)
+    units = transition(sources, target)
+    if units:
+        stock.move_units(tx, order.card_id, order.stock_take if take is None else take, *units)
+    return tx
+
+
+def _commit(tx: Transaction, event_id: str | None) -> None:
+    try:
+        tx.commit()
+    except Refused as refused:
+        if refused.failed(EVENT):
+            raise EventAlreadyApplied(event_id) from None
+        if refused.failed(ORDER):
+            raise StaleOrder() from None
+        raise
+
+
+def mark_paid(order: Order, referral_code: str, event_id: str | None = None,
+              payer_ids: tuple[str, ...] = (), limit: int | None = None) -> None:
+    """held → paid: the held units become sold. With a limit, the card fingerprint and email
+    that paid are counted too; past the limit it raises PayerLimitReached and changes nothing."""
+    tx = _move(order, (HELD,), PAID, [
+        OrderModel.referral_code.set(referral_code), OrderModel.hold_shard.remove(),
+        OrderModel.hold_expires_at.remove(),
+    ] + ([OrderModel.payer_ids.set(list(payer_ids))] if payer_ids else []), event_id)
+    for payer in payer_ids:
+        stock.count_units(tx, PAYER + payer, order.card_id, payer, order.quantity, limit)
+    try:
+        _commit(tx, event_id)
+    except Refused as refused:
+        if refused.failed_any(PAYER):
+            raise PayerLimitReached(order.order_id) from None
+        raise
+    stock.forget(order.card_id)
+
+
+def release(order: Order, to_status: str, reason: str, event_id: str | None = None,
+            refund_id: str | None = None) -> None:
+    """held → expired, canceled or refunded: the units go back on sale and off the buyer's count."""
+    tx = _move(order, (HELD,), to_status, [
+        OrderModel.status_reason.set(reason), OrderModel.hold_shard.remove(), OrderModel.hold_expires_at.remove(),
+    ] + ([OrderModel.refund_id.set(refund_id)] if refund_id else []), event_id)
+    if order.counted:
+        stock.uncount_units(tx, BUYER, order.card_id, order.buyer, order.quantity)
+    _commit(tx, event_id)
+    stock.forget(order.card_id)
+
+
+def retake_for_late_payment(order: Order, card: Card, referral_code: str, event_id: str | None = None) -> str | None:
+    """expired/canceled → paid when the money arrived after the hold ended, if stock is left and
+    the buyer stays within the limit. Returns None when paid, else why not (the caller refunds)."""
+    take, _ = stock.plan_fresh(card, order.quantity)
+    if take is None:
+        return "sold_out_after_hold"
+    tx = _move(order, (EXPIRED, CANCELED), PAID, [
+        OrderModel.referral_code.set(referral_code), OrderModel.stock_take.set(_take_map(take)),
+        OrderModel.status_reason.set("paid_after_hold_ended"),
+    ], event_id, take=take)
+    if order.counted:
+        stock.count_units(tx, BUYER, order.card_id, order.buyer, order.quantity, card.limit_per_buyer)
+    try:
+        _commit(tx, event_id)
+    except Refused as refused:
+        # The buyer bought up to the limit meanwhile, or a shard ran dry since the read.
+        return "limit_reached_after_hold" if refused.failed(BUYER) else "sold_out_after_hold"
+    stock.forget(order.card_id)
+    return None
+
+
+def rehold(card: Card, order: Order) -> None:
+    """canceled (Stripe was down) → held again, taking stock as a new hold would: the retry of a
+    tap whose first attempt could not open a payment. Raises SoldOut or LimitReached."""
+    take, available = stock.plan_fresh(card, order.quantity)
+    if take is None:
+        raise SoldOut(sold_out_message(available, order.quantity))
+    counted = card.limit_per_buyer is not None
+    tx = _move(order, (CANCELED,), HELD, [
+        OrderModel.status_reason.remove(), OrderModel.stock_take.set(_take_map(take)),
+        OrderModel.expires_at.set(order.expires_at), OrderModel.counted.set(counted),
+        OrderModel.payment_attempt.add(1), OrderModel.hold_shard.set(_hold_shard()),
+        OrderModel.hold_expires_at.set(order.expires_at),
+    ], None, take=take)
+    if counted:
+        stock.count_units(tx, BUYER, card.card_id, order.buyer, order.quantity, card.limit_per_buyer)
+    try:
+        _commit(tx, None)
+    except Refused as refused:
+        if refused.failed(BUYER):
+            raise LimitReached(f"You can buy at most {card.limit_per_buyer} of this item.") from None
+        raise SoldOut("Sold out.") from None
+    stock.forget(card.card_id)
+    order.status, order.status_reason, order.stock_take = HELD, None, take
+    order.counted, order.payment_attempt = counted, order.payment_attempt + 1
+
+
+def mark_refunded(order: Order, refund_id: str, reason: str, event_id: str | None = None) -> None:
+    """A payment that could not get goods: expired/canceled → refunded; stock already went back."""
+    _commit(_move(order, (EXPIRED, CANCELED), REFUNDED, [
+        OrderModel.refund_id.set(refund_id), OrderModel.status_reason.set(reason)], event_id), event_id)
+
+
+def refund_paid(order: Order, refund_id: str, restock: bool) -> None:
+    """paid → refunded by the seller. Restocked units go back on sale; others leave the card's
+    stock (damaged, kept by the buyer). Either way they leave the buyer's and the payer's counts,
+    so the buyer may buy again, and the order's referral credit is taken back."""
+    reason = "refunded_by_seller" if restock else "refunded_by_seller_not_restocked"
+    tx = _move(order, (PAID,), REFUNDED, [OrderModel.refund_id.set(refund_id), OrderModel.status_reason.set(reason)],
+               None, take={} if not restock else None)
+    if not restock:
+        stock.move_units(tx, order.card_id, order.stock_take, "sold", None)
+        cards.remove_units(tx, order.card_id, order.quantity)
+    referrals.uncredit(tx, order.card_id, order.order_id)
+    if order.counted:
+        stock.uncount_units(tx, BUYER, order.card_id, order.buyer, order.quantity)
+    for payer in order.payer_ids:
+        stock.uncount_units(tx, PAYER + payer, order.card_id, payer, order.quantity)
+    try:
+        _commit(tx, None)
+    except (Refused, StaleOrder):
+        raise StaleOrder() from None
+    cards.forget(order.card_id)
+
+
+def fulfil(order: Order, carrier: str, tracking_number: str) -> int:
+    at = int(time.time())
+    try:
+        OrderModel(order.order_id).update(
+            actions=[OrderModel.carrier.set(carrier), OrderModel.tracking_number.set(tracking_number),
+                     OrderModel.fulfilled_at.set(at), OrderModel.updated_at.set(at)],
+            condition=OrderModel.status == PAID,
+        )
+    except UpdateError:
+        raise Conflict("Only a paid order can be fulfilled.", "order_id") from None
+    return at
+
+
+# --- Stripe events ----------------------------------------------------------------------------
+
+
+def record_event(event_id: str, event_type: str) -> None:
+    """Remember an event that changed nothing, so its redelivery is skipped cheaply."""
+    try:
+        StripeEventModel(event_id, type=event_type,
+                         expires_at=int(time.time()) + config.STRIPE_EVENT_TTL_SECONDS).save(
+            condition=StripeEventModel.event_id.does_not_exist())
+    except PutError:
+        pass
+
+
+def event_seen(event_id: str) -> bool:
+    try:
+        StripeEventModel.get(event_id, consistent_read=True)
+        return True
+    except DoesNotExist:
+        return False

@@ -1,0 +1,33 @@
+"""The referrals table: one item per paid order that came through another buyer's link. The put
+is what credits it once; a refund takes it back. The only module that writes it."""
+from __future__ import annotations
+
+import time
+
+from pynamodb.exceptions import PutError
+
+from chalicelib.store.models import ReferralModel
+from chalicelib.store.transactions import Transaction
+
+REFERRAL = "referral"
+
+
+def credit(card_id: str, order_id: str, *, referrer_code: str, referrer_order_id: str, referrer_name: str | None,
+           amount: int, currency: str, rebate: int) -> bool:
+    """Credit the order to its referrer; False when an earlier delivery already did."""
+    try:
+        ReferralModel(card_id, order_id, referrer_code=referrer_code, referrer_order_id=referrer_order_id,
+                      referrer_name=referrer_name, amount=amount, currency=currency, rebate=rebate,
+                      created_at=int(time.time())).save(condition=ReferralModel.order_id.does_not_exist())
+    except PutError:
+        return False
+    return True
+
+
+def uncredit(tx: Transaction, card_id: str, order_id: str) -> None:
+    """In a refund's transaction: the order's credit goes, if it had one."""
+    tx.delete(REFERRAL, ReferralModel(card_id, order_id))
+
+
+def of_card(card_id: str) -> list[ReferralModel]:
+    return list(ReferralModel.query(card_id))
