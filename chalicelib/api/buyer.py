@@ -1,0 +1,79 @@
+"""The reader's routes, no auth: the embed loader, the card and its widget, the hosted product
+page and its QR code, the activity feed, checkout, the order and its page, reservations."""
+from chalice import Response
+
+from chalicelib import checkout, config, counters, pages
+from chalicelib.api.http import Routes, created, error_response, header, html, json_body, query, request
+from chalicelib.social import referrals, reservations, shares
+from chalicelib.store import models
+
+bp = Routes(__name__)
+
+WIDGET_PATH = "/cards/{card_id}/widget"  # a 200 from it is a view of the card (middleware.count_card_views)
+
+
+@bp.route("/health")
+def health():
+    if not models.tables_reachable():
+        return error_response("unavailable", "The database is not reachable yet.", 503)
+    return {"status": "ok", "stage": config.STAGE}
+
+
+@bp.route("/embed.js")
+def embed_js():
+    return Response(body=pages.embed_js(), headers={
+        "Content-Type": "application/javascript; charset=utf-8",
+        "Cache-Control": "public, max-age=300",
+    })
+
+
+@bp.route("/cards/{card_id}")
+def get_card(card_id):
+    return Response(body=checkout.buyer_card(card_id), headers={"Cache-Control": "public, max-age=1"})
+
+
+@bp.route(WIDGET_PATH)
+def card_widget(card_id):
+    referrals.record_visit(card_id, query())
+    return html(pages.widget(card_id, query(), header("accept-language")))
+
+
+@bp.route("/cards/{card_id}/feed")
+def card_feed(card_id):
+    return {"items": shares.feed(card_id)}
+
+
+@bp.route("/p/{card_id}")
+def product_page(card_id):
+    referrals.record_visit(card_id, query())
+    return html(pages.product_page(card_id, query(), header("accept-language")), max_age=30)
+
+
+@bp.route("/p/{card_id}/qr.svg")
+def share_qr_code(card_id):
+    return Response(body=pages.qr_svg(card_id, query().get("ref")), headers={
+        "Content-Type": "image/svg+xml", "Cache-Control": "public, max-age=86400"})
+
+
+@bp.route("/cards/{card_id}/checkout", methods=["POST"])
+def checkout_card(card_id):
+    headers = request().headers
+    return created(checkout.checkout(card_id, json_body(), headers.get("idempotency-key"),
+                                     is_retry=headers.get("tapcard-retry") is not None,
+                                     city=headers.get("cloudfront-viewer-city"), place=counters.place_of(headers)))
+
+
+@bp.route("/orders/{order_id}")
+def get_order(order_id):
+    return checkout.order_status(order_id, query().get("token"))
+
+
+@bp.route("/o/{order_id}")
+def order_page(order_id):
+    return html(pages.order_page(order_id, query().get("token"), header("accept-language")))
+
+
+@bp.route("/cards/{card_id}/reservations", methods=["POST"])
+def reserve(card_id):
+    reservation, is_new = reservations.reserve(card_id, json_body(), header("cloudfront-viewer-city"))
+    return Response(body=reservation, status_code=201 if is_new else 200)

@@ -1,0 +1,118 @@
+"""What every route shares: the contract's error shape for domain errors, the request parsers
+(JSON body, query string, the seller behind the Authorization header) and the responses that are
+more than JSON (HTML pages, CSV downloads).
+
+Routes are declared on a `Routes` blueprint; its `route` answers a DomainError in the contract's
+shape, `{"error": {"code", "message", "field"?}}`, with the status STATUS_OF gives its code.
+"""
+from __future__ import annotations
+
+import functools
+import json
+
+from chalice import Blueprint, Chalice, Response
+from chalice.app import Request
+
+from chalicelib import pages
+from chalicelib.store import sellers
+from chalicelib.domain import DomainError, InvalidRequest
+
+STATUS_OF = {
+    "invalid_request": 400,
+    "invalid_signature": 400,
+    "unauthorized": 401,
+    "signup_closed": 403,
+    "not_found": 404,
+    "conflict": 409,
+    "not_started": 409,
+    "ended": 409,
+    "sold_out": 409,
+    "idempotency_mismatch": 409,
+    "limit_reached": 429,
+    "invalid_template": 400,
+    "reservers_only": 409,
+    "payments_unavailable": 503,
+}
+
+_app: Chalice | None = None  # the app the Routes blueprints were registered to: its current request
+
+
+def error_response(code: str, message: str, status: int, field: str | None = None) -> Response:
+    error = {"code": code, "message": message}
+    if field:
+        error["field"] = field
+    return Response(body={"error": error}, status_code=status)
+
+
+def domain_error_response(error: DomainError) -> Response:
+    return error_response(error.code, error.message, STATUS_OF.get(error.code, 400), getattr(error, "field", None))
+
+
+class Routes(Blueprint):
+    """A Blueprint whose routes answer domain errors in the contract's error shape."""
+
+    def register(self, app: Chalice, options: dict) -> None:
+        global _app
+        _app = app
+        super().register(app, options)
+
+    def route(self, path: str, **options):
+        register = super().route(path, **options)
+
+        def answering_domain_errors(view):
+            @functools.wraps(view)
+            def answered(*args, **kwargs):
+                try:
+                    return view(*args, **kwargs)
+                except DomainError as error:
+                    return domain_error_response(error)
+            return register(answered)
+        return answering_domain_errors
+
+
+def request() -> Request:
+    """The request being answered (Chalice's app.current_request)."""
+    if _app is None or _app.current_request is None:
+        raise RuntimeError("No request: the Routes blueprints are not registered to an app, or none is being answered.")
+    return _app.current_request
+
+
+def json_body() -> dict:
+    raw = request().raw_body or b""
+    try:
+        body = json.loads(raw) if raw.strip() else {}
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidRequest("The body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise InvalidRequest("The body must be a JSON object.")
+    return body
+
+
+def query() -> dict:
+    return request().query_params or {}
+
+
+def header(name: str) -> str | None:
+    return request().headers.get(name)
+
+
+def seller_id() -> str:
+    return sellers.seller_for_authorization(header("authorization"))
+
+
+def html(page: pages.Page, max_age: int = 0) -> Response:
+    max_age = max_age if page.status == 200 else 0
+    return Response(body=page.html, status_code=page.status, headers={
+        "Content-Type": "text/html; charset=utf-8",
+        "Content-Security-Policy": page.content_security_policy,
+        "Cache-Control": f"public, max-age={max_age}" if max_age else "no-store",
+    })
+
+
+def attachment(csv_text: str, filename: str) -> Response:
+    return Response(body=csv_text, headers={"Content-Type": "text/csv; charset=utf-8",
+                                            "Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def created(body) -> Response:
+    return Response(body=body, status_code=201)

@@ -1,0 +1,157 @@
+"""The seller's routes, `Authorization: Bearer <api key>`: everything under /api/ (documented in
+GET /openapi.json) and the dashboard page that drives them."""
+from chalice import Response
+
+from chalicelib import backoffice, dashboard, pages
+from chalicelib.api.http import Routes, attachment, created, html, json_body, query, request, seller_id
+from chalicelib.social import channels, seller_api, shares
+from chalicelib.store import sellers
+
+bp = Routes(__name__)
+
+
+@bp.route("/openapi.json")
+def openapi():
+    return pages.openapi()
+
+
+@bp.route("/dashboard")
+def dashboard_page():
+    return html(dashboard.page())
+
+
+# --- account: sign-up, API keys, the share webhook -------------------------------------------
+
+
+@bp.route("/api/sellers", methods=["POST"])
+def sign_up():
+    return created(backoffice.sign_up(json_body()))
+
+
+@bp.route("/api/keys")
+def list_keys():
+    return {"items": sellers.keys_of(seller_id())}
+
+
+@bp.route("/api/keys", methods=["POST"])
+def create_key():
+    return created(backoffice.new_key(seller_id()))
+
+
+@bp.route("/api/keys/{prefix}", methods=["DELETE"])
+def revoke_key(prefix):
+    sellers.revoke_key(seller_id(), prefix)
+    return {"prefix": prefix, "revoked": True}
+
+
+@bp.route("/api/channels/webhook", methods=["PUT"])
+def set_share_webhook():
+    return backoffice.set_share_webhook(seller_id(), json_body())  # who asks comes first: no key, no word about the body
+
+
+# --- cards -------------------------------------------------------------------------------------
+
+
+@bp.route("/api/cards", methods=["POST"])
+def create_card():
+    return created(backoffice.create_card(seller_id(), json_body()))
+
+
+@bp.route("/api/cards")
+def list_cards():
+    return backoffice.list_cards(seller_id(), query())
+
+
+@bp.route("/api/cards/{card_id}")
+def seller_card(card_id):
+    return backoffice.get_card(seller_id(), card_id)
+
+
+@bp.route("/api/cards/{card_id}", methods=["PATCH"])
+def update_card(card_id):
+    return backoffice.update_card(seller_id(), card_id, json_body())
+
+
+@bp.route("/api/cards/{card_id}/publish", methods=["POST"])
+def publish_card(card_id):
+    return backoffice.set_card_status(seller_id(), card_id, "publish")
+
+
+@bp.route("/api/cards/{card_id}/unpublish", methods=["POST"])
+def unpublish_card(card_id):
+    return backoffice.set_card_status(seller_id(), card_id, "unpublish")
+
+
+@bp.route("/api/cards/{card_id}/archive", methods=["POST"])
+def archive_card(card_id):
+    return backoffice.set_card_status(seller_id(), card_id, "archive")
+
+
+@bp.route("/api/cards/{card_id}/stats")
+def card_stats(card_id):
+    return backoffice.stats(seller_id(), card_id, query())
+
+
+# --- orders ------------------------------------------------------------------------------------
+
+
+@bp.route("/api/cards/{card_id}/orders")
+def card_orders(card_id):
+    if query().get("format") == "csv":
+        return attachment(backoffice.export_orders(seller_id(), card_id, query()), f"orders-{card_id}.csv")
+    return backoffice.list_orders(seller_id(), card_id, query())
+
+
+@bp.route("/api/orders/{order_id}/fulfil", methods=["POST"])
+def fulfil_order(order_id):
+    return backoffice.fulfil(seller_id(), order_id, json_body())
+
+
+@bp.route("/api/orders/{order_id}/refund", methods=["POST"])
+def refund_order(order_id):
+    return backoffice.refund(seller_id(), order_id, json_body())
+
+
+# --- the social loop: share channels, settings, shares, referrals, reservations ----------------
+
+
+@bp.route("/api/cards/{card_id}/channels", methods=["POST"])
+def add_channel(card_id):
+    return created(channels.add_channel(seller_id(), card_id, json_body()))
+
+
+@bp.route("/api/cards/{card_id}/channels", methods=["GET"])
+def list_channels(card_id):
+    return {"items": channels.list_channels(seller_id(), card_id)}
+
+
+@bp.route("/api/cards/{card_id}/channels/{channel_id}", methods=["DELETE"])
+def remove_channel(card_id, channel_id):
+    channels.remove_channel(seller_id(), card_id, channel_id)
+    return Response(body="", status_code=204)
+
+
+@bp.route("/api/cards/{card_id}/channels/{channel_id}/test", methods=["POST"])
+def test_channel(card_id, channel_id):
+    return shares.test_send(seller_id(), card_id, channel_id)
+
+
+@bp.route("/api/cards/{card_id}/social", methods=["GET", "PATCH"])
+def card_social_settings(card_id):
+    return seller_api.settings(seller_id(), card_id, json_body() if request().method == "PATCH" else None)
+
+
+@bp.route("/api/cards/{card_id}/shares")
+def card_shares(card_id):
+    return seller_api.share_report(seller_id(), card_id)
+
+
+@bp.route("/api/cards/{card_id}/referrals")
+def card_referrals(card_id):
+    report = seller_api.referral_report(seller_id(), card_id, query().get("format"))
+    return attachment(report, f"{card_id}-referrals.csv") if isinstance(report, str) else report
+
+
+@bp.route("/api/cards/{card_id}/reservations")
+def card_reservations(card_id):
+    return seller_api.reservers(seller_id(), card_id, query().get("after"))
