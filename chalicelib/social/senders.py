@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Callable
 
+from chalicelib import views
 from chalicelib.social import channels
 from chalicelib.social.channels import BLUESKY, MASTODON, WEBHOOK, Channel
 
@@ -211,7 +212,7 @@ def _bluesky(channel: Channel, post: Post, remote_key: str | None, remember_key:
     record = {
         "$type": "app.bsky.feed.post",
         "text": text,
-        "createdAt": datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"),
+        "createdAt": views.iso(time.time()),
         "embed": {"$type": "app.bsky.embed.external", "external": {
             "uri": post.link, "title": post.title, "description": post.description[:300]}},
     }
