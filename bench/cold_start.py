@@ -32,7 +32,7 @@ TIMED = {
     "baseline": "import pynamodb.models",
     "app": "import app",
     # What the widget route adds on its first call: Jinja2 and its template.
-    "widget": "import app\nfrom chalicelib import pages\npages._env().get_template('widget.html')",
+    "widget": "import app\nfrom chalicelib import pages\npages.templates().get_template('widget.html')",
 }
 PROBE = """
 import time

@@ -1,5 +1,6 @@
-"""Rules of the social loop, without I/O: share words per locale, who a share names, reservation
-windows, channel URLs, rebates, reservation tokens."""
+"""Rules of the social loop, without I/O (but for the share words, read once from
+widgets/words/<locale>.json): share words per locale, who a share names, reservation windows,
+channel URLs, rebates, reservation tokens."""
 from __future__ import annotations
 
 import ipaddress
@@ -16,16 +17,11 @@ from chalicelib.domain import (
     int_field,
     share_template,
 )
+from chalicelib.words import LOCALES, words_for
 
-LOCALES = ("en", "zh-CN")
-# The default words per locale; a seller's own share_text replaces the order words.
-ORDER_WORDS = {"en": DEFAULT_SHARE_TEXT, "zh-CN": "{buyer}刚以{price}买下了{title}，仅剩{left}件：{link}"}
-RESERVATION_WORDS = {
-    "en": "{buyer} reserved {title} ({price}). Reserve yours: {link}",
-    "zh-CN": "{buyer}预约了{title}（{price}），一起预约：{link}",
-}
-# Who bought, when the share may not name them: (without a city, with one).
-SOMEONE = {"en": ("Someone", "Someone in {city}"), "zh-CN": ("一位读者", "{city}的一位读者")}
+# The default words per locale are the "share" section of widgets/words/<locale>.json: "order" and
+# "reservation" (a seller's own share_text replaces the order words; English "order" is
+# DEFAULT_SHARE_TEXT), and who bought when the share may not name them ("someone", "someone_in_city").
 RESERVATION_MODES = ("required", "first_minutes")
 MAX_RESERVERS_MINUTES = 24 * 60
 MAX_REBATE_PERCENT = 50
@@ -36,18 +32,18 @@ def buyer_words(locale: str, display_name: str | None, anonymous: bool, city: st
     """The buyer's own name when they gave one and did not opt out; else 'someone in CITY'."""
     if display_name and not anonymous:
         return display_name
-    plain, with_city = SOMEONE.get(locale, SOMEONE["en"])
-    return with_city.format(city=city) if city else plain
+    words = words_for(locale)["share"]
+    return words["someone_in_city"].format(city=city) if city else words["someone"]
 
 
 def order_template(card: Card) -> str:
     if card.share_text != DEFAULT_SHARE_TEXT:
         return card.share_text
-    return ORDER_WORDS.get(card.locale, DEFAULT_SHARE_TEXT)
+    return words_for(card.locale)["share"]["order"]
 
 
 def reservation_template(card: Card) -> str:
-    return RESERVATION_WORDS.get(card.locale, RESERVATION_WORDS["en"])
+    return words_for(card.locale)["share"]["reservation"]
 
 
 def viewer_city(header: str | None) -> str | None:

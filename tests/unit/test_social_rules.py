@@ -1,7 +1,7 @@
 """The social loop's rules: who a share names, reservers-only windows, tokens, channel URLs, rebates."""
 import pytest
 
-from chalicelib.domain import Card, InvalidRequest, InvalidTemplate, ReserversOnly, new_card_from_request
+from chalicelib.domain import DEFAULT_SHARE_TEXT, Card, InvalidRequest, InvalidTemplate, ReserversOnly, new_card_from_request
 from chalicelib.social import rules
 
 SECRET = "test-secret"
@@ -37,7 +37,8 @@ def test_a_city_header_is_decoded_and_anything_odd_dropped():
 
 
 def test_the_default_words_follow_the_locale_but_a_sellers_own_text_wins():
-    assert rules.order_template(card(locale="zh-CN")) == rules.ORDER_WORDS["zh-CN"]
+    assert rules.order_template(card(locale="zh-CN")) == "{buyer}刚以{price}买下了{title}，仅剩{left}件：{link}"
+    assert rules.order_template(card(locale="en")) == rules.order_template(card(locale="fr")) == DEFAULT_SHARE_TEXT
     assert rules.order_template(card(locale="zh-CN", share_text="{title}! {link}")) == "{title}! {link}"
 
 

@@ -1,68 +1,27 @@
 /* tapcard dashboard: the seller's page. Talks only to this origin's /api with the key kept in
-   sessionStorage (gone when the tab closes). No library: DOM, fetch and a little SVG. */
+   sessionStorage (gone when the tab closes). No library: DOM, fetch and a little SVG (dashboard_charts.js).
+   Its words are the page's (#tc-words: every locale's "dashboard" words from widgets/words/). */
 (function () {
   "use strict";
   var KEY = "tapcard.apiKey";
   var REFRESH_MS = 5000;
-  var WORDS = {
-    en: {},
-    zh: {
-      dashboard: "控制台", signout: "退出", signin: "用 API 密钥登录", apikey: "API 密钥", signin_button: "登录",
-      key_hint: "密钥只保存在此标签页（会话存储）。", signup: "还没有账号？创建卖家账号", name: "名称", email: "邮箱",
-      signup_button: "创建账号", new_card: "+ 新建商品卡", new_card_title: "新建商品卡", edit_card: "编辑商品卡",
-      title: "标题", description: "描述", image_url: "图片链接", price: "价格", currency: "币种", stock: "库存",
-      limit: "每人限购", hold: "付款时限（分钟）", starts: "开售时间", ends: "结束时间", share_text: "分享文案", save: "保存",
-      publish: "上架", unpublish: "下架", archive: "归档", snippet: "贴到文章里的代码", copy: "复制代码",
-      preview: "实时预览", funnel: "转化漏斗", sales: "销售趋势", places: "买家地区", orders: "订单", all: "全部",
-      st_paid: "已付款", st_held: "待付款", st_refunded: "已退款", st_expired: "已过期", st_canceled: "已取消",
-      export: "导出 CSV", when: "时间", status: "状态", qty: "数量", amount: "金额", where: "地区", shipping: "物流",
-      more: "更多", fulfil: "标记为已发货", carrier: "承运商", tracking: "运单号", fulfil_button: "保存物流",
-      cancel: "取消", refund: "确认退款？", restock: "商品重新上架", refund_button: "退款", ship: "发货",
-      refund_action: "退款", saved: "已保存", copied: "已复制", signed_in: "已登录", bad_key: "密钥无效或已撤销",
-      key_once: "您的 API 密钥（只显示一次，请保存）：", views: "浏览", taps: "点击购买", holds: "锁定库存",
-      paid: "付款", units: "件", revenue: "收入", published: "已上架", unpublished: "已下架", archived: "已归档",
-      refunded_done: "已退款", shipped_done: "已发货",
-      channels: "分享渠道", channels_hint: "每笔付款订单都会分享到商品卡自己的动态，以及下面这些渠道。",
-      webhook_url: "Webhook 网址", add_webhook: "添加 Webhook", mastodon_instance: "Mastodon 实例",
-      access_token: "访问令牌", add_mastodon: "添加 Mastodon", bluesky_handle: "Bluesky 账号", app_password: "应用密码",
-      add_bluesky: "添加 Bluesky", test_send: "测试发送", remove: "删除", sent: "已发送", not_sent: "发送失败：",
-      secret_once: "签名密钥（只显示一次，请保存）：", no_channels: "还没有渠道，分享只发到商品卡自己的动态。",
-      referrals: "推荐排行榜", export_rebates: "导出返利 (CSV)", referral_visits: "推荐访问",
-      referred_orders: "推荐订单", referred_revenue: "推荐收入", no_referrals: "还没有推荐订单。", orders_word: "单"
-    }
-  };
-  var EN = {
-    saved: "Saved", copied: "Copied", signed_in: "Signed in", bad_key: "This key is not valid or was revoked",
-    key_once: "Your API key (shown once, keep it safe): ", views: "Views", taps: "Taps", holds: "Holds",
-    paid: "Paid", units: "units", revenue: "Revenue", published: "published", unpublished: "unpublished",
-    archived: "archived", ship: "Ship", refund_action: "Refund", refunded_done: "Refunded",
-    shipped_done: "Marked as shipped", edit_card: "Edit card", new_card_title: "New card", st_canceled: "Canceled",
-    test_send: "Test send", remove: "Remove", sent: "Sent", not_sent: "Not sent: ",
-    secret_once: "Signing secret (shown once, keep it safe): ", no_channels: "No channels yet: shares go to the card's own feed only.",
-    referral_visits: "Referral visits", referred_orders: "Referred orders", referred_revenue: "Referred revenue",
-    no_referrals: "No referred orders yet.", orders_word: "orders"
-  };
-  var lang = /^zh/i.test(navigator.language || "") ? "zh" : "en";
+  // Every locale's words, inlined by the page (widgets/words/<locale>.json, "dashboard").
+  var WORDS = JSON.parse(document.getElementById("tc-words").textContent);
+  var LOCALES = Object.keys(WORDS);
+  var browser = (navigator.language || "").toLowerCase();
+  var lang = LOCALES.filter(function (locale) { return browser.indexOf(locale.split("-")[0].toLowerCase()) === 0; })[0] || "en";
   var current = null;      // the card being edited, as the API returned it
   var timer = null;
   var ordersCursor = null;
   var pendingOrder = null; // the order a dialog acts on
 
   function $(selector) { return document.querySelector(selector); }
-  function t(key) {
-    var fromPage = document.querySelector("[data-i18n=" + key + "]");
-    return (WORDS[lang] && WORDS[lang][key]) || EN[key] || (fromPage && fromPage.dataset.en) || key;
-  }
+  function t(key) { return WORDS[lang][key] || WORDS.en[key] || key; }
+  function nextLocale() { return LOCALES[(LOCALES.indexOf(lang) + 1) % LOCALES.length]; }
   function el(tag, text, attrs) {
     var node = document.createElement(tag);
     if (text !== undefined && text !== null) node.textContent = String(text);
     Object.keys(attrs || {}).forEach(function (name) { node.setAttribute(name, attrs[name]); });
-    return node;
-  }
-  function svg(tag, attrs, text) {
-    var node = document.createElementNS("http://www.w3.org/2000/svg", tag);
-    Object.keys(attrs).forEach(function (name) { node.setAttribute(name, attrs[name]); });
-    if (text !== undefined) node.textContent = String(text);
     return node;
   }
   function flash(message, isError) {
@@ -71,12 +30,9 @@
     box.className = isError ? "error" : "";
   }
   function translate() {
-    document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
-    document.querySelectorAll("[data-i18n]").forEach(function (node) {
-      if (!node.dataset.en) node.dataset.en = node.textContent;
-      node.textContent = lang === "zh" ? (WORDS.zh[node.dataset.i18n] || node.dataset.en) : node.dataset.en;
-    });
-    $("#lang").textContent = lang === "zh" ? "English" : "中文";
+    document.documentElement.lang = lang;
+    document.querySelectorAll("[data-i18n]").forEach(function (node) { node.textContent = t(node.dataset.i18n); });
+    $("#lang").textContent = WORDS[nextLocale()].language_name;
     if (current) showCard(current);
   }
 
@@ -146,7 +102,7 @@
   }
   function money(amount, currency) {
     try {
-      return new Intl.NumberFormat(lang === "zh" ? "zh-CN" : "en", {style: "currency", currency: currency})
+      return new Intl.NumberFormat(lang, {style: "currency", currency: currency})
         .format(amount / Math.pow(10, exponent(currency)));
     } catch (e) { return amount + " " + currency; }
   }
@@ -255,7 +211,7 @@
     api("GET", "/api/cards/" + encodeURIComponent(id) + "/stats").then(function (stats) {
       if (!current || current.id !== id) return;
       drawFunnel(stats.total);
-      drawSales(stats.days);
+      tapcardCharts.sales($("#sales"), stats.days);
       var places = $("#places");
       places.textContent = "";
       Object.keys(stats.countries).slice(0, 8).forEach(function (place) {
@@ -278,34 +234,9 @@
     }).catch(fail);
   }
   function drawFunnel(total) {
-    var chart = $("#funnel");
-    chart.textContent = "";
-    var steps = ["views", "taps", "holds", "paid"];
-    var top = Math.max(1, total.views, total.taps);
-    steps.forEach(function (step, i) {
-      var width = Math.max(1, 200 * total[step] / top);
-      chart.appendChild(svg("rect", {"class": "bar", x: 70, y: i * 32 + 4, width: width, height: 22, rx: 3}));
-      chart.appendChild(svg("text", {x: 0, y: i * 32 + 19}, t(step)));
-      var rate = i ? total.conversion[steps[i - 1] + "_to_" + step] : null;
-      var label = total[step] + (rate === null || rate === undefined ? "" : "  (" + Math.round(rate * 100) + "%)");
-      chart.appendChild(svg("text", {x: 74 + width, y: i * 32 + 19, "data-step": step}, label));
-    });
+    tapcardCharts.funnel($("#funnel"), total, t);
     var currency = current ? current.price.currency : "EUR";
     $("#totals").textContent = t("revenue") + ": " + money(total.revenue, currency) + " · " + total.units + " " + t("units");
-  }
-  function drawSales(days) {
-    var chart = $("#sales");
-    chart.textContent = "";
-    var top = Math.max(1, Math.max.apply(null, days.map(function (d) { return d.paid; })));
-    var width = 320 / days.length;
-    days.forEach(function (day, i) {
-      var height = 80 * day.paid / top;
-      var bar = svg("rect", {"class": "bar", x: i * width + 1, y: 84 - height, width: Math.max(1, width - 2), height: height});
-      bar.appendChild(svg("title", {}, day.day + ": " + day.paid));
-      chart.appendChild(bar);
-    });
-    chart.appendChild(svg("text", {x: 0, y: 96}, days[0].day));
-    chart.appendChild(svg("text", {x: 320, y: 96, "text-anchor": "end"}, days[days.length - 1].day));
   }
 
   // --- orders -------------------------------------------------------------------------------
@@ -326,7 +257,7 @@
   }
   function addOrderRow(order) {
     var row = el("tr", null, {"data-order-id": order.order_id});
-    row.appendChild(el("td", new Date(order.created_at).toLocaleString(lang === "zh" ? "zh-CN" : "en")));
+    row.appendChild(el("td", new Date(order.created_at).toLocaleString(lang)));
     row.appendChild(el("td", t("st_" + order.status), {"data-status": order.status}));
     row.appendChild(el("td", order.quantity));
     row.appendChild(el("td", money(order.amount, order.currency)));
@@ -414,7 +345,7 @@
     }).catch(fail);
   });
   $("#signout").addEventListener("click", signOut);
-  $("#lang").addEventListener("click", function () { lang = lang === "zh" ? "en" : "zh"; translate(); });
+  $("#lang").addEventListener("click", function () { lang = nextLocale(); translate(); });
   $("#new-card").addEventListener("click", newCard);
   $("#card-form").addEventListener("submit", saveCard);
   document.querySelectorAll("#card-actions [data-action]").forEach(function (button) {
