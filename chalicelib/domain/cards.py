@@ -9,6 +9,12 @@ from typing import Any
 from chalicelib.domain.errors import Ended, InvalidRequest, InvalidTemplate, LimitReached, NotFound, NotStarted
 from chalicelib.domain.fields import CURRENCY_PATTERN, int_field, parse_timestamp, require, text_field, url_field
 
+__all__ = ["DEFAULT_HOLD_SECONDS", "MIN_HOLD_SECONDS", "MAX_HOLD_SECONDS", "MAX_STOCK", "MAX_QUANTITY",
+           "UNITS_PER_SHARD", "MAX_SHARDS", "DEFAULT_SHARE_TEXT", "PUBLISHED", "UNPUBLISHED", "ARCHIVED",
+           "CARD_STATUSES", "Card", "StockLevel", "SHARE_PLACEHOLDERS", "share_template", "shard_count_for",
+           "new_card_from_request", "sale_state", "sold_out_message", "check_can_buy", "render_share_text",
+           "plan_take", "buyers_may_see", "check_visible"]
+
 DEFAULT_HOLD_SECONDS = 600
 MIN_HOLD_SECONDS = 10
 MAX_HOLD_SECONDS = 3600

@@ -1,6 +1,10 @@
 """What can go wrong, as the API tells it: each error has the code clients see."""
 from __future__ import annotations
 
+__all__ = ["DomainError", "InvalidRequest", "Unauthorized", "NotFound", "NotStarted", "Ended", "SoldOut",
+           "LimitReached", "PaymentsUnavailable", "IdempotencyMismatch", "InvalidSignature",
+           "InvalidTemplate", "ReserversOnly", "SignupClosed", "Conflict"]
+
 
 class DomainError(Exception):
     code = "error"

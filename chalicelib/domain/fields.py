@@ -7,6 +7,9 @@ from typing import Any
 
 from chalicelib.domain.errors import InvalidRequest
 
+__all__ = ["CURRENCY_PATTERN", "TOKEN_PATTERN", "REF_PATTERN", "require", "int_field", "text_field",
+           "url_field", "parse_timestamp"]
+
 CURRENCY_PATTERN = re.compile(r"^[A-Za-z]{3}$")
 # Buyer tokens, Idempotency-Keys, reservation tokens.
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_.\-]{8,128}$")

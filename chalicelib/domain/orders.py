@@ -13,6 +13,10 @@ from chalicelib.domain.cards import MAX_QUANTITY
 from chalicelib.domain.errors import InvalidRequest
 from chalicelib.domain.fields import REF_PATTERN, TOKEN_PATTERN, int_field, require, text_field
 
+__all__ = ["HELD", "PAID", "EXPIRED", "REFUNDED", "CANCELED", "ORDER_STATUSES", "ORDER_TRANSITIONS",
+           "transition", "Order", "CheckoutRequest", "checkout_request_from", "digest", "order_id_for",
+           "order_token", "token_matches", "referral_code_for", "new_webhook_secret"]
+
 # Order statuses; a held order is the only one that still owns stock it has not paid for.
 HELD, PAID, EXPIRED, REFUNDED, CANCELED = "held", "paid", "expired", "refunded", "canceled"
 ORDER_STATUSES = (HELD, PAID, EXPIRED, REFUNDED, CANCELED)
