@@ -3,6 +3,10 @@ import logging
 import os
 
 from chalice import Chalice
+# Every route needs pynamodb (and botocore under it). Imported first, at the shallowest depth, it
+# costs what it costs alone; reached deep inside chalicelib/api's imports, the same work (mostly
+# urllib3's regexes) measured ~10 ms slower on CPython 3.11. bench/cold_start.py shows the ratio.
+import pynamodb.models  # noqa: F401
 
 from chalicelib import config, startup
 from chalicelib.api import buyer, dev, events, middleware, seller
