@@ -21,8 +21,8 @@ from chalicelib.domain import (
     order_token,
     token_matches,
 )
-from chalicelib.social import counts, reservations, rules
-from chalicelib.store import cards, orders, stock
+from chalicelib.social import reservations, rules
+from chalicelib.store import cards, counts, orders, stock
 
 # Why a tap's order was canceled when Stripe could not open its payment: its retry holds again.
 PAYMENTS_UNAVAILABLE = "payments_unavailable"

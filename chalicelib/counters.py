@@ -8,7 +8,7 @@ once per container, so containers rarely write the same item. Counts a container
 shut down are lost: the funnel is a close estimate; orders and money are exact in the orders table.
 
 The counts are top-level number attributes named at run time ("taps", "geo:views:CN",
-"region:paid:US-CA"), so this module writes and reads them with plain UpdateItem and Query.
+"region:paid:US-CA"); chalicelib/store/counters.py writes and reads them.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from collections import Counter
 from datetime import datetime, timezone
 
 from chalicelib import config
-from chalicelib.store.models import CounterModel, connection
+from chalicelib.store import counters as stored
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ def flush() -> None:
         _last_flush = time.monotonic()
     for (card_id, day), counts in pending.items():
         try:
-            _add(card_id, f"{day}#{_shard}", counts)
+            stored.add(card_id, f"{day}#{_shard}", counts)
         except Exception:  # counting must never fail a sale
             log.warning("could not write counts of %s on %s; keeping them", card_id, day, exc_info=True)
             with _lock:
@@ -101,32 +101,6 @@ def discard_pending() -> None:
         _pending.clear()
 
 
-def _add(card_id: str, bucket: str, counts: Counter) -> None:
-    names = {f"#n{i}": name for i, name in enumerate(counts)}
-    values = {f":v{i}": {"N": str(n)} for i, n in enumerate(counts.values())}
-    connection().client.update_item(
-        TableName=CounterModel.Meta.table_name,
-        Key={"card_id": {"S": card_id}, "bucket": {"S": bucket}},
-        UpdateExpression="ADD " + ", ".join(f"#n{i} :v{i}" for i in range(len(counts))),
-        ExpressionAttributeNames=names, ExpressionAttributeValues=values,
-    )
-
-
 def read(card_id: str, first_day: str, last_day: str) -> dict[str, Counter]:
     """{day: counts} from first_day to last_day (YYYY-MM-DD), the shards added up."""
-    days: dict[str, Counter] = {}
-    query = {
-        "TableName": CounterModel.Meta.table_name,
-        "KeyConditionExpression": "card_id = :card AND bucket BETWEEN :first AND :last",
-        "ExpressionAttributeValues": {":card": {"S": card_id}, ":first": {"S": first_day},
-                                      ":last": {"S": last_day + "#~"}},
-    }
-    while True:
-        page = connection().client.query(**query)
-        for item in page["Items"]:
-            day = item.pop("bucket")["S"].partition("#")[0]
-            item.pop("card_id")
-            days.setdefault(day, Counter()).update({name: int(value["N"]) for name, value in item.items()})
-        if "LastEvaluatedKey" not in page:
-            return days
-        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return stored.read(card_id, first_day, last_day)

@@ -1,13 +1,14 @@
 """The seller's dashboard: one page whose CSS and JS (dashboard_charts.js, then dashboard.js) are
 inlined under the response's nonce, so it runs under a CSP as strict as the card's (no other
 script, no inline handlers). Its words, every locale's "dashboard" section of widgets/words/, are
-inlined as JSON (#tc-words) for the script to read."""
+inlined as JSON (#tc-words) for the script to read, and so are the currencies whose minor unit is
+not a hundredth (#tc-currencies), so prices are shown and entered as Stripe counts them."""
 from __future__ import annotations
 
 import functools
 import json
 
-from chalicelib import pages
+from chalicelib import pages, views
 from chalicelib.words import DEFAULT_LOCALE, LOCALES, WIDGETS, words_for
 
 DASHBOARD_CSP = (
@@ -17,20 +18,21 @@ DASHBOARD_CSP = (
 
 
 @functools.lru_cache(maxsize=1)
-def _assets() -> tuple[str, str, str]:
+def _assets() -> tuple[str, str, str, str]:
     words = {locale: words_for(locale)["dashboard"] for locale in LOCALES}
     words_json = json.dumps(words, ensure_ascii=False).replace("</", "<\\/")
     js = "\n".join((WIDGETS / name).read_text() for name in ("dashboard_charts.js", "dashboard.js"))
-    return (WIDGETS / "dashboard.css").read_text(), js, words_json
+    return (WIDGETS / "dashboard.css").read_text(), js, words_json, json.dumps(views.minor_unit_exceptions())
 
 
 def page() -> pages.Page:
-    css, js, words_json = _assets()
+    css, js, words_json, currencies_json = _assets()
     nonce = pages.new_nonce()
     # The page is written in the default locale; the script switches it to the reader's language.
     # The language button offers the next locale.
     switch_to = LOCALES[(LOCALES.index(DEFAULT_LOCALE) + 1) % len(LOCALES)]
     html = pages.templates().get_template("dashboard.html").render(
         nonce=nonce, css=css, js=js, words=words_for(DEFAULT_LOCALE)["dashboard"],
-        switch_to=words_for(switch_to)["dashboard"]["language_name"], words_json=words_json)
+        switch_to=words_for(switch_to)["dashboard"]["language_name"], words_json=words_json,
+        currencies_json=currencies_json)
     return pages.Page(html, DASHBOARD_CSP.format(nonce=nonce))

@@ -12,14 +12,11 @@ log = logging.getLogger(__name__)
 
 
 def problems() -> list[str]:
-    from chalicelib.store.models import ALL_MODELS
+    from chalicelib.store import models
 
-    found = secrets.missing()
-    for model in ALL_MODELS.values():
-        if not model.exists():
-            found.append(f"table {model.Meta.table_name} is missing: deploy the stack with "
-                         f"`make deploy STAGE={config.STAGE}` (or check TABLE_PREFIX={config.TABLE_PREFIX})")
-    return found
+    return secrets.missing() + [
+        f"table {table} is missing: deploy the stack with `make deploy STAGE={config.STAGE}` "
+        f"(or check TABLE_PREFIX={config.TABLE_PREFIX})" for table in models.missing_tables()]
 
 
 def check_or_exit() -> None:

@@ -29,6 +29,11 @@ def minor_unit_exponent(currency: str) -> int:
     return 3 if currency in _THREE_DECIMAL else 2
 
 
+def minor_unit_exceptions() -> dict[str, int]:
+    """The currencies whose minor unit is not a hundredth, for the pages' scripts."""
+    return {**dict.fromkeys(sorted(_ZERO_DECIMAL), 0), **dict.fromkeys(sorted(_THREE_DECIMAL), 3)}
+
+
 def major_units(amount: int, currency: str) -> str:
     """An amount in minor units as a plain decimal ("12.50", "500"), for machines (JSON-LD)."""
     exponent = minor_unit_exponent(currency)

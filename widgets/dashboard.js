@@ -7,6 +7,8 @@
   var REFRESH_MS = 5000;
   // Every locale's words, inlined by the page (widgets/words/<locale>.json, "dashboard").
   var WORDS = JSON.parse(document.getElementById("tc-words").textContent);
+  // Minor units as Stripe counts them (ISK in hundredths, unlike Intl): the server's table.
+  var EXPONENTS = JSON.parse(document.getElementById("tc-currencies").textContent);
   var LOCALES = Object.keys(WORDS);
   var browser = (navigator.language || "").toLowerCase();
   var lang = LOCALES.filter(function (locale) { return browser.indexOf(locale.split("-")[0].toLowerCase()) === 0; })[0] || "en";
@@ -96,9 +98,7 @@
     return api("GET", "/api/cards?limit=100").then(function (page) { listCards(page.items); });
   }
   function exponent(currency) {
-    try {
-      return new Intl.NumberFormat("en", {style: "currency", currency: currency}).resolvedOptions().maximumFractionDigits;
-    } catch (e) { return 2; }
+    return EXPONENTS[currency] === undefined ? 2 : EXPONENTS[currency];
   }
   function money(amount, currency) {
     try {

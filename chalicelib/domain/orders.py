@@ -14,8 +14,8 @@ from chalicelib.domain.errors import InvalidRequest
 from chalicelib.domain.fields import REF_PATTERN, TOKEN_PATTERN, int_field, require, text_field
 
 __all__ = ["HELD", "PAID", "EXPIRED", "REFUNDED", "CANCELED", "ORDER_STATUSES", "ORDER_TRANSITIONS",
-           "transition", "Order", "CheckoutRequest", "checkout_request_from", "digest", "order_id_for",
-           "order_token", "token_matches", "referral_code_for", "new_webhook_secret"]
+           "NOT_RESTOCKED", "transition", "Order", "CheckoutRequest", "checkout_request_from", "digest",
+           "order_id_for", "order_token", "token_matches", "referral_code_for", "new_webhook_secret"]
 
 # Order statuses; a held order is the only one that still owns stock it has not paid for.
 HELD, PAID, EXPIRED, REFUNDED, CANCELED = "held", "paid", "expired", "refunded", "canceled"
@@ -34,8 +34,10 @@ ORDER_TRANSITIONS: dict[tuple[str, str], tuple[str, str] | None] = {
     (EXPIRED, REFUNDED): None,                 # paid after the hold ended, nothing left: money back
     (CANCELED, REFUNDED): None,
     (CANCELED, HELD): ("available", "held"),   # the tap retried after Stripe was down
-    (PAID, REFUNDED): ("sold", "available"),   # the seller refunds; unless restocked, units leave the stock
+    (PAID, REFUNDED): ("sold", "available"),   # the seller refunds and the units go back on sale
 }
+# The seller refunds units that do not come back (damaged, kept by the buyer): they leave the stock.
+NOT_RESTOCKED = ("sold", None)
 
 
 def transition(sources: tuple[str, ...], target: str) -> tuple[str, str] | None:

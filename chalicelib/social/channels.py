@@ -7,16 +7,12 @@ import base64
 import functools
 import hashlib
 import json
-import time
-import uuid
 from dataclasses import dataclass
-
-from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from chalicelib import config, secrets
 from chalicelib.domain import Card, InvalidRequest, NotFound, new_webhook_secret, text_field
 from chalicelib.store import cards, sellers
-from chalicelib.store.models import ChannelModel
+from chalicelib.store import channels as stored
 from chalicelib.social.rules import channel_url
 
 WEBHOOK, MASTODON, BLUESKY = "webhook", "mastodon", "bluesky"
@@ -59,7 +55,8 @@ def decrypt(token: str) -> str:
     return _fernet().decrypt(token.encode()).decode()
 
 
-def _public(model: ChannelModel) -> dict:
+def _public(model) -> dict:
+    """A stored channel as the seller sees it: never its secret."""
     body = {"id": model.channel_id, "type": model.type, "created_at": int(model.created_at)}
     body[{WEBHOOK: "url", MASTODON: "instance", BLUESKY: "service"}[model.type]] = model.url
     if model.identifier:
@@ -85,12 +82,9 @@ def add_channel(seller_id: str, card_id: str, payload: dict) -> dict:
         url = channel_url(payload.get("service") or DEFAULT_BLUESKY_SERVICE, "service", allow_http).rstrip("/")
         identifier = text_field(payload.get("identifier"), "identifier", 253)
         secret = text_field(payload.get("app_password"), "app_password", 256)
-    if ChannelModel.count(card_id) >= MAX_CHANNELS_PER_CARD:
+    if stored.count_of_card(card_id) >= MAX_CHANNELS_PER_CARD:
         raise InvalidRequest(f"A card has at most {MAX_CHANNELS_PER_CARD} channels.", "type")
-    model = ChannelModel(card_id, "ch_" + uuid.uuid4().hex[:12], seller_id=seller_id, type=kind, url=url,
-                         identifier=identifier, secret=encrypt(secret), created_at=int(time.time()))
-    model.save(condition=ChannelModel.channel_id.does_not_exist())
-    body = _public(model)
+    body = _public(stored.create(card_id, seller_id, kind, url, identifier, encrypt(secret)))
     if shown_secret:
         body["secret"] = shown_secret
     return body
@@ -98,18 +92,16 @@ def add_channel(seller_id: str, card_id: str, payload: dict) -> dict:
 
 def list_channels(seller_id: str, card_id: str) -> list[dict]:
     cards.get_owned(seller_id, card_id)
-    return [_public(model) for model in ChannelModel.query(card_id)]
+    return [_public(model) for model in stored.of_card(card_id)]
 
 
 def remove_channel(seller_id: str, card_id: str, channel_id: str) -> None:
     cards.get_owned(seller_id, card_id)
-    try:
-        ChannelModel.get(card_id, channel_id).delete()
-    except DoesNotExist:
-        raise NotFound("This card has no channel with this id.") from None
+    if not stored.delete(card_id, channel_id):
+        raise NotFound("This card has no channel with this id.")
 
 
-def _from_model(model: ChannelModel) -> Channel:
+def _from_model(model) -> Channel:
     session = json.loads(decrypt(model.session)) if model.session else None
     return Channel(model.channel_id, model.type, model.url, decrypt(model.secret), model.identifier,
                    model.card_id, session)
@@ -121,7 +113,7 @@ def channels_of(card_id: str, seller_id: str) -> list[Channel]:
     hook = sellers.webhook_of(seller_id)
     if hook:
         found.append(Channel(SELLER_WEBHOOK, WEBHOOK, hook[0], hook[1]))
-    found.extend(_from_model(model) for model in ChannelModel.query(card_id))
+    found.extend(_from_model(model) for model in stored.of_card(card_id))
     return found
 
 
@@ -129,10 +121,8 @@ def channel_of(card_id: str, seller_id: str, channel_id: str) -> Channel | None:
     if channel_id == SELLER_WEBHOOK:
         hook = sellers.webhook_of(seller_id)
         return Channel(SELLER_WEBHOOK, WEBHOOK, hook[0], hook[1]) if hook else None
-    try:
-        return _from_model(ChannelModel.get(card_id, channel_id))
-    except DoesNotExist:
-        return None
+    model = stored.get(card_id, channel_id)
+    return None if model is None else _from_model(model)
 
 
 def owned_channel(card: Card, channel_id: str) -> Channel:
@@ -147,9 +137,4 @@ def save_session(channel: Channel, session: dict) -> None:
     """Keep a Bluesky session so the next container resumes it instead of logging in again."""
     channel.session = session
     if channel.card_id:
-        try:
-            ChannelModel(channel.card_id, channel.channel_id).update(
-                actions=[ChannelModel.session.set(encrypt(json.dumps(session)))],
-                condition=ChannelModel.channel_id.exists())
-        except UpdateError:
-            pass  # the seller removed the channel meanwhile
+        stored.save_session(channel.card_id, channel.channel_id, encrypt(json.dumps(session)))

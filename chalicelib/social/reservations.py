@@ -7,14 +7,11 @@ import re
 import time
 import uuid
 
-from pynamodb.exceptions import TransactWriteError
-from pynamodb.transactions import TransactWrite
-
 from chalicelib import secrets, views
 from chalicelib.domain import TOKEN_PATTERN, Ended, InvalidRequest, NotFound
-from chalicelib.social import counts, rules, shares
-from chalicelib.store import cards
-from chalicelib.store.models import ReservationModel, connection
+from chalicelib.social import rules, shares
+from chalicelib.store import cards, counts
+from chalicelib.store import reservations as stored
 
 _EMAIL = re.compile(r"^[^@\s<>]{1,64}@[^@\s<>]{1,190}\.[^@\s<>]{2,63}$")
 
@@ -33,19 +30,7 @@ def reserve(card_id: str, payload, city: str | None) -> tuple[dict, bool]:
     if email is not None and (not isinstance(email, str) or not _EMAIL.match(email.strip())):
         raise InvalidRequest("'email' must be an email address.", "email")
     reservation_id = rules.reservation_id_for(card_id, buyer) if buyer else "rsv_" + uuid.uuid4().hex[:20]
-    created = True
-    try:
-        with TransactWrite(connection=connection()) as tx:
-            tx.save(ReservationModel(reservation_id, card_id=card_id, seller_id=card.seller_id, created_at=now,
-                                     email=email.strip() if email else None, city=city),
-                    condition=ReservationModel.reservation_id.does_not_exist())
-            counts.add_action(tx, card_id, counts.RESERVATIONS)
-    except TransactWriteError as error:
-        reasons = [reason.code if reason else None for reason in error.cancellation_reasons]
-        if not reasons or reasons[0] != "ConditionalCheckFailed":
-            raise
-        created = False
-    counts.forget(card_id)
+    created = stored.create(reservation_id, card_id, card.seller_id, now, email.strip() if email else None, city)
     return {
         "reservation_id": reservation_id,
         "token": rules.reservation_token(secrets.get("ORDER_TOKEN_SECRET"), card_id, reservation_id),
@@ -56,13 +41,6 @@ def reserve(card_id: str, payload, city: str | None) -> tuple[dict, bool]:
 def reservation_of(card_id: str, token: str | None) -> str | None:
     """The reservation a checkout's token proves, checked without a read; None when it proves none."""
     return rules.reservation_of_token(secrets.get("ORDER_TOKEN_SECRET"), card_id, token)
-
-
-def get_reservation(reservation_id: str) -> ReservationModel | None:
-    try:
-        return ReservationModel.get(reservation_id, consistent_read=True)
-    except ReservationModel.DoesNotExist:
-        return None
 
 
 PAGE_SIZE = 500
@@ -76,14 +54,12 @@ def reservers(card_id: str, after: str | None = None) -> dict:
         reservation_id, _, created_at = after.partition(".")
         if not created_at.isdigit():
             raise InvalidRequest("'after' must be the 'next' cursor of the previous page.", "after")
-        start = {"reservation_id": {"S": reservation_id}, "card_id": {"S": card_id},
-                 "created_at": {"N": created_at}}
-    page = ReservationModel.by_card.query(card_id, limit=PAGE_SIZE, last_evaluated_key=start)
-    items = [{"reservation_id": r.reservation_id, "email": r.email, "created_at": int(r.created_at)} for r in page]
-    body: dict = {"items": items}
-    if page.last_evaluated_key and len(items) == PAGE_SIZE:
-        last = page.last_evaluated_key
-        body["next"] = f"{last['reservation_id']['S']}.{last['created_at']['N']}"
+        start = (reservation_id, int(created_at))
+    page, more = stored.page_of_card(card_id, PAGE_SIZE, start)
+    body: dict = {"items": [{"reservation_id": r.reservation_id, "email": r.email, "created_at": int(r.created_at)}
+                            for r in page]}
+    if more:
+        body["next"] = f"{more[0]}.{more[1]}"
     return body
 
 

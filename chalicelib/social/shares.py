@@ -14,27 +14,21 @@ import logging
 import random
 import time
 
-from pynamodb.exceptions import PutError, UpdateError
-
 from chalicelib import counters, observability, views
 from chalicelib.domain import Card, Order, render_share_text
-from chalicelib.store import cards, stock
-from chalicelib.store.models import ReservationModel, ShareModel
-from chalicelib.social import channels, counts, rules
+from chalicelib.store import cards, counts, stock
+from chalicelib.store import shares as stored
+from chalicelib.store.shares import FAILED, FEED, PENDING, POSTED
+from chalicelib.social import channels, rules
 from chalicelib.social.channels import Channel
 from chalicelib.social.senders import ChannelError, Post, send
 
 log = logging.getLogger(__name__)
 
-FEED, WEBHOOK = "feed", "webhook"
-POSTED, PENDING, FAILED = "posted", "pending", "failed"
 ORDER_SHARED, RESERVATION_SHARED, SALE_OPENED = "order.shared", "reservation.shared", "sale.opened"
 MAX_ATTEMPTS = 5
-# A claimed post belongs to its poster this long; if the poster dies the sweeper takes it over.
-LEASE_SECONDS = 60
 BACKOFF_SECONDS = 30
 MAX_BACKOFF_SECONDS = 3600
-RETRY_SHARDS = 4
 
 
 def share_link(order: Order) -> str:
@@ -70,7 +64,8 @@ def post_order_shares(order: Order) -> None:
     _post_everywhere(card, order.order_id, ORDER_SHARED, text, link, data)
 
 
-def post_reservation_shares(reservation: ReservationModel) -> None:
+def post_reservation_shares(reservation) -> None:
+    """reservation: the stored reservation (store/reservations.py)."""
     card = cards.get(reservation.card_id)
     text, link = compose_reservation(card, reservation.city), views.product_url(card.card_id)
     data = {"card_id": card.card_id, "reservation_id": reservation.reservation_id, "text": text, "link": link}
@@ -82,7 +77,7 @@ def announce(card: Card, data: dict) -> None:
     failures are retried like shares."""
     for channel in channels.channels_of(card.card_id, card.seller_id):
         if channel.type == channels.WEBHOOK:
-            share = _claim(card.card_id, card.card_id, channel.channel_id, data["type"], "", data["url"],
+            share = stored.claim(card.card_id, card.card_id, channel.channel_id, data["type"], "", data["url"],
                            data, status=PENDING)
             if share is not None:
                 _attempt(share, channel, card)
@@ -90,107 +85,59 @@ def announce(card: Card, data: dict) -> None:
 
 
 def _post_everywhere(card: Card, subject: str, kind: str, text: str, link: str, data: dict) -> None:
-    _claim(card.card_id, subject, FEED, kind, text, link, data, status=POSTED)
+    stored.claim(card.card_id, subject, FEED, kind, text, link, data, status=POSTED)
     if not card.shares_enabled:
         return
     # One failing channel never stops the others: each failure is recorded and retried on its own.
     for channel in channels.channels_of(card.card_id, card.seller_id):
-        share = _claim(card.card_id, subject, channel.channel_id, kind, text, link, data, status=PENDING)
+        share = stored.claim(card.card_id, subject, channel.channel_id, kind, text, link, data, status=PENDING)
         if share is not None:
             _attempt(share, channel, card)
 
 
-def _claim(card_id: str, subject: str, channel_id: str, kind: str, text: str, link: str, data: dict,
-           status: str) -> ShareModel | None:
-    """Record the post before making it; returns it when this caller may post it now: it is new,
-    or it is pending and due (its last poster died or its backoff is over). None otherwise."""
-    now = time.time()
-    share = ShareModel(
-        f"{subject}#{channel_id}", card_id=card_id, order_id=subject, channel=channel_id, text=text,
-        link=link, status=status, posted_at=int(now * 1000), attempts=0, kind=kind, data=json.dumps(data),
-        feed_card_id=card_id if channel_id == FEED else None,
-    )
-    if status == PENDING:
-        share.retry_shard = f"r{random.randrange(RETRY_SHARDS)}"
-        share.next_attempt_at = int(now) + LEASE_SECONDS
-    try:
-        share.save(condition=ShareModel.share_id.does_not_exist())
-        return share
-    except PutError:
-        return _lease(share.share_id) if status == PENDING else None
-
-
-def _lease(share_id: str, now: int | None = None) -> ShareModel | None:
-    """Take a pending, due post for LEASE_SECONDS, so no one else posts it meanwhile."""
-    now = int(time.time()) if now is None else now
-    try:
-        ShareModel(share_id).update(actions=[ShareModel.next_attempt_at.set(now + LEASE_SECONDS)],
-                                    condition=(ShareModel.status == PENDING) & (ShareModel.next_attempt_at <= now))
-    except UpdateError:
-        return None
-    return ShareModel.get(share_id, consistent_read=True)
-
-
-def _attempt(share: ShareModel, channel: Channel, card: Card) -> None:
+def _attempt(share, channel: Channel, card: Card) -> None:
     post = Post(share.share_id, share.kind, share.text, share.link, card.title, card.description,
                 json.loads(share.data or "{}"), share.posted_at / 1000)
     if post.kind == ORDER_SHARED and not post.data:  # records made before kinds existed
         post.data = {"card_id": share.card_id, "order_id": share.order_id, "text": share.text, "link": share.link}
 
-    def remember_key(key: str) -> None:
-        share.update(actions=[ShareModel.remote_key.set(key)])
-
     try:
-        send(channel, post, share.remote_key, remember_key)
+        send(channel, post, share.remote_key, lambda key: stored.remember_remote_key(share, key))
     except ChannelError as error:
         _record_failure(share, error)
         return
-    try:
-        share.update(actions=[
-            ShareModel.status.set(POSTED), ShareModel.attempts.add(1), ShareModel.error.remove(),
-            ShareModel.retry_shard.remove(), ShareModel.next_attempt_at.remove(),
-        ], condition=ShareModel.status == PENDING)
-    except UpdateError:
-        return
-    if share.kind != SALE_OPENED:
+    if stored.mark_posted(share) and share.kind != SALE_OPENED:
         counts.add(share.card_id, counts.SHARES)
         counters.count(share.card_id, counters.SHARES_POSTED)
 
 
-def _record_failure(share: ShareModel, error: ChannelError) -> None:
+def _record_failure(share, error: ChannelError) -> None:
     observability.count("share_failures")
     attempts = int(share.attempts or 0) + 1
     reason = error.reason[:500]
     if error.final or attempts >= MAX_ATTEMPTS:
         log.warning("share %s failed for good after %d attempts: %s", share.share_id, attempts, reason)
-        share.update(actions=[
-            ShareModel.attempts.set(attempts), ShareModel.error.set(reason), ShareModel.status.set(FAILED),
-            ShareModel.retry_shard.remove(), ShareModel.next_attempt_at.remove(),
-        ])
+        stored.mark_failed(share, attempts, reason)
         return
     backoff = min(BACKOFF_SECONDS * 2 ** (attempts - 1), MAX_BACKOFF_SECONDS) * random.uniform(0.8, 1.2)
     delay = max(error.retry_after or 0, backoff)
-    share.update(actions=[
-        ShareModel.attempts.set(attempts), ShareModel.error.set(reason),
-        ShareModel.next_attempt_at.set(int(time.time() + delay)),
-    ])
+    stored.retry_at(share, attempts, reason, int(time.time() + delay))
 
 
 def retry_due(now: float | None = None, limit: int = 50) -> int:
     """The sweeper's part: post the pending shares whose retry is due; returns how many it tried."""
     now = int(time.time() if now is None else now)
     tried = 0
-    for shard in range(RETRY_SHARDS):
-        for item in ShareModel.retry_due.query(f"r{shard}", ShareModel.next_attempt_at <= now, limit=limit):
-            try:
-                tried += _retry(item.share_id, now)
-            except Exception:  # one broken share must not stop the sweep
-                log.exception("retrying share %s", item.share_id)
+    for share_id in stored.due_ids(now, limit):
+        try:
+            tried += _retry(share_id, now)
+        except Exception:  # one broken share must not stop the sweep
+            log.exception("retrying share %s", share_id)
     return tried
 
 
 def _retry(share_id: str, now: int) -> int:
-    share = _lease(share_id, now)
+    share = stored.lease(share_id, now)
     if share is None:
         return 0
     card = cards.get(share.card_id)
@@ -222,10 +169,9 @@ def test_send(seller_id: str, card_id: str, channel_id: str) -> dict:
 
 def feed(card_id: str, limit: int = 20) -> list[dict]:
     cards.get_for_buyer(card_id)  # 404 for an unknown or hidden card
-    items = ShareModel.feed.query(card_id, scan_index_forward=False, limit=limit)
     return [
         {"text": item.text, "link": item.link, "posted_at": int(item.posted_at) // 1000, "kind": item.kind}
-        for item in items
+        for item in stored.feed(card_id, limit)
     ]
 
 
@@ -233,7 +179,7 @@ def report(card_id: str, limit: int = 50) -> dict:
     """For the seller: counts per channel and status, and the latest posts with their errors."""
     by_channel: dict[str, dict[str, int]] = {}
     latest = []
-    for item in ShareModel.by_card.query(card_id, scan_index_forward=False):
+    for item in stored.of_card(card_id):
         counts_of = by_channel.setdefault(item.channel, {POSTED: 0, PENDING: 0, FAILED: 0})
         counts_of[item.status] = counts_of.get(item.status, 0) + 1
         if len(latest) < limit:

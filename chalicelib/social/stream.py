@@ -6,8 +6,9 @@ import logging
 
 from chalicelib import observability
 from chalicelib.domain import PAID
-from chalicelib.social import referrals, reservations, shares
+from chalicelib.social import referrals, shares
 from chalicelib.store import orders
+from chalicelib.store import reservations as stored_reservations
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +25,7 @@ def handle_record(record: dict) -> None:
     keys = change.get("Keys") or {}
     if "reservation_id" in keys:
         if record.get("eventName") == "INSERT":
-            reservation = reservations.get_reservation(keys["reservation_id"]["S"])
+            reservation = stored_reservations.get(keys["reservation_id"]["S"])
             if reservation is not None:
                 shares.post_reservation_shares(reservation)
         return

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 
 from chalicelib import config
 from chalicelib.domain import PUBLISHED, Card, Conflict, NotFound, check_visible
@@ -120,7 +120,7 @@ def update(before: Card, after: Card, stock_change: int) -> None:
     stock.change_available(tx, before.card_id, spread)
     try:
         tx.commit()
-    except Refused:
+    except (Refused, TransactWriteError):
         raise Conflict("The stock changed while this edit was made (units were held); try again.",
                        "stock") from None
     forget(before.card_id)

@@ -307,7 +307,7 @@ class SocialCountModel(Model):
 
 class CounterModel(Model):
     """Funnel counts of a card: one item per (day, shard), counts as top-level number attributes
-    whose names are only known at run time ("views", "geo:paid:CN"), so chalicelib/counters.py
+    whose names are only known at run time ("views", "geo:paid:CN"), so chalicelib/store/counters.py
     writes and reads them with plain UpdateItem/Query; this model declares the keys."""
     Meta = _meta("counters")
     card_id = UnicodeAttribute(hash_key=True)
@@ -329,6 +329,11 @@ ALL_MODELS = {
     "social_counts": SocialCountModel,
     "counters": CounterModel,
 }
+
+
+def missing_tables() -> list[str]:
+    """The names of tapcard's tables that do not exist (the start-up check)."""
+    return [model.Meta.table_name for model in ALL_MODELS.values() if not model.exists()]
 
 
 def tables_reachable() -> bool:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import random
 import time
 
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
 
 from chalicelib import config, observability
 from chalicelib.domain import (
@@ -19,6 +19,7 @@ from chalicelib.domain import (
     Card,
     Conflict,
     LimitReached,
+    NOT_RESTOCKED,
     Order,
     SoldOut,
     sold_out_message,
@@ -157,6 +158,9 @@ def hold(card: Card, order: Order, attempts: int = 6) -> Order:
             stock.count_units(tx, BUYER, card.card_id, order.buyer, order.quantity, card.limit_per_buyer)
         try:
             tx.commit()
+        except TransactWriteError:  # not a cancellation (throttled, unreachable): nothing was taken
+            stock.unreserve(card.card_id, take, [])
+            raise
         except Refused as refused:
             short = [shard for shard in take if refused.failed(stock.shard_label(shard))]
             stock.unreserve(card.card_id, take, short)
@@ -187,17 +191,19 @@ def attach_payment_intent(order_id: str, payment_intent_id: str, client_secret: 
 
 
 def _move(order: Order, sources: tuple[str, ...], target: str, actions: list, event_id: str | None,
-          take: dict[int, int] | None = None) -> Transaction:
+          take: dict[int, int] | None = None, event_type: str | None = None,
+          units: tuple[str, str | None] | None = None) -> Transaction:
     """A transaction that moves the order from sources to target, its units as the domain's
-    table says, and records the Stripe event that caused it."""
+    table says (or as units says), and records the Stripe event that caused it."""
     tx = Transaction()
     if event_id:
-        tx.save(EVENT, StripeEventModel(event_id, type=target,
+        tx.save(EVENT, StripeEventModel(event_id, type=event_type or target,
                                         expires_at=int(time.time()) + config.STRIPE_EVENT_TTL_SECONDS),
                 condition=StripeEventModel.event_id.does_not_exist())
     tx.update(ORDER, OrderModel(order.order_id), condition=OrderModel.status.is_in(*sources),
               actions=[OrderModel.status.set(target), OrderModel.updated_at.set(int(time.time()))] + actions)
-    units = transition(sources, target)
+    allowed = transition(sources, target)  # raises for a move the table does not have
+    units = units or allowed
     if units:
         stock.move_units(tx, order.card_id, order.stock_take if take is None else take, *units)
     return tx
@@ -254,7 +260,7 @@ def retake_for_late_payment(order: Order, card: Card, referral_code: str, event_
     tx = _move(order, (EXPIRED, CANCELED), PAID, [
         OrderModel.referral_code.set(referral_code), OrderModel.stock_take.set(_take_map(take)),
         OrderModel.status_reason.set("paid_after_hold_ended"),
-    ], event_id, take=take)
+    ], event_id, take=take, event_type="late_paid")
     if order.counted:
         stock.count_units(tx, BUYER, order.card_id, order.buyer, order.quantity, card.limit_per_buyer)
     try:
@@ -262,6 +268,8 @@ def retake_for_late_payment(order: Order, card: Card, referral_code: str, event_
     except Refused as refused:
         # The buyer bought up to the limit meanwhile, or a shard ran dry since the read.
         return "limit_reached_after_hold" if refused.failed(BUYER) else "sold_out_after_hold"
+    except TransactWriteError:
+        return "sold_out_after_hold"
     stock.forget(order.card_id)
     return None
 
@@ -287,6 +295,8 @@ def rehold(card: Card, order: Order) -> None:
         if refused.failed(BUYER):
             raise LimitReached(f"You can buy at most {card.limit_per_buyer} of this item.") from None
         raise SoldOut("Sold out.") from None
+    except TransactWriteError:
+        raise SoldOut("Sold out.") from None
     stock.forget(card.card_id)
     order.status, order.status_reason, order.stock_take = HELD, None, take
     order.counted, order.payment_attempt = counted, order.payment_attempt + 1
@@ -304,9 +314,8 @@ def refund_paid(order: Order, refund_id: str, restock: bool) -> None:
     so the buyer may buy again, and the order's referral credit is taken back."""
     reason = "refunded_by_seller" if restock else "refunded_by_seller_not_restocked"
     tx = _move(order, (PAID,), REFUNDED, [OrderModel.refund_id.set(refund_id), OrderModel.status_reason.set(reason)],
-               None, take={} if not restock else None)
+               None, units=None if restock else NOT_RESTOCKED)
     if not restock:
-        stock.move_units(tx, order.card_id, order.stock_take, "sold", None)
         cards.remove_units(tx, order.card_id, order.quantity)
     referrals.uncredit(tx, order.card_id, order.order_id)
     if order.counted:
@@ -315,7 +324,7 @@ def refund_paid(order: Order, refund_id: str, restock: bool) -> None:
         stock.uncount_units(tx, PAYER + payer, order.card_id, payer, order.quantity)
     try:
         _commit(tx, None)
-    except (Refused, StaleOrder):
+    except (Refused, StaleOrder, TransactWriteError):
         raise StaleOrder() from None
     cards.forget(order.card_id)
 

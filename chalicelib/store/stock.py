@@ -74,13 +74,17 @@ def plan_fresh(card: Card, quantity: int) -> tuple[dict[int, int] | None, int]:
 
 def plan_spread(card: Card, change: int) -> dict[int, int] | None:
     """Units to add to each shard (negative: to remove) for a stock edit: added evenly, removed
-    from the fullest shards. None when fewer units are available than the edit removes."""
+    from the fullest shards first. None when fewer units are available than the edit removes."""
     if change > 0:
         per_shard, extra = divmod(change, card.shard_count)
         spread = {shard: per_shard + (1 if shard < extra else 0) for shard in range(card.shard_count)}
         return {shard: units for shard, units in spread.items() if units}
-    take = plan_take({shard: values[0] for shard, values in read_fresh(card).items()}, -change, random.Random())
-    return None if take is None else {shard: -units for shard, units in take.items()}
+    removed, remaining = {}, -change
+    for shard, (available, _, _) in sorted(read_fresh(card).items(), key=lambda item: -item[1][0]):
+        if remaining and available:
+            removed[shard] = -min(available, remaining)
+            remaining += removed[shard]
+    return None if remaining else removed
 
 
 # --- this container's reservations in memory -------------------------------------------------

@@ -121,3 +121,29 @@ def test_blogger_creates_a_card_sells_it_in_a_post_ships_and_refunds(context, li
     assert dashboard.evaluate("document.documentElement.scrollWidth") <= 390
     dashboard.screenshot(path=str(ARTIFACTS / "dashboard-phone-zh.png"), full_page=True)
     assert context.console_errors == []
+
+
+def test_a_price_in_kronur_is_entered_and_shown_as_stripe_counts_it(context, live_stack):
+    # Stripe counts ISK in hundredths; Intl says it has no minor unit. The dashboard once stored
+    # a 100 kr price as 1 kr and showed stored prices 100 times too big.
+    dashboard = context.new_page()
+    dashboard.goto(live_stack["api_url"] + "/dashboard")
+    dashboard.fill("#apikey", live_stack["seller_api_key"])
+    dashboard.click("#signin-form button[type=submit]")
+    dashboard.click("#new-card")
+    form = dashboard.locator("#card-form")
+    form.locator("[name=title]").fill("Lopapeysa")
+    form.locator("[name=image_url]").fill(live_stack["blog_url"] + "mug.svg")
+    form.locator("[name=price]").fill("100")
+    form.locator("[name=currency]").fill("ISK")
+    form.locator("[name=stock]").fill("3")
+    dashboard.click("#save")
+
+    expect(dashboard.frame_locator("#preview").locator("[data-tc=price]")).to_have_text("ISK 100")
+    card_id = re.search(r'data-tapcard="(card_\w+)"', dashboard.locator("#snippet").input_value()).group(1)
+    stored = dashboard.evaluate(f"fetch('/cards/{card_id}').then(r => r.json())")
+    assert stored["price"] == {"amount": 10000, "currency": "ISK"}
+    dashboard.reload()  # signed in still (the key is in session storage): the card as stored
+    dashboard.get_by_role("button", name=re.compile("Lopapeysa")).first.click()
+    expect(form.locator("[name=price]")).to_have_value("100")
+    assert context.console_errors == []

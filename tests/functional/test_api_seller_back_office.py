@@ -8,6 +8,7 @@ from urllib.parse import quote
 import pytest
 
 from chalicelib import audit, config, counters
+from chalicelib.store import counters as stored_counters
 from fixtures import Seller, assert_error, card_view, create_card, hold, paid, post_json, request_checkout
 
 PAYER = "pm_1Qexample0000001"  # the payment method the saved succeeded event names
@@ -378,7 +379,7 @@ def test_a_sold_out_tap_is_counted_without_a_write(client, seller, fake_stripe, 
     hold(client, card["id"])
     counters.flush()
     writes = []
-    monkeypatch.setattr(counters, "_add", lambda *args: writes.append(args))
+    monkeypatch.setattr(stored_counters, "add", lambda *args: writes.append(args))
     monkeypatch.setattr(config, "COUNTER_FLUSH_SECONDS", 3600)
 
     for n in range(20):

@@ -2,12 +2,13 @@
 import time
 
 from chalicelib import config, counters
+from chalicelib.store import counters as stored_counters
 
 
 def test_counts_are_written_in_one_update_per_card_and_day(aws, monkeypatch):
     writes = []
-    real_add = counters._add
-    monkeypatch.setattr(counters, "_add", lambda *args: (writes.append(args), real_add(*args)))
+    real_add = stored_counters.add
+    monkeypatch.setattr(stored_counters, "add", lambda *args: (writes.append(args), real_add(*args)))
     for _ in range(500):
         counters.count("card_a", counters.TAPS)
     counters.count("card_a", counters.VIEWS, place="US-CA")
@@ -48,10 +49,10 @@ def test_counts_that_fail_to_write_are_kept_for_the_next_flush(aws, monkeypatch)
         raise ConnectionError("DynamoDB is away")
 
     counters.count("card_a", counters.HOLDS, 3)
-    real_add = counters._add
-    monkeypatch.setattr(counters, "_add", unreachable)
+    real_add = stored_counters.add
+    monkeypatch.setattr(stored_counters, "add", unreachable)
     counters.flush()
-    monkeypatch.setattr(counters, "_add", real_add)
+    monkeypatch.setattr(stored_counters, "add", real_add)
     counters.flush()
 
     today = counters.day_of(time.time())

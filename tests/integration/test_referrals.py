@@ -6,6 +6,7 @@ import io
 import pytest
 
 from chalicelib import counters
+from chalicelib.store import counters as stored_counters
 from chalicelib.social import stream
 from chalicelib.store import cards, orders
 from chalicelib.social import referrals
@@ -83,8 +84,8 @@ def test_codes_that_cannot_credit_anyone_are_ignored(make_card, buy, how):
 def test_referral_visits_are_batched_with_the_funnel_and_bad_codes_ignored(make_card, monkeypatch):
     card = make_card(stock=5)
     writes = []
-    real_add = counters._add
-    monkeypatch.setattr(counters, "_add", lambda *args: (writes.append(args), real_add(*args)))
+    real_add = stored_counters.add
+    monkeypatch.setattr(stored_counters, "add", lambda *args: (writes.append(args), real_add(*args)))
     counters.flush()
     writes.clear()
 

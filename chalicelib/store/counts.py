@@ -1,5 +1,6 @@
-"""Social-proof counters per card (shares, reservations), each split over shards
-so a burst never writes one item, and read at most every few seconds per container."""
+"""The social-counts table: the card's social proof (shares, reservations), each counter split over
+shards so a burst never writes one item, and read at most every few seconds per container. The
+only module that writes it; a reservation's transaction adds its increment through add_item."""
 from __future__ import annotations
 
 import random
@@ -7,6 +8,7 @@ import random
 from chalicelib import config
 from chalicelib.store.models import SocialCountModel
 from chalicelib.recent import Recent
+from chalicelib.store.transactions import Transaction
 
 SHARES, RESERVATIONS = "shares", "reservations"
 NAMES = (SHARES, RESERVATIONS)
@@ -23,9 +25,9 @@ def add(card_id: str, name: str, amount: int = 1) -> None:
     _recent.forget(card_id)
 
 
-def add_action(tx, card_id: str, name: str, amount: int = 1) -> None:
+def add_item(tx: Transaction, card_id: str, name: str, amount: int = 1) -> None:
     """The same increment, inside a caller's transaction."""
-    tx.update(SocialCountModel(key(card_id, name)), actions=[SocialCountModel.value.add(amount)])
+    tx.update(f"count:{name}", SocialCountModel(key(card_id, name)), actions=[SocialCountModel.value.add(amount)])
 
 
 def of_card(card_id: str) -> dict[str, int]:
