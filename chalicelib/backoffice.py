@@ -20,7 +20,6 @@ from chalicelib.domain import (
     Order,
     SignupClosed,
     new_card_from_request,
-    new_webhook_secret,
 )
 from chalicelib.seller_rules import (
     card_edit_from_request,
@@ -57,14 +56,23 @@ def set_share_webhook(seller_id: str, payload) -> dict:
     url = payload.get("url") if isinstance(payload, dict) else None
     if url is None:
         raise InvalidRequest("'url' is required.", "url")
-    url, secret = rules.channel_url(url, "url", config.ALLOW_LOOPBACK_CHANNELS), new_webhook_secret()
+    url, secret = rules.channel_url(url, "url", config.ALLOW_LOOPBACK_CHANNELS), rules.new_webhook_secret()
     sellers.set_webhook(seller_id, url, secret)
     return {"url": url, "secret": secret}
+
+
+def keys(seller_id: str) -> dict:
+    return {"items": sellers.keys_of(seller_id)}
 
 
 def new_key(seller_id: str) -> dict:
     api_key = sellers.issue_api_key(seller_id)
     return {"api_key": api_key, "prefix": api_key[:10]}
+
+
+def revoke_key(seller_id: str, prefix: str) -> dict:
+    sellers.revoke_key(seller_id, prefix)
+    return {"prefix": prefix, "revoked": True}
 
 
 # --- cards ----------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from chalicelib import checkout, config, views
 from chalicelib.domain import REF_PATTERN, NotFound
+from chalicelib.social import referrals
 from chalicelib.store import cards
 from chalicelib.words import LOCALE_TAG, WIDGETS, pick_locale, words_for
 
@@ -91,14 +92,16 @@ def _options(query: dict) -> dict:
 
 
 def widget(card_id: str, query: dict, accept_language: str | None = None) -> Page:
+    """The card a snippet frames; a visit through a referral link (?ref=) is counted."""
+    referrals.record_visit(card_id, query)
     options = _options(query)
-    locale, catalog = pick_locale(options.get("locale"), accept_language)
-    words = words_for(catalog)["card"]
+    locale, words_locale = pick_locale(options.get("locale"), accept_language)
+    words = words_for(words_locale)["card"]
     nonce = new_nonce()
     try:
         card = cards.get_for_buyer(card_id)
     except NotFound:
-        html = templates().get_template("not_available.html").render(words=words, lang=catalog, options=options, nonce=nonce)
+        html = templates().get_template("not_available.html").render(words=words, lang=words_locale, options=options, nonce=nonce)
         return Page(html, WIDGET_CSP.format(nonce=nonce), status=404)
     view = checkout.card_view(card)
     sheet = options.get("sheet", config.PAYMENT_SHEET)
@@ -114,7 +117,7 @@ def widget(card_id: str, query: dict, accept_language: str | None = None) -> Pag
         "accent": options["accent"],
     }
     html = templates().get_template("widget.html").render(
-        card=view, options=options, words=words, lang=catalog, nonce=nonce, test_mode=sheet == "test",
+        card=view, options=options, words=words, lang=words_locale, nonce=nonce, test_mode=sheet == "test",
         price=views.format_money(card.price_amount, card.currency, locale),
         settings_json=json.dumps(settings, ensure_ascii=False).replace("</", "<\\/"),
     )
@@ -122,13 +125,15 @@ def widget(card_id: str, query: dict, accept_language: str | None = None) -> Pag
 
 
 def product_page(card_id: str, query: dict, accept_language: str | None = None) -> Page:
-    locale, catalog = pick_locale(None, accept_language)
-    words = words_for(catalog)["card"]
+    """The hosted page (works without JavaScript); a visit through a referral link is counted."""
+    referrals.record_visit(card_id, query)
+    locale, words_locale = pick_locale(None, accept_language)
+    words = words_for(words_locale)["card"]
     nonce = new_nonce()
     try:
         card = cards.get_for_buyer(card_id)
     except NotFound:
-        html = templates().get_template("not_available.html").render(words=words, lang=catalog, options=_options({}), nonce=nonce)
+        html = templates().get_template("not_available.html").render(words=words, lang=words_locale, options=_options({}), nonce=nonce)
         return Page(html, PRODUCT_CSP.format(nonce=nonce), status=404)
     view = checkout.card_view(card)
     ref = _options(query).get("ref")
@@ -149,7 +154,7 @@ def product_page(card_id: str, query: dict, accept_language: str | None = None) 
     }
     html = templates().get_template("product.html").render(
         card=view, ref=ref, api=config.PUBLIC_BASE_URL, price_value=product_ld["offers"]["price"],
-        price=views.format_money(card.price_amount, card.currency, locale), words=words, lang=catalog,
+        price=views.format_money(card.price_amount, card.currency, locale), words=words, lang=words_locale,
         json_ld=json.dumps(product_ld).replace("</", "<\\/"), nonce=nonce,
     )
     return Page(html, PRODUCT_CSP.format(nonce=nonce))
@@ -182,10 +187,10 @@ ORDER_CSP = "default-src 'none'; style-src 'nonce-{nonce}'; img-src https: http:
 def order_page(order_id: str, token: str | None, accept_language: str | None) -> Page:
     order, card = checkout.order_for_buyer(order_id, token)
     view = views.order_json(order)
-    locale, catalog = pick_locale(None, accept_language)
+    locale, words_locale = pick_locale(None, accept_language)
     nonce = new_nonce()
     html = templates().get_template("order.html").render(
-        order=order, card=card, t=words_for(catalog)["order_page"], lang=catalog,
+        order=order, card=card, t=words_for(words_locale)["order_page"], lang=words_locale,
         amount=views.format_money(order.amount, order.currency, locale), ordered_at=views.iso(order.created_at),
         fulfilled_at=views.iso(order.fulfilled_at), share_url=view.get("share_url"), nonce=nonce,
     )

@@ -1,5 +1,5 @@
 """What a seller may change and ask for: card edits, list cursors, order filters, the funnel's
-arithmetic, the CSV export. Plain Python like domain.py (no AWS, Stripe or Chalice)."""
+arithmetic, the CSV export. Plain Python like domain/ (no AWS, Stripe or Chalice)."""
 from __future__ import annotations
 
 import base64

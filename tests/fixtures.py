@@ -86,7 +86,7 @@ def seller(aws) -> Seller:
 
 @pytest.fixture
 def make_card(aws, seller):
-    """Store a card straight through inventory (so tests may also make sales that already ended)."""
+    """Store a card straight through the store (so tests may also make sales that already ended)."""
     def make(stock: int = 5, *, title: str = "Speckled mug", price_amount: int = 1800,
              currency: str = "EUR", starts_at: int | None = None, ends_at: int | None = None,
              limit_per_buyer: int | None = None, hold_seconds: int = 600,

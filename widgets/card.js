@@ -236,7 +236,7 @@
       $("order-link").href = latest.order_url;
       $("share-url").value = latest.share_url;
       shareLinks(latest.share_url);
-      $("qr").src = "/p/" + card.id + "/qr.svg?ref=" + encodeURIComponent(latest.referral_code || "");
+      $("qr").src = card.url + "/qr.svg?ref=" + encodeURIComponent(latest.referral_code || "");
       $("qr").onload = resize;
       if (navigator.share) $("web-share").hidden = false;
       setTimeout(refreshFeed, 1500);

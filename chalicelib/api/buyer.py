@@ -4,7 +4,7 @@ from chalice import Response
 
 from chalicelib import checkout, config, counters, pages
 from chalicelib.api.http import Routes, created, error_response, header, html, json_body, query, request
-from chalicelib.social import referrals, reservations, shares
+from chalicelib.social import reservations, shares
 from chalicelib.store import models
 
 bp = Routes(__name__)
@@ -34,7 +34,6 @@ def get_card(card_id):
 
 @bp.route(WIDGET_PATH)
 def card_widget(card_id):
-    referrals.record_visit(card_id, query())
     return html(pages.widget(card_id, query(), header("accept-language")))
 
 
@@ -45,7 +44,6 @@ def card_feed(card_id):
 
 @bp.route("/p/{card_id}")
 def product_page(card_id):
-    referrals.record_visit(card_id, query())
     return html(pages.product_page(card_id, query(), header("accept-language")), max_age=30)
 
 

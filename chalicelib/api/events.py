@@ -4,9 +4,9 @@ import os
 
 from chalice import Rate
 
-from chalicelib import payment_events, payments
+from chalicelib import payment_events, payments, sweep
 from chalicelib.api.http import Routes, header, request
-from chalicelib.social import reservations, shares, stream
+from chalicelib.social import stream
 
 # Lambda imports the module a handler string names, and Chalice names a blueprint's event handlers
 # after the blueprint's import name (aws/chalice#1566). Named "app", they stay app.on_order_change,
@@ -40,6 +40,4 @@ def on_reservation_change(event):
 
 @bp.schedule(Rate(1, unit=Rate.MINUTES))
 def sweep_expired_holds(event):
-    """Expire unpaid holds, retry the share posts that are due, announce sales that opened."""
-    return {"expired": payment_events.expire_holds(), "shares_retried": shares.retry_due(),
-            "sales_opened": reservations.announce_openings()}
+    return sweep.sweep()

@@ -5,7 +5,6 @@ from chalice import Response
 from chalicelib import backoffice, dashboard, pages
 from chalicelib.api.http import Routes, attachment, created, html, json_body, query, request, seller_id
 from chalicelib.social import channels, seller_api, shares
-from chalicelib.store import sellers
 
 bp = Routes(__name__)
 
@@ -30,7 +29,7 @@ def sign_up():
 
 @bp.route("/api/keys")
 def list_keys():
-    return {"items": sellers.keys_of(seller_id())}
+    return backoffice.keys(seller_id())
 
 
 @bp.route("/api/keys", methods=["POST"])
@@ -40,8 +39,7 @@ def create_key():
 
 @bp.route("/api/keys/{prefix}", methods=["DELETE"])
 def revoke_key(prefix):
-    sellers.revoke_key(seller_id(), prefix)
-    return {"prefix": prefix, "revoked": True}
+    return backoffice.revoke_key(seller_id(), prefix)
 
 
 @bp.route("/api/channels/webhook", methods=["PUT"])

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +14,7 @@ from chalicelib.domain.fields import REF_PATTERN, TOKEN_PATTERN, int_field, requ
 
 __all__ = ["HELD", "PAID", "EXPIRED", "REFUNDED", "CANCELED", "ORDER_STATUSES", "ORDER_TRANSITIONS",
            "NOT_RESTOCKED", "transition", "Order", "CheckoutRequest", "checkout_request_from", "digest",
-           "order_id_for", "order_token", "token_matches", "referral_code_for", "new_webhook_secret"]
+           "order_id_for", "order_token", "token_matches", "referral_code_for"]
 
 # Order statuses; a held order is the only one that still owns stock it has not paid for.
 HELD, PAID, EXPIRED, REFUNDED, CANCELED = "held", "paid", "expired", "refunded", "canceled"
@@ -159,7 +158,3 @@ def referral_code_for(order_id: str) -> str:
     return digest("referral", order_id)[:10]
 
 
-
-def new_webhook_secret() -> str:
-    """A Standard Webhooks signing secret, shown to the seller once."""
-    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()

@@ -1,4 +1,3 @@
-"""The social loop: channels a card shares to, referral credit, reservations, social-proof counts.
-
-rules.py is plain Python (no AWS); the other modules keep their state in DynamoDB through models.py.
+"""The social loop: automatic shares and the channels they go to, referral credit, reservations,
+the streams that start them. rules.py is plain Python; the others keep their state through store/.
 """

@@ -10,10 +10,10 @@ import json
 from dataclasses import dataclass
 
 from chalicelib import config, secrets
-from chalicelib.domain import Card, InvalidRequest, NotFound, new_webhook_secret, text_field
+from chalicelib.domain import Card, InvalidRequest, NotFound, text_field
 from chalicelib.store import cards, sellers
 from chalicelib.store import channels as stored
-from chalicelib.social.rules import channel_url
+from chalicelib.social.rules import channel_url, new_webhook_secret
 
 WEBHOOK, MASTODON, BLUESKY = "webhook", "mastodon", "bluesky"
 TYPES = (WEBHOOK, MASTODON, BLUESKY)

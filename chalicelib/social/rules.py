@@ -1,10 +1,12 @@
 """Rules of the social loop, without I/O (but for the share words, read once from
 widgets/words/<locale>.json): share words per locale, who a share names, reservation windows,
-channel URLs, rebates, reservation tokens."""
+channel URLs and their webhook secrets, rebates, reservation tokens."""
 from __future__ import annotations
 
+import base64
 import ipaddress
 import re
+import secrets
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -187,6 +189,11 @@ def _is_loopback(host: str | None) -> bool:
         return ipaddress.ip_address(host or "").is_loopback
     except ValueError:
         return False
+
+
+def new_webhook_secret() -> str:
+    """A Standard Webhooks signing secret, shown to the seller once."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
 
 
 def rebate(amount: int, percent: int | None) -> int:
