@@ -41,9 +41,10 @@ def buyer_card(card_id: str) -> dict:
     return card_view(cards.get_for_buyer(card_id))
 
 
-def _order_url(order_id: str) -> str:
-    """The buyer's page of the order: status, fulfilment and tracking."""
-    return views.order_page_url(order_id, order_token(secrets.get("ORDER_TOKEN_SECRET"), order_id))
+def _order_links(order_id: str) -> dict:
+    """The buyer's proof of owning the order, and its page (status, fulfilment, tracking)."""
+    token = order_token(secrets.get("ORDER_TOKEN_SECRET"), order_id)
+    return {"order_token": token, "order_url": views.order_page_url(order_id, token)}
 
 
 # --- the tap ----------------------------------------------------------------------------------
@@ -90,12 +91,7 @@ def checkout(card_id: str, payload, idempotency_key: str | None, is_retry: bool 
         orders.rehold(card, order)
     if order.status == HELD and not order.payment_intent_id:
         _attach_payment_intent(order)
-    return {
-        **views.order_json(order),
-        "client_secret": order.client_secret,
-        "order_token": order_token(secrets.get("ORDER_TOKEN_SECRET"), order.order_id),
-        "order_url": _order_url(order.order_id),
-    }
+    return {**views.order_json(order), "client_secret": order.client_secret, **_order_links(order.order_id)}
 
 
 def _replayed(order_id: str, request, order: Order | None = None) -> Order:
@@ -132,7 +128,7 @@ def _owned_order(order_id: str, token: str | None) -> Order:
 
 
 def order_status(order_id: str, token: str | None) -> dict:
-    return {**views.order_json(_owned_order(order_id, token)), "order_url": _order_url(order_id)}
+    return {**views.order_json(_owned_order(order_id, token)), "order_url": _order_links(order_id)["order_url"]}
 
 
 def order_for_buyer(order_id: str, token: str | None) -> tuple[Order, Card]:

@@ -6,7 +6,6 @@ not a hundredth (#tc-currencies), so prices are shown and entered as Stripe coun
 from __future__ import annotations
 
 import functools
-import json
 
 from chalicelib import pages, views
 from chalicelib.words import DEFAULT_LOCALE, LOCALES, WIDGETS, words_for
@@ -20,9 +19,9 @@ DASHBOARD_CSP = (
 @functools.lru_cache(maxsize=1)
 def _assets() -> tuple[str, str, str, str]:
     words = {locale: words_for(locale)["dashboard"] for locale in LOCALES}
-    words_json = json.dumps(words, ensure_ascii=False).replace("</", "<\\/")
+    words_json = pages.script_json(words)
     js = "\n".join((WIDGETS / name).read_text() for name in ("dashboard_charts.js", "dashboard.js"))
-    return (WIDGETS / "dashboard.css").read_text(), js, words_json, json.dumps(views.minor_unit_exceptions())
+    return (WIDGETS / "dashboard.css").read_text(), js, words_json, pages.script_json(views.minor_unit_exceptions())
 
 
 def page() -> pages.Page:
@@ -30,9 +29,8 @@ def page() -> pages.Page:
     nonce = pages.new_nonce()
     # The page is written in the default locale; the script switches it to the reader's language.
     # The language button offers the next locale.
-    switch_to = LOCALES[(LOCALES.index(DEFAULT_LOCALE) + 1) % len(LOCALES)]
     html = pages.templates().get_template("dashboard.html").render(
         nonce=nonce, css=css, js=js, words=words_for(DEFAULT_LOCALE)["dashboard"],
-        switch_to=words_for(switch_to)["dashboard"]["language_name"], words_json=words_json,
+        switch_to=words_for(LOCALES[1])["dashboard"]["language_name"], words_json=words_json,
         currencies_json=currencies_json)
     return pages.Page(html, DASHBOARD_CSP.format(nonce=nonce))

@@ -41,6 +41,18 @@ def new_nonce() -> str:
     return secrets.token_urlsafe(16)
 
 
+def script_json(value) -> str:
+    """JSON to put inside a <script> element: a "</" in a seller's text cannot close it."""
+    return json.dumps(value, ensure_ascii=False).replace("</", "<\\/")
+
+
+def _not_available(words: dict, words_locale: str, options: dict, csp: str) -> Page:
+    nonce = new_nonce()
+    html = templates().get_template("not_available.html").render(words=words, lang=words_locale, options=options,
+                                                                  nonce=nonce)
+    return Page(html, csp.format(nonce=nonce), status=404)
+
+
 # What each display option passed through the frame's URL may look like; anything else is dropped.
 _OPTION_PATTERNS = {
     "locale": LOCALE_TAG,
@@ -97,12 +109,11 @@ def widget(card_id: str, query: dict, accept_language: str | None = None) -> Pag
     options = _options(query)
     locale, words_locale = pick_locale(options.get("locale"), accept_language)
     words = words_for(words_locale)["card"]
-    nonce = new_nonce()
     try:
         card = cards.get_for_buyer(card_id)
     except NotFound:
-        html = templates().get_template("not_available.html").render(words=words, lang=words_locale, options=options, nonce=nonce)
-        return Page(html, WIDGET_CSP.format(nonce=nonce), status=404)
+        return _not_available(words, words_locale, options, WIDGET_CSP)
+    nonce = new_nonce()
     view = checkout.card_view(card)
     sheet = options.get("sheet", config.PAYMENT_SHEET)
     settings = {
@@ -119,7 +130,7 @@ def widget(card_id: str, query: dict, accept_language: str | None = None) -> Pag
     html = templates().get_template("widget.html").render(
         card=view, options=options, words=words, lang=words_locale, nonce=nonce, test_mode=sheet == "test",
         price=views.format_money(card.price_amount, card.currency, locale),
-        settings_json=json.dumps(settings, ensure_ascii=False).replace("</", "<\\/"),
+        settings_json=script_json(settings),
     )
     return Page(html, WIDGET_CSP.format(nonce=nonce))
 
@@ -129,12 +140,11 @@ def product_page(card_id: str, query: dict, accept_language: str | None = None) 
     referrals.record_visit(card_id, query)
     locale, words_locale = pick_locale(None, accept_language)
     words = words_for(words_locale)["card"]
-    nonce = new_nonce()
     try:
         card = cards.get_for_buyer(card_id)
     except NotFound:
-        html = templates().get_template("not_available.html").render(words=words, lang=words_locale, options=_options({}), nonce=nonce)
-        return Page(html, PRODUCT_CSP.format(nonce=nonce), status=404)
+        return _not_available(words, words_locale, _options({}), PRODUCT_CSP)
+    nonce = new_nonce()
     view = checkout.card_view(card)
     ref = _options(query).get("ref")
     product_ld = {
@@ -155,7 +165,7 @@ def product_page(card_id: str, query: dict, accept_language: str | None = None) 
     html = templates().get_template("product.html").render(
         card=view, ref=ref, api=config.PUBLIC_BASE_URL, price_value=product_ld["offers"]["price"],
         price=views.format_money(card.price_amount, card.currency, locale), words=words, lang=words_locale,
-        json_ld=json.dumps(product_ld).replace("</", "<\\/"), nonce=nonce,
+        json_ld=script_json(product_ld), nonce=nonce,
     )
     return Page(html, PRODUCT_CSP.format(nonce=nonce))
 

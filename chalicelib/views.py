@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime, timezone
+from html import escape
 from typing import Iterable
 from urllib.parse import urlencode
 
@@ -15,23 +16,20 @@ from chalicelib.social.rules import reservers_only_until
 
 # Stripe's zero- and three-decimal currencies; every other currency has two decimals in minor units.
 # Stripe's table, not Babel's (ISK, HUF, TWD... differ): amounts are stored as Stripe charges them.
-_ZERO_DECIMAL = {"BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND",
-                 "VUV", "XAF", "XOF", "XPF"}
-_THREE_DECIMAL = {"BHD", "JOD", "KWD", "OMR", "TND"}
+_EXPONENTS = {**dict.fromkeys(("BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX",
+                               "VND", "VUV", "XAF", "XOF", "XPF"), 0),
+              **dict.fromkeys(("BHD", "JOD", "KWD", "OMR", "TND"), 3)}
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def minor_unit_exponent(currency: str) -> int:
-    currency = currency.upper()
-    if currency in _ZERO_DECIMAL:
-        return 0
-    return 3 if currency in _THREE_DECIMAL else 2
+    return _EXPONENTS.get(currency.upper(), 2)
 
 
 def minor_unit_exceptions() -> dict[str, int]:
     """The currencies whose minor unit is not a hundredth, for the pages' scripts."""
-    return {**dict.fromkeys(sorted(_ZERO_DECIMAL), 0), **dict.fromkeys(sorted(_THREE_DECIMAL), 3)}
+    return dict(_EXPONENTS)
 
 
 def major_units(amount: int, currency: str) -> str:
@@ -78,8 +76,6 @@ def embed_js_url() -> str:
 
 def snippet(card: Card) -> str:
     """The two lines a blogger pastes: the card, and a link that works without JavaScript."""
-    from html import escape
-
     return (
         f'<div data-tapcard="{card.card_id}"><a href="{product_url(card.card_id)}">Buy {escape(card.title)} '
         f'on tapcard</a></div>\n<script async src="{embed_js_url()}"></script>'

@@ -44,10 +44,6 @@ def error_response(code: str, message: str, status: int, field: str | None = Non
     return Response(body={"error": error}, status_code=status)
 
 
-def domain_error_response(error: DomainError) -> Response:
-    return error_response(error.code, error.message, STATUS_OF.get(error.code, 400), getattr(error, "field", None))
-
-
 class Routes(Blueprint):
     """A Blueprint whose routes answer domain errors in the contract's error shape."""
 
@@ -65,7 +61,8 @@ class Routes(Blueprint):
                 try:
                     return view(*args, **kwargs)
                 except DomainError as error:
-                    return domain_error_response(error)
+                    return error_response(error.code, error.message, STATUS_OF.get(error.code, 400),
+                                          getattr(error, "field", None))
             return register(answered)
         return answering_domain_errors
 

@@ -13,7 +13,7 @@ __all__ = ["DEFAULT_HOLD_SECONDS", "MIN_HOLD_SECONDS", "MAX_HOLD_SECONDS", "MAX_
            "UNITS_PER_SHARD", "MAX_SHARDS", "DEFAULT_SHARE_TEXT", "PUBLISHED", "UNPUBLISHED", "ARCHIVED",
            "CARD_STATUSES", "Card", "StockLevel", "SHARE_PLACEHOLDERS", "share_template", "shard_count_for",
            "new_card_from_request", "sale_state", "sold_out_message", "check_can_buy", "render_share_text",
-           "plan_take", "buyers_may_see", "check_visible"]
+           "plan_take", "check_visible"]
 
 DEFAULT_HOLD_SECONDS = 600
 MIN_HOLD_SECONDS = 10
@@ -205,12 +205,8 @@ def plan_take(available_by_shard: dict[int, int], quantity: int, rng) -> dict[in
 
 
 
-def buyers_may_see(card: Card) -> bool:
-    """Only a published card is shown to buyers: its widget, page, feed, reservations and sale."""
-    return card.status == PUBLISHED
-
-
 def check_visible(card: Card) -> Card:
-    if not buyers_may_see(card):
+    """Only a published card is shown to buyers: its widget, page, feed, reservations and sale."""
+    if card.status != PUBLISHED:
         raise NotFound("This card is not available.")
     return card

@@ -111,7 +111,7 @@ def update(before: Card, after: Card, stock_change: int) -> None:
     actions.append(CardModel.updated_at.set(int(time.time())))
     if after.starts_at != before.starts_at and after.starts_at is not None and after.starts_at > time.time():
         actions.append(CardModel.opening_shard.set(_OPENING))  # the new start gets its sale.opened
-    spread = stock.plan_spread(before, stock_change) if stock_change else {}
+    spread = stock.plan_spread(before, stock_change)
     if spread is None:
         raise Conflict("Those units are held by buyers paying now; try again in a few minutes.", "stock")
     tx = Transaction()

@@ -75,6 +75,8 @@ def plan_fresh(card: Card, quantity: int) -> tuple[dict[int, int] | None, int]:
 def plan_spread(card: Card, change: int) -> dict[int, int] | None:
     """Units to add to each shard (negative: to remove) for a stock edit: added evenly, removed
     from the fullest shards first. None when fewer units are available than the edit removes."""
+    if change == 0:
+        return {}
     if change > 0:
         per_shard, extra = divmod(change, card.shard_count)
         spread = {shard: per_shard + (1 if shard < extra else 0) for shard in range(card.shard_count)}

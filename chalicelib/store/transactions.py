@@ -23,9 +23,9 @@ class Refused(Exception):
         """Whether this item's condition failed."""
         return self.reasons.get(label) == CONDITION_FAILED
 
-    def failed_any(self, prefix: str) -> list[str]:
-        """The labels starting with prefix whose condition failed."""
-        return [label for label, code in self.reasons.items() if label.startswith(prefix) and code == CONDITION_FAILED]
+    def failed_any(self, prefix: str) -> bool:
+        """Whether the condition of any item labelled prefix… failed."""
+        return any(label.startswith(prefix) and code == CONDITION_FAILED for label, code in self.reasons.items())
 
     @property
     def conflicted(self) -> bool:

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from chalicelib import checkout, observability, payment_events
+from chalicelib import observability, payment_events
 from fakes import signed_webhook, stripe_event
 from fixtures import request_checkout
 

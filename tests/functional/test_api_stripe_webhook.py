@@ -6,7 +6,7 @@ from urllib.parse import quote
 import pytest
 import stripe
 
-from chalicelib import checkout, config, payment_events, payments
+from chalicelib import config, payment_events, payments
 from fakes import WEBHOOK_SECRET, signed_webhook, stripe_event, stripe_signature
 from fixtures import assert_error, card_view, request_checkout
 

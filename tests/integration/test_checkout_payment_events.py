@@ -4,7 +4,7 @@ The route itself (signature checking included) is covered in tests/functional/.
 """
 import time
 
-from chalicelib import checkout, payment_events, payments
+from chalicelib import payment_events, payments
 from chalicelib.store import cards, orders, stock
 from chalicelib.payments import PAYMENT_CANCELED, PAYMENT_FAILED, PAYMENT_SUCCEEDED, PaymentEvent
 

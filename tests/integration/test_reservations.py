@@ -7,7 +7,7 @@ import pytest
 
 from chalicelib import backoffice, checkout
 from chalicelib.social import shares, stream
-from chalicelib.store import cards, orders, sellers
+from chalicelib.store import cards, orders
 from chalicelib.domain import Ended, ReserversOnly
 from chalicelib.social import reservations, rules
 from fixtures import shares_of

@@ -8,7 +8,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from chalicelib import backoffice
 from chalicelib.social import shares, stream
-from chalicelib.store import orders, sellers
+from chalicelib.store import orders
 from fixtures import pay, shares_of, stream_event, sweep_shares
 
 
