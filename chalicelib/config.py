@@ -19,6 +19,13 @@ STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE") or None
 # localstripe refuses fields real Stripe needs less of; the dev adapter lists what to send.
 STRIPE_PAYMENT_METHOD_TYPES = [t for t in os.environ.get("STRIPE_PAYMENT_METHOD_TYPES", "").split(",") if t]
+# Requests per second the whole account may send Stripe (25: a sandbox, and each live endpoint by
+# default); every container takes its calls from one shared queue (chalicelib/stripe_budget.py).
+# 0 turns the budget off.
+STRIPE_RATE_LIMIT = float(os.environ.get("STRIPE_RATE_LIMIT", "25"))
+# How long a pay call may wait in that queue before it answers 503 payments_busy (the unit stays
+# held); well inside API Gateway's 29 s.
+STRIPE_QUEUE_SECONDS = float(os.environ.get("STRIPE_QUEUE_SECONDS", "10"))
 
 # Signs order tokens; a per-stage secret on AWS.
 ORDER_TOKEN_SECRET = os.environ.get("ORDER_TOKEN_SECRET", "dev-only-order-token-secret")

@@ -1,12 +1,13 @@
-"""What moves an order once its hold is made: Stripe's payment events and the sweeper that ends
-unpaid holds. Money that arrives for no goods is refunded; no paid order is lost."""
+"""What moves an order once its hold is made: a payment that succeeded (from the pay call or
+Stripe's webhook), Stripe's other payment events, and the sweeper that ends unpaid holds. Money
+that arrives for no goods is refunded; no paid order is lost."""
 from __future__ import annotations
 
 import logging
 import time
 
 from chalicelib import counters, observability, payments
-from chalicelib.domain import CANCELED, EXPIRED, HELD, REFUNDED, Order, PaymentsUnavailable, referral_code_for
+from chalicelib.domain import CANCELED, EXPIRED, HELD, PAID, REFUNDED, Order, PaymentsUnavailable, referral_code_for
 from chalicelib.store import cards, orders
 
 log = logging.getLogger(__name__)
@@ -23,14 +24,11 @@ def apply_payment_event(event: payments.PaymentEvent) -> str:
         return "duplicate"
     for _ in range(3):
         order = orders.get(event.order_id) if event.order_id else None
-        if order is None or order.payment_intent_id not in (None, event.payment_intent_id):
+        if order is None:
             orders.record_event(event.event_id, event.type)
             return "not_ours"
         try:
-            outcome = _apply(event, order)
-            if outcome in ("paid", "paid_late"):
-                _count_paid(order)
-            return outcome
+            return _apply(event, order)
         except orders.EventAlreadyApplied:
             return "duplicate"
         except orders.StaleOrder:
@@ -48,42 +46,63 @@ def _count_paid(order: Order) -> None:
 
 def _apply(event: payments.PaymentEvent, order: Order) -> str:
     if event.type == payments.PAYMENT_SUCCEEDED:
-        code = referral_code_for(order.order_id)
         if order.status == HELD:
-            return _settle_paid(event, order, code)
-        if order.status in (EXPIRED, CANCELED):
-            why_not = orders.retake_for_late_payment(order, cards.get(order.card_id), code, event.event_id)
-            if why_not is None:
-                observability.count("paid")
-                return "paid_late"
-            refund_id = payments.refund(event.payment_intent_id, order.order_id)
+            limit = cards.get(order.card_id).limit_per_buyer
+            payer_ids = payments.payer_identities(event.payment_method_id) if limit else ()
+            return settle_paid(order, event.payment_intent_id, payer_ids, event.event_id)
+        if order.status in (PAID, REFUNDED) and order.payment_intent_id != event.payment_intent_id:
+            # A second payment for goods already paid for (another attempt completed late).
+            payments.refund(event.payment_intent_id, order.order_id)
             observability.count("refunds")
-            orders.mark_refunded(order, refund_id, why_not, event.event_id)
-            return "refunded"
-    elif order.status == HELD:
-        reason = "payment_failed" if event.type == payments.PAYMENT_FAILED else "payment_canceled"
-        orders.release(order, CANCELED, reason, event.event_id)
-        if event.type == payments.PAYMENT_FAILED:
-            payments.cancel_payment_intent(event.payment_intent_id)
+            orders.record_event(event.event_id, "refunded_duplicate_payment")
+            return "refunded_duplicate"
+        if order.status in (EXPIRED, CANCELED):
+            return _settle_late(event, order)
+    elif event.type == payments.PAYMENT_CANCELED and order.status == HELD \
+            and order.payment_intent_id == event.payment_intent_id:
+        orders.release(order, CANCELED, "payment_canceled", event.event_id)
         return "canceled"
+    # A decline leaves the hold as it is: the buyer may try another card while it lasts.
     orders.record_event(event.event_id, event.type)
     return f"ignored_{order.status}"
 
 
-def _settle_paid(event: payments.PaymentEvent, order: Order, code: str) -> str:
-    """held → paid; with a per-buyer limit the card and email that paid must be within it too,
-    or the money goes back and so do the units."""
-    limit = cards.get(order.card_id).limit_per_buyer
-    payer_ids = payments.payer_identities(event.payment_method_id) if limit else ()
-    try:
-        orders.mark_paid(order, code, event.event_id, payer_ids=payer_ids, limit=limit)
+def _settle_late(event: payments.PaymentEvent, order: Order) -> str:
+    """Money that arrived after the hold ended (an asynchronous method): the units are taken
+    again if any are left, else the money goes back."""
+    code = referral_code_for(order.order_id)
+    why_not = orders.retake_for_late_payment(order, cards.get(order.card_id), event.payment_intent_id, code,
+                                             event.event_id)
+    if why_not is None:
         observability.count("paid")
-        return "paid"
+        _count_paid(order)
+        return "paid_late"
+    refund_id = payments.refund(event.payment_intent_id, order.order_id)
+    observability.count("refunds")
+    orders.mark_refunded(order, refund_id, why_not, event.event_id)
+    return "refunded"
+
+
+def settle_paid(order: Order, payment_intent_id: str, payer_ids: tuple[str, ...], event_id: str | None = None) -> str:
+    """held → paid; with a per-buyer limit the card and email that paid must be within it too,
+    or the money goes back and so do the units. Paid by the pay call and by its webhook alike:
+    whichever comes second finds the order paid and changes nothing."""
+    limit = cards.get(order.card_id).limit_per_buyer
+    code = referral_code_for(order.order_id)
+    try:
+        orders.mark_paid(order, payment_intent_id, code, event_id, payer_ids=payer_ids, limit=limit)
     except orders.PayerLimitReached:
-        refund_id = payments.refund(event.payment_intent_id, order.order_id)
+        refund_id = payments.refund(payment_intent_id, order.order_id)
         observability.count("refunds")
-        orders.release(order, REFUNDED, "payer_limit_reached", event.event_id, refund_id=refund_id)
+        orders.release(order, REFUNDED, "payer_limit_reached", event_id, refund_id=refund_id)
         return "refunded"
+    except orders.StaleOrder:
+        if event_id is not None:
+            raise  # the webhook's loop decides again on fresh state
+        return "already_settled"  # the webhook settled it while the pay call was answering
+    observability.count("paid")
+    _count_paid(order)
+    return "paid"
 
 
 def expire_holds(at: int | None = None) -> int:
@@ -92,9 +111,11 @@ def expire_holds(at: int | None = None) -> int:
     expired = 0
     for order_id in orders.expired_hold_ids(at):
         order = orders.get(order_id)
-        if order is None or order.status != HELD or order.expires_at > at:
-            continue
-        if order.payment_intent_id:
+        if order is None or order.status != HELD or order.expires_at > at or (order.paying_until or 0) > at:
+            continue  # paid or moved meanwhile, or a pay call is with Stripe right now
+        # A hold that never reached Stripe, or whose payment was declined, costs Stripe nothing.
+        # One waiting on the buyer (3-D Secure) is canceled first, so it cannot charge later.
+        if order.client_secret:
             try:
                 if payments.cancel_payment_intent(order.payment_intent_id) in ("succeeded", "processing"):
                     continue  # the money is in flight: its webhook will settle the order

@@ -1,4 +1,6 @@
-"""The Stripe adapter: the one module that talks to Stripe. stripe is imported lazily (cold start)."""
+"""The Stripe adapter: the one module that talks to Stripe. stripe is imported lazily (cold start).
+Every call first waits its turn in the account's shared budget (chalicelib/stripe_budget.py); a
+429 from Stripe takes the next turn instead of giving anything up."""
 from __future__ import annotations
 
 import functools
@@ -6,8 +8,9 @@ import random
 import time
 from dataclasses import dataclass
 
-from chalicelib import config, secrets
-from chalicelib.domain import InvalidSignature, PaymentsUnavailable
+from chalicelib import config, secrets, stripe_budget
+from chalicelib.domain import InvalidSignature, PaymentsBusy, PaymentsUnavailable, PayRequest
+from chalicelib.stripe_budget import CANCEL, CONFIRM, REFUND
 
 # Stripe event types tapcard acts on, mapped to what they mean for an order.
 PAYMENT_SUCCEEDED = "payment_intent.succeeded"
@@ -15,14 +18,25 @@ PAYMENT_FAILED = "payment_intent.payment_failed"
 PAYMENT_CANCELED = "payment_intent.canceled"
 HANDLED_EVENTS = (PAYMENT_SUCCEEDED, PAYMENT_FAILED, PAYMENT_CANCELED)
 
-# Stripe test payment methods the dev-only payment sheet may use.
-TEST_CARDS = {"success": "pm_card_visa", "decline": "pm_card_chargeCustomerFail"}
+# What a pay call came to (the contract's `status`), from the PaymentIntent's status.
+SUCCEEDED, REQUIRES_ACTION, PROCESSING, FAILED = "succeeded", "requires_action", "processing", "failed"
+_OUTCOME_OF = {"succeeded": SUCCEEDED, "requires_action": REQUIRES_ACTION, "processing": PROCESSING}
+
+UNAVAILABLE_MESSAGE = "Payments are unavailable right now; please try again."
 
 
 @dataclass(frozen=True)
 class PaymentIntent:
     id: str
     client_secret: str
+
+
+@dataclass(frozen=True)
+class PayResult:
+    status: str
+    payment_intent_id: str | None = None
+    client_secret: str | None = None
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -39,60 +53,129 @@ def get_client():
     import stripe
 
     base = {"api": config.STRIPE_API_BASE} if config.STRIPE_API_BASE else None
-    # The SDK retries connection errors, 409s and 429s that Stripe marks retryable, with backoff.
-    return stripe.StripeClient(secrets.get("STRIPE_SECRET_KEY"), base_addresses=base, max_network_retries=3)
+    # The SDK retries connection errors and 409s (with the same idempotency key); 429s come back
+    # to _call, which waits for the budget's next turn.
+    return stripe.StripeClient(secrets.get("STRIPE_SECRET_KEY"), base_addresses=base, max_network_retries=2)
 
 
-def _with_retries(call, attempts: int = 3):
-    """Retry what the SDK gave up on (rate limits, outages) a little longer, then say so."""
+def _call(priority: str, request, deadline: float | None = None):
+    """One request to Stripe in its turn. Raises PaymentsBusy when no turn comes within the
+    priority's patience (or before deadline), PaymentsUnavailable when Stripe is down."""
     import stripe
 
-    for attempt in range(attempts):
+    deadline = min(deadline or float("inf"), time.time() + stripe_budget.patience(priority))
+    for attempt in range(8):
+        stripe_budget.wait_turn(priority, deadline)
         try:
-            return call()
-        except (stripe.RateLimitError, stripe.APIConnectionError) as error:
-            if attempt == attempts - 1:
-                raise PaymentsUnavailable("Payments are unavailable right now; please try again.") from error
-            time.sleep(random.uniform(0, 0.2 * 2**attempt))
-        except stripe.APIError as error:
-            raise PaymentsUnavailable("Payments are unavailable right now; please try again.") from error
+            return request()
+        except stripe.RateLimitError:
+            if config.STRIPE_RATE_LIMIT <= 0:  # no shared budget to queue in: back off a little
+                time.sleep(random.uniform(0, 0.1 * 2**attempt))
+            if time.time() >= deadline:
+                break
+        except (stripe.APIConnectionError, stripe.APIError) as error:
+            raise PaymentsUnavailable(UNAVAILABLE_MESSAGE) from error
+    raise PaymentsBusy(stripe_budget.BUSY_MESSAGE, retry_after=2)
 
 
-def create_payment_intent(order_id: str, card_id: str, amount: int, currency: str,
-                          attempt: int = 0) -> PaymentIntent:
+def pay(order_id: str, card_id: str, amount: int, currency: str, attempt: int, method: PayRequest,
+        deadline: float) -> PayResult:
+    """Create and confirm the order's PaymentIntent in one call. A decline or a token Stripe
+    refuses is FAILED with Stripe's reason; nothing was charged."""
+    import stripe
+
     params = {
-        "amount": amount,
-        "currency": currency.lower(),
+        "amount": amount, "currency": currency.lower(), "confirm": True,
         "metadata": {"order_id": order_id, "card_id": card_id},
     }
+    if method.confirmation_token:
+        params["confirmation_token"] = method.confirmation_token
+    else:
+        params["payment_method"] = method.payment_method
     if config.STRIPE_PAYMENT_METHOD_TYPES:
         params["payment_method_types"] = config.STRIPE_PAYMENT_METHOD_TYPES
-    # The order id as idempotency key: a retried or doubled checkout gets the same intent.
-    key = f"pi-{order_id}" if attempt == 0 else f"pi-{order_id}-{attempt}"
-    intent = _with_retries(lambda: get_client().v1.payment_intents.create(params, {"idempotency_key": key}))
-    return PaymentIntent(id=intent.id, client_secret=intent.client_secret)
+    # One key per attempt: a doubled request is one payment; a new attempt (another card) is new.
+    options = {"idempotency_key": f"pay-{order_id}-{attempt}"}
+    try:
+        intent = _call(CONFIRM, lambda: get_client().v1.payment_intents.create(params, options), deadline)
+    except stripe.CardError as error:
+        intent_id = ((error.json_body or {}).get("error", {}).get("payment_intent") or {}).get("id")
+        return PayResult(FAILED, intent_id, reason=error.user_message or "Your card was declined.")
+    except stripe.InvalidRequestError as error:
+        return PayResult(FAILED, reason=error.user_message or "This payment could not be made.")
+    outcome = _OUTCOME_OF.get(intent.status, FAILED)
+    return PayResult(outcome, intent.id, intent.client_secret if outcome == REQUIRES_ACTION else None,
+                     None if outcome != FAILED else "The payment did not go through.")
+
+
+def payer_identities_of(method: PayRequest, deadline: float) -> tuple[str, ...]:
+    """Who is about to pay, before anything is charged: the card's fingerprint and the billing
+    email, from the ConfirmationToken's preview (or the payment method itself)."""
+    client = get_client().v1
+    if method.confirmation_token:
+        token = _call(CONFIRM, lambda: client.confirmation_tokens.retrieve(method.confirmation_token), deadline)
+        preview = token.to_dict().get("payment_method_preview") or {}
+    else:
+        preview = _call(CONFIRM, lambda: client.payment_methods.retrieve(method.payment_method), deadline).to_dict()
+    return _identities(preview)
+
+
+def payer_identities(payment_method_id: str | None) -> tuple[str, ...]:
+    """Who paid, as Stripe knows them (an asynchronous payment settled by its webhook)."""
+    if not payment_method_id:
+        return ()
+    return _identities(_call(CONFIRM, lambda: get_client().v1.payment_methods.retrieve(payment_method_id)).to_dict())
+
+
+def _identities(method: dict) -> tuple[str, ...]:
+    identities = []
+    fingerprint = (method.get("card") or {}).get("fingerprint")
+    if fingerprint:
+        identities.append(f"card:{fingerprint}")
+    email = (method.get("billing_details") or {}).get("email")
+    if email:
+        identities.append(f"email:{email.strip().lower()}")
+    return tuple(identities)
 
 
 def cancel_payment_intent(payment_intent_id: str) -> str:
     """Cancel so a late confirm cannot charge; returns the intent's status afterwards (an intent
-    that already succeeded or is processing cannot be canceled and says so)."""
+    that already succeeded or is processing cannot be canceled and says so). Lowest priority:
+    raises PaymentsBusy when buyers are paying; the sweeper tries again on its next run."""
     import stripe
 
     intents = get_client().v1.payment_intents
     try:
-        return _with_retries(lambda: intents.cancel(payment_intent_id)).status
+        return _call(CANCEL, lambda: intents.cancel(payment_intent_id)).status
     except stripe.InvalidRequestError:
-        return _with_retries(lambda: intents.retrieve(payment_intent_id)).status
+        return _call(CANCEL, lambda: intents.retrieve(payment_intent_id)).status
 
 
 def refund(payment_intent_id: str, order_id: str) -> str:
-    refund_obj = _with_retries(
-        lambda: get_client().v1.refunds.create(
-            {"payment_intent": payment_intent_id, "metadata": {"order_id": order_id}},
-            {"idempotency_key": f"refund-{order_id}"},
-        )
-    )
+    refund_obj = _call(REFUND, lambda: get_client().v1.refunds.create(
+        {"payment_intent": payment_intent_id, "metadata": {"order_id": order_id}},
+        {"idempotency_key": f"refund-{payment_intent_id}"},
+    ))
     return refund_obj.id
+
+
+def create_payment_intent(order_id: str, card_id: str, amount: int, currency: str) -> PaymentIntent:
+    """The design before the pay call (a PaymentIntent opened by the tap itself, outside the
+    budget): kept for the dev stage's benchmark comparison only (checkout.STRIPE_AT_TAP)."""
+    import stripe
+
+    params = {"amount": amount, "currency": currency.lower(), "metadata": {"order_id": order_id, "card_id": card_id}}
+    if config.STRIPE_PAYMENT_METHOD_TYPES:
+        params["payment_method_types"] = config.STRIPE_PAYMENT_METHOD_TYPES
+    for attempt in range(3):
+        try:
+            intent = get_client().v1.payment_intents.create(params, {"idempotency_key": f"pi-{order_id}"})
+            return PaymentIntent(id=intent.id, client_secret=intent.client_secret)
+        except (stripe.RateLimitError, stripe.APIConnectionError):
+            time.sleep(random.uniform(0, 0.2 * 2**attempt))
+        except stripe.APIError as error:
+            raise PaymentsUnavailable(UNAVAILABLE_MESSAGE) from error
+    raise PaymentsUnavailable(UNAVAILABLE_MESSAGE)
 
 
 def parse_webhook(raw_body: bytes, signature_header: str | None) -> PaymentEvent | None:
@@ -117,30 +200,3 @@ def parse_webhook(raw_body: bytes, signature_header: str | None) -> PaymentEvent
         order_id=metadata.get("order_id"),
         payment_method_id=intent.get("payment_method"),
     )
-
-
-def payer_identities(payment_method_id: str | None) -> tuple[str, ...]:
-    """Who paid, as Stripe knows them: the card's fingerprint and the billing email."""
-    if not payment_method_id:
-        return ()
-    method = _with_retries(lambda: get_client().v1.payment_methods.retrieve(payment_method_id)).to_dict()
-    identities = []
-    fingerprint = (method.get("card") or {}).get("fingerprint")
-    if fingerprint:
-        identities.append(f"card:{fingerprint}")
-    email = (method.get("billing_details") or {}).get("email")
-    if email:
-        identities.append(f"email:{email.strip().lower()}")
-    return tuple(identities)
-
-
-def pay_with_test_card(payment_intent_id: str, outcome: str) -> None:
-    """Dev stage only: what a buyer's card entry does, done from the server (localstripe's way)."""
-    import stripe
-
-    intents = get_client().v1.payment_intents
-    intents.update(payment_intent_id, {"payment_method": TEST_CARDS[outcome]})
-    try:
-        intents.confirm(payment_intent_id)
-    except stripe.CardError:
-        pass  # a decline: Stripe sends payment_intent.payment_failed

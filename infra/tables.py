@@ -147,6 +147,12 @@ TABLES = {
         "KeySchema": [{"AttributeName": "counter_key", "KeyType": "HASH"}],
         "AttributeDefinitions": [{"AttributeName": "counter_key", "AttributeType": "S"}],
     },
+    # The account's Stripe budget shared by every container: the next free call slot
+    # (chalicelib/store/stripe_budget.py).
+    "stripe_budget": {
+        "KeySchema": [{"AttributeName": "budget_key", "KeyType": "HASH"}],
+        "AttributeDefinitions": [{"AttributeName": "budget_key", "AttributeType": "S"}],
+    },
     # The funnel: per card, one item per (day, shard). Each container adds its counts in one
     # UpdateItem every few seconds to a shard of its own, so a flash sale's counting stays cheap.
     "counters": {

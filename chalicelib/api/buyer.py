@@ -1,5 +1,6 @@
 """The reader's routes, no auth: the embed loader, the card and its widget, the hosted product
-page and its QR code, the activity feed, checkout, the order and its page, reservations."""
+page and its QR code, the activity feed, checkout, the order, its pay call and its page,
+reservations."""
 from chalice import Response
 
 from chalicelib import checkout, config, counters, pages
@@ -64,6 +65,11 @@ def checkout_card(card_id):
 @bp.route("/orders/{order_id}")
 def get_order(order_id):
     return checkout.order_status(order_id, query().get("token"))
+
+
+@bp.route("/orders/{order_id}/pay", methods=["POST"])
+def pay_order(order_id):
+    return checkout.pay(order_id, query().get("token"), json_body())
 
 
 @bp.route("/o/{order_id}")

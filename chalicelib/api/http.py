@@ -32,16 +32,23 @@ STATUS_OF = {
     "invalid_template": 400,
     "reservers_only": 409,
     "payments_unavailable": 503,
+    "payments_busy": 503,
+    "hold_expired": 409,
+    "already_paid": 409,
+    "payment_in_progress": 409,
+    "amount_mismatch": 409,
 }
 
 _app: Chalice | None = None  # the app the Routes blueprints were registered to: its current request
 
 
-def error_response(code: str, message: str, status: int, field: str | None = None) -> Response:
+def error_response(code: str, message: str, status: int, field: str | None = None,
+                   retry_after: int | None = None) -> Response:
     error = {"code": code, "message": message}
     if field:
         error["field"] = field
-    return Response(body={"error": error}, status_code=status)
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    return Response(body={"error": error}, status_code=status, headers=headers)
 
 
 class Routes(Blueprint):
@@ -62,7 +69,7 @@ class Routes(Blueprint):
                     return view(*args, **kwargs)
                 except DomainError as error:
                     return error_response(error.code, error.message, STATUS_OF.get(error.code, 400),
-                                          getattr(error, "field", None))
+                                          getattr(error, "field", None), getattr(error, "retry_after", None))
             return register(answered)
         return answering_domain_errors
 

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 __all__ = ["DomainError", "InvalidRequest", "Unauthorized", "NotFound", "NotStarted", "Ended", "SoldOut",
-           "LimitReached", "PaymentsUnavailable", "IdempotencyMismatch", "InvalidSignature",
+           "LimitReached", "PaymentsUnavailable", "PaymentsBusy", "HoldExpired", "AlreadyPaid",
+           "PaymentInProgress", "AmountMismatch", "IdempotencyMismatch", "InvalidSignature",
            "InvalidTemplate", "ReserversOnly", "SignupClosed", "Conflict"]
 
 
@@ -48,6 +49,31 @@ class LimitReached(DomainError):
 
 class PaymentsUnavailable(DomainError):
     code = "payments_unavailable"
+
+
+class PaymentsBusy(PaymentsUnavailable):
+    """Stripe's budget is spent for now: the units stay held and the pay call may be retried."""
+    code = "payments_busy"
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class HoldExpired(DomainError):
+    code = "hold_expired"
+
+
+class AlreadyPaid(DomainError):
+    code = "already_paid"
+
+
+class PaymentInProgress(DomainError):
+    code = "payment_in_progress"
+
+
+class AmountMismatch(DomainError):
+    code = "amount_mismatch"
 
 
 class IdempotencyMismatch(DomainError):

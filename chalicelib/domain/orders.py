@@ -5,16 +5,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.domain.cards import MAX_QUANTITY
-from chalicelib.domain.errors import InvalidRequest
+from chalicelib.domain.errors import AmountMismatch, InvalidRequest
 from chalicelib.domain.fields import REF_PATTERN, TOKEN_PATTERN, int_field, require, text_field
 
 __all__ = ["HELD", "PAID", "EXPIRED", "REFUNDED", "CANCELED", "ORDER_STATUSES", "ORDER_TRANSITIONS",
            "NOT_RESTOCKED", "transition", "Order", "CheckoutRequest", "checkout_request_from", "digest",
-           "order_id_for", "order_token", "token_matches", "referral_code_for"]
+           "order_id_for", "order_token", "token_matches", "referral_code_for", "PayRequest", "pay_request_from"]
 
 # Order statuses; a held order is the only one that still owns stock it has not paid for.
 HELD, PAID, EXPIRED, REFUNDED, CANCELED = "held", "paid", "expired", "refunded", "canceled"
@@ -26,13 +27,12 @@ ORDER_STATUSES = (HELD, PAID, EXPIRED, REFUNDED, CANCELED)
 ORDER_TRANSITIONS: dict[tuple[str, str], tuple[str, str] | None] = {
     (HELD, PAID): ("held", "sold"),            # paid in time
     (HELD, EXPIRED): ("held", "available"),    # the hold ran out unpaid
-    (HELD, CANCELED): ("held", "available"),   # the payment failed or was canceled; Stripe was down
+    (HELD, CANCELED): ("held", "available"),   # its PaymentIntent was canceled; Stripe was down at the tap
     (HELD, REFUNDED): ("held", "available"),   # paid past the per-buyer limit: the money goes back
     (EXPIRED, PAID): ("available", "sold"),    # paid after the hold ended, while stock was left
     (CANCELED, PAID): ("available", "sold"),
     (EXPIRED, REFUNDED): None,                 # paid after the hold ended, nothing left: money back
     (CANCELED, REFUNDED): None,
-    (CANCELED, HELD): ("available", "held"),   # the tap retried after Stripe was down
     (PAID, REFUNDED): ("sold", "available"),   # the seller refunds and the units go back on sale
 }
 # The seller refunds units that do not come back (damaged, kept by the buyer): they leave the stock.
@@ -76,6 +76,7 @@ class Order:
     request_fingerprint: str | None = None
     counted: bool = False
     payment_attempt: int = 0
+    paying_until: int | None = None
     # How the automatic share names the buyer: their name unless anonymous, else their city.
     display_name: str | None = None
     anonymous: bool = False
@@ -158,3 +159,40 @@ def referral_code_for(order_id: str) -> str:
     return digest("referral", order_id)[:10]
 
 
+
+
+# --- the pay call -----------------------------------------------------------------------------
+
+_CONFIRMATION_TOKEN = re.compile(r"^ctoken_[A-Za-z0-9_]{1,200}$")
+_PAYMENT_METHOD = re.compile(r"^pm_[A-Za-z0-9_]{1,200}$")
+
+
+@dataclass(frozen=True)
+class PayRequest:
+    """How the buyer pays: a ConfirmationToken from Stripe.js, or (dev stage) a test payment method."""
+    confirmation_token: str | None = None
+    payment_method: str | None = None
+
+
+def pay_request_from(payload: Any, order: Order, test_methods_allowed: bool) -> PayRequest:
+    """The body of POST /orders/{id}/pay. An amount or currency the card showed the buyer that is
+    not the order's is refused before anything is charged."""
+    if not isinstance(payload, dict):
+        raise InvalidRequest("The body must be a JSON object.")
+    token, method = payload.get("confirmation_token"), payload.get("payment_method")
+    if (token is None) == (method is None):
+        raise InvalidRequest("Send 'confirmation_token', the id Stripe.js gave the payment form.", "confirmation_token")
+    if token is not None and not (isinstance(token, str) and _CONFIRMATION_TOKEN.match(token)):
+        raise InvalidRequest("'confirmation_token' is not a Stripe ConfirmationToken id (ctoken_...).",
+                             "confirmation_token")
+    if method is not None:
+        if not test_methods_allowed:
+            raise InvalidRequest("'payment_method' is taken on the dev stage only; send 'confirmation_token'.",
+                                 "payment_method")
+        if not (isinstance(method, str) and _PAYMENT_METHOD.match(method)):
+            raise InvalidRequest("'payment_method' is not a Stripe payment method id (pm_...).", "payment_method")
+    amount, currency = payload.get("amount", order.amount), payload.get("currency", order.currency)
+    if isinstance(amount, bool) or amount != order.amount or not isinstance(currency, str) or currency.upper() != order.currency.upper():
+        raise AmountMismatch(f"This order is {order.amount} {order.currency} (in minor units); "
+                             "the payment form was set up for another amount. Nothing was charged.")
+    return PayRequest(confirmation_token=token, payment_method=method)

@@ -180,6 +180,8 @@ class OrderModel(Model):
     # Bumped when a tap is retried after Stripe was down: a new Stripe idempotency key, since
     # Stripe replays a saved error for the old one.
     payment_attempt = NumberAttribute(default=0)
+    # While a pay call is with Stripe: until when (a second call waits; the sweeper leaves it be).
+    paying_until = NumberAttribute(null=True)
     # Present only while held: the sweeper's sparse index.
     hold_shard = UnicodeAttribute(null=True)
     hold_expires_at = NumberAttribute(null=True)
@@ -314,6 +316,13 @@ class CounterModel(Model):
     bucket = UnicodeAttribute(range_key=True)  # "YYYY-MM-DD#shard"
 
 
+class StripeBudgetModel(Model):
+    """The next free Stripe call slot of the whole account, in milliseconds since the epoch."""
+    Meta = _meta("stripe_budget")
+    budget_key = UnicodeAttribute(hash_key=True)
+    next_slot_ms = NumberAttribute(null=True)
+
+
 ALL_MODELS = {
     "sellers": SellerModel,
     "api_keys": ApiKeyModel,
@@ -328,6 +337,7 @@ ALL_MODELS = {
     "reservations": ReservationModel,
     "social_counts": SocialCountModel,
     "counters": CounterModel,
+    "stripe_budget": StripeBudgetModel,
 }
 
 

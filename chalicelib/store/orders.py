@@ -64,6 +64,7 @@ def _to_order(model: OrderModel) -> Order:
     values["anonymous"] = bool(model.anonymous)
     values["payer_ids"] = tuple(model.payer_ids or ())
     values["fulfilled_at"] = None if model.fulfilled_at is None else int(model.fulfilled_at)
+    values["paying_until"] = None if model.paying_until is None else int(model.paying_until)
     return Order(**values)
 
 
@@ -187,6 +188,33 @@ def attach_payment_intent(order_id: str, payment_intent_id: str, client_secret: 
     )
 
 
+# --- a pay call -------------------------------------------------------------------------------
+
+
+def start_payment(order: Order, now: int, until: int) -> int:
+    """Claim the held order for one pay call until `until`: its attempt number (for Stripe's
+    idempotency key). Raises StaleOrder when it is not held, ran out, or another pay call has it."""
+    model = OrderModel(order.order_id)
+    try:
+        model.update(actions=[OrderModel.payment_attempt.add(1), OrderModel.paying_until.set(until)],
+                     condition=(OrderModel.status == HELD) & (OrderModel.expires_at > now)
+                     & (OrderModel.paying_until.does_not_exist() | (OrderModel.paying_until <= now)))
+    except UpdateError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            raise StaleOrder() from None
+        raise
+    return int(model.payment_attempt)
+
+
+def end_payment(order_id: str, payment_intent_id: str | None = None, client_secret: str | None = None) -> None:
+    """The pay call is back from Stripe: the intent it made (if any) becomes the order's."""
+    actions = [OrderModel.paying_until.remove()]
+    if payment_intent_id:
+        actions += [OrderModel.payment_intent_id.set(payment_intent_id),
+                    OrderModel.client_secret.set(client_secret) if client_secret else OrderModel.client_secret.remove()]
+    OrderModel(order_id).update(actions=actions, condition=OrderModel.order_id.exists())
+
+
 # --- moves of an order ------------------------------------------------------------------------
 
 
@@ -220,13 +248,14 @@ def _commit(tx: Transaction, event_id: str | None) -> None:
         raise
 
 
-def mark_paid(order: Order, referral_code: str, event_id: str | None = None,
+def mark_paid(order: Order, payment_intent_id: str, referral_code: str, event_id: str | None = None,
               payer_ids: tuple[str, ...] = (), limit: int | None = None) -> None:
-    """held → paid: the held units become sold. With a limit, the card fingerprint and email
-    that paid are counted too; past the limit it raises PayerLimitReached and changes nothing."""
+    """held → paid by that PaymentIntent: the held units become sold. With a limit, the card
+    fingerprint and email that paid are counted too; past the limit it raises PayerLimitReached
+    and changes nothing."""
     tx = _move(order, (HELD,), PAID, [
-        OrderModel.referral_code.set(referral_code), OrderModel.hold_shard.remove(),
-        OrderModel.hold_expires_at.remove(),
+        OrderModel.payment_intent_id.set(payment_intent_id), OrderModel.referral_code.set(referral_code),
+        OrderModel.hold_shard.remove(), OrderModel.hold_expires_at.remove(), OrderModel.paying_until.remove(),
     ] + ([OrderModel.payer_ids.set(list(payer_ids))] if payer_ids else []), event_id)
     for payer in payer_ids:
         stock.count_units(tx, PAYER + payer, order.card_id, payer, order.quantity, limit)
@@ -251,15 +280,16 @@ def release(order: Order, to_status: str, reason: str, event_id: str | None = No
     stock.forget(order.card_id)
 
 
-def retake_for_late_payment(order: Order, card: Card, referral_code: str, event_id: str | None = None) -> str | None:
+def retake_for_late_payment(order: Order, card: Card, payment_intent_id: str, referral_code: str,
+                            event_id: str | None = None) -> str | None:
     """expired/canceled → paid when the money arrived after the hold ended, if stock is left and
     the buyer stays within the limit. Returns None when paid, else why not (the caller refunds)."""
     take, _ = stock.plan_fresh(card, order.quantity)
     if take is None:
         return "sold_out_after_hold"
     tx = _move(order, (EXPIRED, CANCELED), PAID, [
-        OrderModel.referral_code.set(referral_code), OrderModel.stock_take.set(_take_map(take)),
-        OrderModel.status_reason.set("paid_after_hold_ended"),
+        OrderModel.payment_intent_id.set(payment_intent_id), OrderModel.referral_code.set(referral_code),
+        OrderModel.stock_take.set(_take_map(take)), OrderModel.status_reason.set("paid_after_hold_ended"),
     ], event_id, take=take, event_type="late_paid")
     if order.counted:
         stock.count_units(tx, BUYER, order.card_id, order.buyer, order.quantity, card.limit_per_buyer)
@@ -272,34 +302,6 @@ def retake_for_late_payment(order: Order, card: Card, referral_code: str, event_
         return "sold_out_after_hold"
     stock.forget(order.card_id)
     return None
-
-
-def rehold(card: Card, order: Order) -> None:
-    """canceled (Stripe was down) → held again, taking stock as a new hold would: the retry of a
-    tap whose first attempt could not open a payment. Raises SoldOut or LimitReached."""
-    take, available = stock.plan_fresh(card, order.quantity)
-    if take is None:
-        raise SoldOut(sold_out_message(available, order.quantity))
-    counted = card.limit_per_buyer is not None
-    tx = _move(order, (CANCELED,), HELD, [
-        OrderModel.status_reason.remove(), OrderModel.stock_take.set(_take_map(take)),
-        OrderModel.expires_at.set(order.expires_at), OrderModel.counted.set(counted),
-        OrderModel.payment_attempt.add(1), OrderModel.hold_shard.set(_hold_shard()),
-        OrderModel.hold_expires_at.set(order.expires_at),
-    ], None, take=take)
-    if counted:
-        stock.count_units(tx, BUYER, card.card_id, order.buyer, order.quantity, card.limit_per_buyer)
-    try:
-        _commit(tx, None)
-    except Refused as refused:
-        if refused.failed(BUYER):
-            raise LimitReached(f"You can buy at most {card.limit_per_buyer} of this item.") from None
-        raise SoldOut("Sold out.") from None
-    except TransactWriteError:
-        raise SoldOut("Sold out.") from None
-    stock.forget(card.card_id)
-    order.status, order.status_reason, order.stock_take = HELD, None, take
-    order.counted, order.payment_attempt = counted, order.payment_attempt + 1
 
 
 def mark_refunded(order: Order, refund_id: str, reason: str, event_id: str | None = None) -> None:

@@ -1,0 +1,70 @@
+"""The buyer's pay call: POST /orders/{order_id}/pay. The tap only held the units; here, within the
+hold's time, the payment is made in one call to Stripe, once the hold is known to be ours and the
+payer within the card's limit, so money moves only for goods that are secured."""
+from __future__ import annotations
+
+import time
+
+from chalicelib import config, payment_events, payments, views
+from chalicelib.domain import (
+    HELD,
+    PAID,
+    AlreadyPaid,
+    HoldExpired,
+    LimitReached,
+    Order,
+    PaymentInProgress,
+    pay_request_from,
+)
+from chalicelib.store import cards, orders, stock
+
+# A payment is never started with less of the hold left than this: time for Stripe to answer.
+MARGIN_SECONDS = 15
+
+
+def pay(order: Order, payload) -> dict:
+    """{status: succeeded | requires_action | processing | failed, reason?, client_secret?, order}.
+    Refused (nothing charged) when the order is paid, its hold ran out, another pay call is under
+    way, or the payer already bought the card's limit."""
+    request = pay_request_from(payload, order, test_methods_allowed=config.DEV_ROUTES)
+    at = int(time.time())
+    _check_payable(order, at)
+    deadline = order.expires_at - MARGIN_SECONDS
+    # The sweeper leaves an order alone while a pay call has it, even past its hold's end.
+    until = at + int(config.STRIPE_QUEUE_SECONDS) * 2 + 30
+    try:
+        attempt = orders.start_payment(order, at, until)
+    except orders.StaleOrder:
+        _check_payable(orders.get(order.order_id), at)
+        raise PaymentInProgress("This order is being paid already; wait for that payment's answer.") from None
+    result = None
+    try:
+        card = cards.get(order.card_id)
+        payer_ids = ()
+        if card.limit_per_buyer:
+            payer_ids = payments.payer_identities_of(request, deadline)
+            _check_payer_limit(order, payer_ids, card.limit_per_buyer)
+        result = payments.pay(order.order_id, order.card_id, order.amount, order.currency, attempt, request, deadline)
+        if result.status == payments.SUCCEEDED:
+            payment_events.settle_paid(order, result.payment_intent_id, payer_ids)
+    finally:
+        orders.end_payment(order.order_id, result and result.payment_intent_id, result and result.client_secret)
+    body = {"status": result.status, "client_secret": result.client_secret,
+            "order": views.order_json(orders.get(order.order_id))}
+    if result.reason:
+        body["reason"] = result.reason
+    return body
+
+
+def _check_payable(order: Order, at: int) -> None:
+    if order.status == PAID:
+        raise AlreadyPaid("This order is paid already; nothing more was charged.")
+    if order.status != HELD or order.expires_at - MARGIN_SECONDS <= at:
+        raise HoldExpired("The hold on this order has ended; nothing was charged. Tap buy to try again.")
+
+
+def _check_payer_limit(order: Order, payer_ids: tuple[str, ...], limit: int) -> None:
+    """The card and email about to pay, against what they already bought of this card."""
+    bought = stock.buyer_units(order.card_id, set(payer_ids))
+    if any(units + order.quantity > limit for units in bought.values()):
+        raise LimitReached(f"This card or email has already bought {limit} of this item; nothing was charged.")
