@@ -3,7 +3,9 @@
 moto server (DynamoDB + Streams) → tables → localstripe + its webhook → the API (chalice local)
 → demo seller, card and share webhook → demo blog + share receiver, stream poller, hold sweeper.
 Ports come from TAPCARD_API_PORT, TAPCARD_MOTO_PORT, TAPCARD_STRIPE_PORT, TAPCARD_BLOG_PORT,
-TAPCARD_SOCIAL_PORT (the Mastodon and Bluesky stand-ins).
+TAPCARD_SOCIAL_PORT (the Mastodon and Bluesky stand-ins). TAPCARD_STRIPE_RATE_LIMIT (requests per
+second, default 0 = off) puts localstripe at Stripe's rate limit and gives the API, stream and sweeper
+the same STRIPE_RATE_LIMIT.
 """
 from __future__ import annotations
 
@@ -137,11 +139,14 @@ def run() -> int:
     stripe_port, blog_port = _port("TAPCARD_STRIPE_PORT", 8420), _port("TAPCARD_BLOG_PORT", 8001)
     social_port = _port("TAPCARD_SOCIAL_PORT", 8430)
     sweep_seconds = os.environ.get("TAPCARD_SWEEP_SECONDS", "5")
+    stripe_rate_limit = float(os.environ.get("TAPCARD_STRIPE_RATE_LIMIT") or 0)
     api_url, blog_url = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{blog_port}"
     moto_url, stripe_url = f"http://127.0.0.1:{moto_port}", f"http://127.0.0.1:{stripe_port}"
     dev_json = Path(os.environ.get("TAPCARD_DEV_JSON", ROOT / ".tapcard-dev.json"))
     env = stack_env(api_url, moto_url, stripe_url)
     os.environ.update(env)
+    # the server's Stripe budget reads STRIPE_RATE_LIMIT
+    stripe_budget = {"STRIPE_RATE_LIMIT": f"{stripe_rate_limit:g}"} if stripe_rate_limit > 0 else {}
 
     stack = Stack()
     signal.signal(signal.SIGTERM, lambda *_: stack.stop())
@@ -150,7 +155,8 @@ def run() -> int:
     try:
         stack.start("dynamodb", ["infra/local/dynamodb_server.py", "--port", str(moto_port)], env)
         stack.start("social", ["infra/local/social_servers.py", "--port", str(social_port)], env)
-        stack.start("stripe", ["infra/local/stripe_server.py", "--port", str(stripe_port)], env)
+        stack.start("stripe", ["infra/local/stripe_server.py", "--port", str(stripe_port),
+                               "--rate-limit", f"{stripe_rate_limit:g}"], env)
         _wait_for(moto_url)
         _wait_for(f"{stripe_url}/js.stripe.com/v3/")
 
@@ -168,7 +174,8 @@ def run() -> int:
         if status != 200:
             raise RuntimeError(f"localstripe refused the webhook registration ({status})")
 
-        stack.start("api", ["infra/local/api.py", "--port", str(api_port)], {**env, "AWS_SDK_UA_APP_ID": "tapcard-api"})
+        stack.start("api", ["infra/local/api.py", "--port", str(api_port)],
+                    {**env, **stripe_budget, "AWS_SDK_UA_APP_ID": "tapcard-api"})
         _wait_for(f"{api_url}/health")
 
         from chalicelib.store import sellers
@@ -189,19 +196,23 @@ def run() -> int:
         stack.start("blog", ["infra/local/demo_site.py", "--port", str(blog_port)],
                     {**env, "DEMO_SNIPPET": card["snippet"], "DEMO_CARD_TITLE": card["title"],
                      "SHARE_WEBHOOK_SECRET": hook["secret"]})
-        stack.start("stream", ["infra/local/stream_poller.py"], {**env, "AWS_SDK_UA_APP_ID": "tapcard-stream"})
+        stack.start("stream", ["infra/local/stream_poller.py"],
+                    {**env, **stripe_budget, "AWS_SDK_UA_APP_ID": "tapcard-stream"})
         stack.start("sweeper", ["infra/local/sweeper.py", "--every", sweep_seconds],
-                    {**env, "AWS_SDK_UA_APP_ID": "tapcard-sweeper"})
+                    {**env, **stripe_budget, "AWS_SDK_UA_APP_ID": "tapcard-sweeper"})
         _wait_for(f"{blog_url}/")
 
         dev = {"api_url": api_url, "blog_url": f"{blog_url}/", "seller_api_key": api_key,
                "stripe_api_base": stripe_url, "demo_card_id": card["id"],
                "dynamodb_endpoint": moto_url, "share_receiver_url": f"{blog_url}/hooks/shares",
                # Mastodon (token mastodon-token-ok) and Bluesky (ada.test / app-pass-1234) stand-ins
-               "social_url": f"http://127.0.0.1:{social_port}"}
+               "social_url": f"http://127.0.0.1:{social_port}",
+               "stripe_rate_limit": stripe_rate_limit}  # requests per second; 0 = no limit
         partial = dev_json.with_suffix(".partial")
         partial.write_text(json.dumps(dev, indent=2) + "\n")
         partial.replace(dev_json)  # readers never see half a file
+        limit_line = (f"  Stripe limit    {stripe_rate_limit:g} requests/s   (counts: {stripe_url}/_tapcard/requests)\n"
+                      if stripe_rate_limit > 0 else "")
         print(
             "\n"
             "tapcard local stack is up\n"
@@ -210,6 +221,7 @@ def run() -> int:
             f"  API             {api_url}   (health: {api_url}/health)\n"
             f"  demo card       {card['id']}\n"
             f"  localstripe     {stripe_url}\n"
+            f"{limit_line}"
             f"  details in      {dev_json}\n"
             "Press Ctrl-C to stop everything.\n",
             flush=True,

@@ -1,9 +1,21 @@
-"""localstripe bound to 127.0.0.1 with its store in memory.
+"""localstripe bound to 127.0.0.1 with its store in memory, optionally at Stripe's rate limit.
 
 Its own CLI binds every interface and pickles the whole store to /tmp on each write.
+
+With TAPCARD_STRIPE_RATE_LIMIT (or --rate-limit) above 0, requests per second, API requests
+(/v1/…) made with a secret key past that rate get the 429 Stripe answers at its limit.
+GET /_tapcard/requests counts every API request by endpoint (`"POST /v1/payment_intents/{id}/cancel"`)
+and the refused ones; DELETE /_tapcard/requests resets the counts.
 """
 import argparse
+import base64
+import json
 import logging
+import os
+import re
+import secrets
+import time
+from collections import Counter
 
 from aiohttp import web
 from localstripe import resources
@@ -12,13 +24,91 @@ resources.Store.dump_to_disk = lambda self: None  # keep the store in memory onl
 
 from localstripe.server import app  # noqa: E402  (after the store is patched)
 
+RATE_LIMITED = json.dumps({"error": {
+    "type": "invalid_request_error",
+    "code": "rate_limit",
+    "message": "Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.",
+    "doc_url": "https://stripe.com/docs/error-codes/rate-limit",
+}}).encode()
+
+
+class TokenBucket:
+    """Holds one second of the rate and refills continuously, as Stripe's limiter does."""
+
+    def __init__(self, rate: float):
+        self.rate = rate
+        self.capacity = max(rate, 1.0)
+        self.tokens = self.capacity
+        self.at = time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.capacity, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+def _secret_key(request: web.Request) -> bool:
+    scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+    if scheme == "Basic":
+        try:
+            credentials = base64.b64decode(credentials).decode().split(":")[0]
+        except ValueError:
+            return False
+    elif scheme != "Bearer":
+        return False
+    return credentials.startswith("sk_")
+
+
+def _endpoint(request: web.Request) -> str:
+    """`POST /v1/payment_intents/{id}/cancel`: the route, so requests on different ids group."""
+    resource = request.match_info.route.resource
+    path = resource.canonical if resource is not None else request.path
+    return f"{request.method} {re.sub(r'{[^}]*}', '{id}', path)}"
+
+
+def rate_limiter(rate: float):
+    bucket = TokenBucket(rate) if rate > 0 else None
+    requests, refused = Counter(), Counter()
+
+    @web.middleware
+    async def middleware(request, handler):
+        if request.path == "/_tapcard/requests":
+            if request.method == "DELETE":
+                requests.clear()
+                refused.clear()
+            return web.json_response({"limit": rate, "requests": dict(requests),
+                                      "refused": {key: refused[key] for key in requests}})
+        if not request.path.startswith("/v1/"):
+            return await handler(request)
+        endpoint = _endpoint(request)
+        requests[endpoint] += 1
+        # The limit stands for the server's budget: calls made with the secret key. What Stripe.js
+        # sends carries the publishable key (`key=pk_…` in the body) and comes from each buyer's
+        # browser, not from the server, so it is counted but never refused here.
+        if bucket is not None and _secret_key(request) and not bucket.take():
+            refused[endpoint] += 1
+            return web.Response(status=429, body=RATE_LIMITED, headers={
+                "Content-Type": "application/json", "Request-Id": "req_" + secrets.token_hex(7)})
+        return await handler(request)
+
+    return middleware
+
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=8420)
+    parser.add_argument("--rate-limit", type=float,
+                        default=float(os.environ.get("TAPCARD_STRIPE_RATE_LIMIT") or 0),
+                        help="secret-key API requests per second; 0 = no limit")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    print(f"localstripe on http://127.0.0.1:{args.port}", flush=True)
+    app.middlewares.insert(0, rate_limiter(args.rate_limit))  # outermost: before localstripe's auth
+    limit = f", at most {args.rate_limit:g} API requests/s" if args.rate_limit > 0 else ""
+    print(f"localstripe on http://127.0.0.1:{args.port}{limit}", flush=True)
     web.run_app(app, host="127.0.0.1", port=args.port, print=None, access_log=None)
 
 
