@@ -100,7 +100,7 @@
     var init = { method: method, headers: headers || {} };
     if (body) { init.body = JSON.stringify(body); init.headers["Content-Type"] = "application/json"; }
     return fetch(path, init).then(function (r) {
-      return r.json().catch(function () { return {}; }).then(function (data) { return { status: r.status, data: data }; });
+      return r.json().catch(function () { return {}; }).then(function (data) { return { status: r.status, data: data, headers: r.headers }; });
     });
   }
 
@@ -203,6 +203,7 @@
 
   function startPayment() {
     say("");
+    payButtons(true);
     step("pay");
     holdCountdown();
     if (S.payment_sheet === "stripe") mountStripe();
@@ -228,48 +229,83 @@
   }
 
   function showOutcome(latest) {
-    order = latest;
-    if (latest.status === "paid") {
-      step("paid");
-      say("");
-      $("order-ref").textContent = latest.order_id;
-      $("order-link").href = latest.order_url;
-      $("share-url").value = latest.share_url;
-      shareLinks(latest.share_url);
-      $("qr").src = card.url + "/qr.svg?ref=" + encodeURIComponent(latest.referral_code || "");
-      $("qr").onload = resize;
-      if (navigator.share) $("web-share").hidden = false;
-      setTimeout(refreshFeed, 1500);
-      setTimeout(refreshFeed, 4000);
-    } else {
-      order = null;
-      idempotencyKey = null;
-      notice = t(latest.status === "canceled" || latest.status === "refunded" ? latest.status : "expired");
-      step("live");
-      $("buy").disabled = false;
-      refreshCard();
-    }
+    if (latest.status !== "paid") return backToLive(t(latest.status === "canceled" || latest.status === "refunded" ? latest.status : "expired"));
+    order = Object.assign(order, latest);  // the pay call's order has no order_url: the tap's answer had it
+    step("paid");
+    say("");
+    $("order-ref").textContent = order.order_id;
+    $("order-link").href = order.order_url;
+    $("share-url").value = order.share_url;
+    shareLinks(order.share_url);
+    $("qr").src = card.url + "/qr.svg?ref=" + encodeURIComponent(order.referral_code || "");
+    $("qr").onload = resize;
+    if (navigator.share) $("web-share").hidden = false;
+    setTimeout(refreshFeed, 1500);
+    setTimeout(refreshFeed, 4000);
+  }
+
+  function backToLive(text) {
+    order = null;
+    idempotencyKey = null;
+    notice = text;
+    step("live");
+    $("buy").disabled = false;
+    refreshCard();
   }
 
   function payButtons(enabled) {
     document.querySelectorAll('[data-tc^="pay-"]').forEach(function (b) { b.disabled = !enabled; });
   }
 
-  function payWithTestCard(outcome) {
-    payButtons(false);
-    say(t("paying"));
-    request("POST", "/dev/orders/" + order.order_id + "/pay", { token: orderToken, card: outcome }).then(function (res) {
-      if (res.status === 200) return watchOrder(Date.now() + 30000);
-      // An order that is no longer held (its hold ran out) says why; a held one shows the error.
-      return watchOrder(0).then(function () { if (order && order.status === "held") say(errorText(res)); });
-    }).catch(function () { say(t("unreachable")); }).then(function () { payButtons(true); });
+  function payFailed(text, walletEvent) {
+    if (walletEvent) walletEvent.paymentFailed({ reason: "fail" });
+    payButtons(true);
+    say(text);
   }
 
-  // A payment that outlives its hold: it is sent once the hold has run out and the sweeper took the unit back.
+  // The pay call, within the hold: the unit is ours until it ends, whatever Stripe answers.
+  function pay(body, walletEvent) {
+    payButtons(false);
+    say(t("paying"));
+    body.amount = order.amount;
+    body.currency = order.currency;
+    var send = function () {
+      return request("POST", "/orders/" + order.order_id + "/pay?token=" + encodeURIComponent(orderToken), body).then(function (res) {
+        var answer = res.data, code = answer.error && answer.error.code;
+        if (res.status === 200) {
+          if (answer.status === "succeeded") return showOutcome(answer.order);
+          if (answer.status === "failed") return payFailed(answer.reason || t("try_again"), walletEvent);
+          if (answer.status === "requires_action") {
+            say(t("authenticate"));
+            return stripe.handleNextAction({ clientSecret: answer.client_secret }).then(function (next) {
+              if (next.error) return payFailed(next.error.message);
+              say(t("confirming"));
+              return watchOrder(Date.now() + 60000);
+            });
+          }
+          say(t("confirming"));
+          return watchOrder(Date.now() + 60000);
+        }
+        // Stripe's budget is spent for now: the unit stays held; ask again when the server says, spread out.
+        if (code === "payments_busy" && secondsUntil(order.expires_at) > 0) {
+          var after = Number(res.headers.get("Retry-After")) || 2;
+          say(t("opening_payment"));
+          return wait((after + Math.random() * after / 2) * 1000).then(send);
+        }
+        if (walletEvent) walletEvent.paymentFailed({ reason: "fail" });
+        if (code === "hold_expired" || code === "payments_busy") return backToLive(t("error_hold_expired"));
+        // An order paid meanwhile shows as paid; a held one shows the error and may be paid again.
+        return watchOrder(0).then(function () { if (order && order.status === "held") payFailed(errorText(res)); });
+      });
+    };
+    return send().catch(function () { payFailed(t("unreachable"), walletEvent); });
+  }
+
+  // A payment that outlives its hold: it is sent once the hold has run out, and refused.
   function payTooLate() {
     payButtons(false);
     say(t("test_slow_wait"));
-    wait(Math.max(0, secondsUntil(order.expires_at)) * 1000 + 6000).then(function () { payWithTestCard("success"); });
+    wait(Math.max(0, secondsUntil(order.expires_at)) * 1000 + 3000).then(function () { pay({ payment_method: "pm_card_visa" }); });
   }
 
   var stripe = null, elements = null;
@@ -284,56 +320,45 @@
     document.head.appendChild(script);
   }
 
+  // Deferred mode: the form is set up from the order's amount; no PaymentIntent exists until the pay call.
   function mountStripe() {
     if (!stripe || elements) return;
     elements = stripe.elements({
-      clientSecret: order.client_secret, locale: /^zh/i.test(locale) ? "zh" : "auto",
-      appearance: { variables: { colorPrimary: S.accent } }
+      mode: "payment", amount: order.amount, currency: order.currency.toLowerCase(),
+      locale: /^zh/i.test(locale) ? "zh" : "auto", appearance: { variables: { colorPrimary: S.accent } }
     });
     var express = elements.create("expressCheckout");
     express.on("ready", function (e) { $("express-checkout").hidden = !e.availablePaymentMethods; resize(); });
-    express.on("confirm", function (e) { confirmWithStripe(e); });
+    express.on("confirm", payWithStripe);
     express.mount($("express-checkout"));
     elements.create("payment").mount($("payment-element"));
     resize();
   }
 
-  // The unit is already held: whichever wallet or card confirms, it pays for a unit that exists.
-  function confirmWithStripe(walletEvent) {
+  // Whichever wallet or card the reader chose becomes a ConfirmationToken; the server pays with it.
+  function payWithStripe(walletEvent) {
+    var fail = function (error) { payFailed(error.type === "api_connection_error" ? t("unreachable") : error.message, walletEvent); };
     payButtons(false);
     say(t("paying"));
-    stripe.confirmPayment({
-      elements: elements,
-      confirmParams: { return_url: card.url + (S.ref ? "?ref=" + S.ref : "") },
-      redirect: "if_required"
-    }).then(function (result) {
-      if (result.error) {
-        if (walletEvent) walletEvent.paymentFailed({ reason: "fail" });
-        payButtons(true);
-        say(result.error.type === "api_connection_error" ? t("unreachable") : result.error.message);
-        return;
-      }
-      if (result.paymentIntent.status === "requires_action") {
-        say(t("authenticate"));
-        return stripe.handleNextAction({ clientSecret: order.client_secret }).then(function (next) {
-          if (next.error) { payButtons(true); say(next.error.message); return; }
-          say(t("confirming"));
-          return watchOrder(Date.now() + 60000);
-        });
-      }
-      say(t("confirming"));
-      return watchOrder(Date.now() + 60000);
-    }, function () { payButtons(true); say(t("unreachable")); });
+    elements.submit().then(function (submitted) {
+      if (submitted.error) return fail(submitted.error);
+      return stripe.createConfirmationToken({
+        elements: elements, params: { return_url: card.url + (S.ref ? "?ref=" + S.ref : "") }
+      }).then(function (result) {
+        if (result.error) return fail(result.error);
+        return pay({ confirmation_token: result.confirmationToken.id }, walletEvent);
+      });
+    }).catch(function () { fail({ type: "api_connection_error" }); });
   }
 
   $("buy").addEventListener("click", buy);
   $("reserve").addEventListener("click", reserve);
   if ($("pay-success")) {
-    $("pay-success").addEventListener("click", function () { payWithTestCard("success"); });
-    $("pay-decline").addEventListener("click", function () { payWithTestCard("decline"); });
+    $("pay-success").addEventListener("click", function () { pay({ payment_method: "pm_card_visa" }); });
+    $("pay-decline").addEventListener("click", function () { pay({ payment_method: "pm_card_chargeCustomerFail" }); });
     $("pay-slow").addEventListener("click", payTooLate);
   }
-  if ($("pay-stripe")) $("pay-stripe").addEventListener("click", function () { if (stripe && elements) confirmWithStripe(null); });
+  if ($("pay-stripe")) $("pay-stripe").addEventListener("click", function () { if (elements) payWithStripe(null); });
   $("copy").addEventListener("click", function () {
     var input = $("share-url");
     input.select();

@@ -1,13 +1,12 @@
 // A stand-in for Stripe.js v3, served at https://js.stripe.com/v3/ by the browser tests: it records
-// how the card calls it and answers confirmPayment with the outcome the test sets in __stripe.outcome.
+// how the card calls it. Deferred mode: elements({mode, amount, currency}), elements.submit() (fails
+// with __stripe.submitError when set), createConfirmationToken (a new ctoken_ each time, or
+// __stripe.tokenError), handleNextAction (fails with __stripe.actionError when set).
 (function () {
-  var record = window.__stripe = { calls: [], outcome: "succeeded", express: null, group: null };
-  var outcomes = {
-    succeeded: { paymentIntent: { id: "pi_stand_in", status: "succeeded" } },
-    declined: { error: { type: "card_error", code: "card_declined", message: "Your card was declined." } },
-    requires_action: { paymentIntent: { id: "pi_stand_in", status: "requires_action" } },
-    network_error: { error: { type: "api_connection_error", message: "Failed to fetch" } }
-  };
+  var record = window.__stripe = { calls: [], express: null, group: null, submitError: null, tokenError: null, actionError: null };
+  var tokens = 0;
+
+  function later(answer) { return new Promise(function (ok) { setTimeout(function () { ok(answer); }, 30); }); }
 
   function element(type) {
     var handlers = {}, el = {
@@ -28,19 +27,27 @@
     record.calls.push({ call: "Stripe", key: publishableKey });
     return {
       elements: function (options) {
-        record.calls.push({ call: "elements", clientSecret: options.clientSecret });
-        record.group = { create: function (type) { record.calls.push({ call: "create", type: type }); return element(type); } };
+        record.calls.push({ call: "elements", mode: options.mode, amount: options.amount, currency: options.currency,
+          clientSecret: options.clientSecret || null });
+        record.group = {
+          create: function (type) { record.calls.push({ call: "create", type: type }); return element(type); },
+          submit: function () {
+            record.calls.push({ call: "submit" });
+            return later(record.submitError ? { error: { type: "validation_error", message: record.submitError } } : {});
+          }
+        };
         return record.group;
       },
-      confirmPayment: function (options) {
-        record.calls.push({ call: "confirmPayment", withElements: options.elements === record.group,
-          redirect: options.redirect, returnUrl: options.confirmParams && options.confirmParams.return_url });
-        var answer = outcomes[record.outcome];
-        return new Promise(function (ok) { setTimeout(function () { ok(answer); }, 30); });
+      createConfirmationToken: function (options) {
+        var id = "ctoken_stand_in_" + (++tokens);
+        record.calls.push({ call: "createConfirmationToken", withElements: options.elements === record.group,
+          returnUrl: options.params && options.params.return_url, id: record.tokenError ? null : id });
+        return later(record.tokenError ? { error: record.tokenError } : { confirmationToken: { id: id } });
       },
       handleNextAction: function (options) {
         record.calls.push({ call: "handleNextAction", clientSecret: options.clientSecret });
-        return Promise.resolve(outcomes.succeeded);
+        return later(record.actionError ? { error: { type: "card_error", message: record.actionError } }
+          : { paymentIntent: { id: options.clientSecret.split("_secret_")[0], status: "processing" } });
       }
     };
   };

@@ -18,7 +18,9 @@ def test_reader_buys_in_the_post_and_gets_a_share_link(page, live_stack):
 
     card.locator("[data-tc=buy]").click()
     expect(card.locator("[data-tc=test-sheet]")).to_contain_text("TEST MODE")
-    card.locator("[data-tc=pay-success]").click()
+    with page.expect_request(re.compile(r"/orders/\w+/pay\?token=")) as paying:
+        card.locator("[data-tc=pay-success]").click()
+    assert paying.value.post_data_json == {"payment_method": "pm_card_visa", "amount": 1800, "currency": "EUR"}
 
     expect(card.locator("[data-step=paid]")).to_be_visible(timeout=20_000)
     expect(card.locator("[data-step=paid]")).to_contain_text("Paid")
@@ -36,16 +38,23 @@ def test_reader_buys_in_the_post_and_gets_a_share_link(page, live_stack):
     screenshot(page, "paid")
 
 
-def test_declined_test_card_releases_the_reservation(page, live_stack):
+def test_a_declined_test_card_keeps_the_unit_held_and_another_card_pays(page, live_stack):
     page.goto(live_stack["blog_url"])
     card = card_frame(page)
     card.locator("[data-tc=buy]").click()
-    card.locator("[data-tc=pay-decline]").click()
-    expect(card.locator("[data-tc=status]")).to_contain_text("did not go through", timeout=20_000)
-    expect(card.locator("[data-tc=buy]")).to_be_enabled()
+    with page.expect_request(re.compile(r"/orders/\w+/pay\?token=")) as paying:
+        card.locator("[data-tc=pay-decline]").click()
+    assert paying.value.post_data_json == {"payment_method": "pm_card_chargeCustomerFail", "amount": 1800, "currency": "EUR"}
+
+    expect(card.locator("[data-tc=status]")).to_have_text("Your card was declined.", timeout=20_000)
+    expect(card.locator("[data-tc=test-sheet]")).to_be_visible()  # still held: the pay step stays
     page.wait_for_timeout(1500)  # the card's once-a-second refresh must not wipe the message
-    expect(card.locator("[data-tc=status]")).to_contain_text("did not go through")
+    expect(card.locator("[data-tc=status]")).to_have_text("Your card was declined.")
+    expect(card.locator("[data-tc=hold-left]")).not_to_have_text("0m 00s")
     screenshot(page, "declined")
+
+    card.locator("[data-tc=pay-success]").click()
+    expect(card.locator("[data-step=paid]")).to_be_visible(timeout=20_000)
 
 
 def test_the_snippet_link_works_without_javascript(browser, live_stack):
