@@ -137,7 +137,9 @@ def order_for_buyer(order_id: str, token: str | None) -> tuple[Order, Card]:
 
 
 def pay(order_id: str, token: str | None, payload) -> dict:
-    return paying.pay(_owned_order(order_id, token), payload)
+    answer = paying.pay(_owned_order(order_id, token), payload)
+    answer["order"]["order_url"] = _order_links(order_id)["order_url"]
+    return answer
 
 
 # --- dev stage only ---------------------------------------------------------------------------
