@@ -41,9 +41,15 @@ def new_nonce() -> str:
     return secrets.token_urlsafe(16)
 
 
+# Characters that could end a <script> element or open a comment in it ("</", "<!--"), or end
+# a line in old JavaScript parsers, written as JSON escapes: the text reads the same once parsed.
+_SCRIPT_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026",
+                   0x2028: "\\u2028", 0x2029: "\\u2029"}
+
+
 def script_json(value) -> str:
-    """JSON to put inside a <script> element: a "</" in a seller's text cannot close it."""
-    return json.dumps(value, ensure_ascii=False).replace("</", "<\\/")
+    """JSON to put inside a <script> element, whatever a seller or buyer typed."""
+    return json.dumps(value, ensure_ascii=False).translate(_SCRIPT_ESCAPES)
 
 
 def _not_available(words: dict, words_locale: str, options: dict, csp: str) -> Page:
