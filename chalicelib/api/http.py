@@ -92,6 +92,39 @@ def json_body() -> dict:
     return body
 
 
+def seller_body() -> dict:
+    """A seller's JSON body, every field of it documented for this route in openapi.json: a
+    misspelt or unsupported field is refused, naming it, rather than dropped without a word."""
+    body = json_body()
+    current = request()
+    operation = _openapi()["paths"][current.context["resourcePath"]][current.method.lower()]
+    unknown = unknown_field(body, operation["requestBody"]["content"]["application/json"]["schema"])
+    if unknown:
+        raise InvalidRequest(f"Unknown field '{unknown}': this route does not take it (see /openapi.json).", unknown)
+    return body
+
+
+@functools.lru_cache(maxsize=1)
+def _openapi() -> dict:
+    return pages.openapi()
+
+
+def unknown_field(value, schema: dict, path: str = "") -> str | None:
+    """The first field of value (dotted, for nested objects) that schema does not name."""
+    if "$ref" in schema:
+        schema = _openapi()["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    properties = schema.get("properties")
+    if not isinstance(value, dict) or properties is None:
+        return None
+    for name, item in value.items():
+        if name not in properties:
+            return path + name
+        unknown = unknown_field(item, properties[name], f"{path}{name}.")
+        if unknown:
+            return unknown
+    return None
+
+
 def query() -> dict:
     return request().query_params or {}
 

@@ -3,7 +3,7 @@ GET /openapi.json) and the dashboard page that drives them."""
 from chalice import Response
 
 from chalicelib import backoffice, dashboard, pages
-from chalicelib.api.http import Routes, attachment, created, html, json_body, query, request, seller_id
+from chalicelib.api.http import Routes, attachment, created, html, query, request, seller_body, seller_id
 from chalicelib.social import channels, seller_api, shares
 
 bp = Routes(__name__)
@@ -24,7 +24,7 @@ def dashboard_page():
 
 @bp.route("/api/sellers", methods=["POST"])
 def sign_up():
-    return created(backoffice.sign_up(json_body()))
+    return created(backoffice.sign_up(seller_body()))
 
 
 @bp.route("/api/keys")
@@ -44,7 +44,7 @@ def revoke_key(prefix):
 
 @bp.route("/api/channels/webhook", methods=["PUT"])
 def set_share_webhook():
-    return backoffice.set_share_webhook(seller_id(), json_body())  # who asks comes first: no key, no word about the body
+    return backoffice.set_share_webhook(seller_id(), seller_body())  # who asks comes first: no key, no word about the body
 
 
 # --- cards -------------------------------------------------------------------------------------
@@ -52,7 +52,7 @@ def set_share_webhook():
 
 @bp.route("/api/cards", methods=["POST"])
 def create_card():
-    return created(backoffice.create_card(seller_id(), json_body()))
+    return created(backoffice.create_card(seller_id(), seller_body()))
 
 
 @bp.route("/api/cards")
@@ -67,7 +67,7 @@ def seller_card(card_id):
 
 @bp.route("/api/cards/{card_id}", methods=["PATCH"])
 def update_card(card_id):
-    return backoffice.update_card(seller_id(), card_id, json_body())
+    return backoffice.update_card(seller_id(), card_id, seller_body())
 
 
 @bp.route("/api/cards/{card_id}/publish", methods=["POST"])
@@ -102,12 +102,12 @@ def card_orders(card_id):
 
 @bp.route("/api/orders/{order_id}/fulfil", methods=["POST"])
 def fulfil_order(order_id):
-    return backoffice.fulfil(seller_id(), order_id, json_body())
+    return backoffice.fulfil(seller_id(), order_id, seller_body())
 
 
 @bp.route("/api/orders/{order_id}/refund", methods=["POST"])
 def refund_order(order_id):
-    return backoffice.refund(seller_id(), order_id, json_body())
+    return backoffice.refund(seller_id(), order_id, seller_body())
 
 
 # --- the social loop: share channels, settings, shares, referrals, reservations ----------------
@@ -115,7 +115,7 @@ def refund_order(order_id):
 
 @bp.route("/api/cards/{card_id}/channels", methods=["POST"])
 def add_channel(card_id):
-    return created(channels.add_channel(seller_id(), card_id, json_body()))
+    return created(channels.add_channel(seller_id(), card_id, seller_body()))
 
 
 @bp.route("/api/cards/{card_id}/channels", methods=["GET"])
@@ -136,7 +136,7 @@ def test_channel(card_id, channel_id):
 
 @bp.route("/api/cards/{card_id}/social", methods=["GET", "PATCH"])
 def card_social_settings(card_id):
-    return seller_api.settings(seller_id(), card_id, json_body() if request().method == "PATCH" else None)
+    return seller_api.settings(seller_id(), card_id, seller_body() if request().method == "PATCH" else None)
 
 
 @bp.route("/api/cards/{card_id}/shares")
