@@ -7,6 +7,7 @@ import base64
 import ipaddress
 import re
 import secrets
+import socket
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -155,7 +156,8 @@ def reservation_of_token(secret: str, card_id: str, token: str | None) -> str | 
 
 def channel_url(value: Any, name: str, allow_loopback_http: bool) -> str:
     """https only; plain http just to this machine, and only where the stage allows it (dev). An
-    address inside a private network is refused: tapcard must not be a way in."""
+    address inside a private network, in any of its spellings, is refused: tapcard must not be a
+    way in. (A name is checked again, resolved, at every send: senders.py.)"""
     if not isinstance(value, str) or len(value) > 2048:
         raise InvalidRequest(f"'{name}' must be an https URL.", name)
     try:
@@ -163,32 +165,36 @@ def channel_url(value: Any, name: str, allow_loopback_http: bool) -> str:
         parts.port  # noqa: B018 -- raises on a malformed port
     except ValueError:
         raise InvalidRequest(f"'{name}' must be an https URL.", name) from None
-    if parts.scheme == "https" and parts.hostname and not _is_private(parts.hostname):
+    host = (parts.hostname or "").rstrip(".")
+    literal = literal_address(host)
+    loopback = host == "localhost" or (literal is not None and literal.is_loopback)
+    if parts.scheme in ("https", "http") and loopback and allow_loopback_http:
         return value.strip()
-    if parts.scheme == "https" and allow_loopback_http and _is_loopback(parts.hostname):
+    if parts.scheme == "https" and host and not loopback and (literal is None or literal.is_global):
         return value.strip()
-    if parts.scheme == "http" and allow_loopback_http and _is_loopback(parts.hostname):
-        return value.strip()
-    raise InvalidRequest(f"'{name}' must be an https URL.", name)
+    raise InvalidRequest(f"'{name}' must be an https URL on the public internet.", name)
 
 
-def _is_private(host: str) -> bool:
-    if host == "localhost":
-        return True
+def literal_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address a host name spells out, in every form a resolver takes (127.0.0.1, 127.1,
+    2130706433, 0x7f000001, ::ffff:127.0.0.1), or None for a real name."""
     try:
-        address = ipaddress.ip_address(host)
+        address = ipaddress.ip_address(host.strip("[]"))
     except ValueError:
-        return False  # a name; what it resolves to is not checked here
-    return not address.is_global
+        try:
+            address = ipaddress.IPv4Address(socket.inet_aton(host))
+        except (OSError, ValueError):
+            return None
+    mapped = getattr(address, "ipv4_mapped", None)
+    return mapped or address
 
 
-def _is_loopback(host: str | None) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host or "").is_loopback
-    except ValueError:
+def address_allowed(address: str, allow_loopback: bool) -> bool:
+    """Whether a share may be sent to this resolved address."""
+    parsed = literal_address(address)
+    if parsed is None:
         return False
+    return parsed.is_global or (allow_loopback and parsed.is_loopback)
 
 
 def new_webhook_secret() -> str:

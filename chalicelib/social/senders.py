@@ -2,22 +2,25 @@
 post. Each call either returns (posted) or raises ChannelError saying whether and when to retry."""
 from __future__ import annotations
 
+import http.client
 import json
 import random
+import socket
+import ssl
 import threading
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Callable
+from urllib.parse import urlencode, urlsplit
 
-from chalicelib import views
-from chalicelib.social import channels
+from chalicelib import config, views
+from chalicelib.social import channels, rules
 from chalicelib.social.channels import BLUESKY, MASTODON, WEBHOOK, Channel
 
 TIMEOUT_SECONDS = 5
+MAX_BODY_BYTES = 64 * 1024
 MAX_RETRY_AFTER_SECONDS = 6 * 3600
 
 
@@ -72,26 +75,71 @@ def _retry_after(value: str | None) -> float | None:
 
 
 def _call(method: str, url: str, body: dict | str | None, headers: dict) -> dict:
+    """One request to a channel, pinned to an address checked just now; never follows a redirect.
+    What the remote answered stays here: the seller and the logs get its status only."""
     data = body if isinstance(body, str) else (json.dumps(body) if body is not None else None)
-    request = urllib.request.Request(url, data=data.encode() if data is not None else None, method=method,
-                                     headers={"content-type": "application/json", "user-agent": "tapcard",
-                                              **headers})
+    parts = urlsplit(url)
+    secure = parts.scheme == "https"
+    port = parts.port or (443 if secure else 80)
+    address = _checked_address(parts.hostname or "", port)
+    connection = (_PinnedHTTPS if secure else _PinnedHTTP)(parts.hostname, port, address, timeout=TIMEOUT_SECONDS)
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
-            raw = response.read()
-    except urllib.error.HTTPError as error:
-        raw = error.read()[:300]
-        text = raw.decode("utf-8", "replace")
-        retry_after = _retry_after(error.headers.get("Retry-After"))
-        retryable = error.code in (408, 425, 429) or error.code >= 500
-        raise HttpError(f"HTTP {error.code}: {text}".strip(), error.code, text, retry_after,
-                        final=not retryable) from None
-    except (urllib.error.URLError, OSError) as error:
-        raise ChannelError(f"unreachable: {getattr(error, 'reason', error)}") from None
+        connection.request(method, (parts.path or "/") + (f"?{parts.query}" if parts.query else ""),
+                           body=data.encode() if data is not None else None,
+                           headers={"content-type": "application/json", "user-agent": "tapcard", **headers})
+        response = connection.getresponse()
+        raw = response.read(MAX_BODY_BYTES)
+    except (OSError, http.client.HTTPException) as error:
+        raise ChannelError(f"unreachable: {type(error).__name__}") from None
+    finally:
+        connection.close()
+    if 300 <= response.status < 400:
+        raise ChannelError(f"HTTP {response.status}: redirects are not followed", final=True)
+    if response.status >= 400:
+        retryable = response.status in (408, 425, 429) or response.status >= 500
+        raise HttpError(f"HTTP {response.status}", response.status, raw[:300].decode("utf-8", "replace"),
+                        _retry_after(response.getheader("Retry-After")), final=not retryable)
     try:
         return json.loads(raw) if raw.strip() else {}
     except ValueError:
         return {}
+
+
+def _checked_address(host: str, port: int) -> str:
+    """Resolve the host and check every address it has (IPv4 and IPv6): one inside a private
+    network refuses the send, so a name cannot be pointed at one between save and send."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError:
+        raise ChannelError("unreachable: the host name does not resolve") from None
+    addresses = [info[4][0] for info in infos]
+    if not addresses or not all(rules.address_allowed(a, config.ALLOW_LOOPBACK_CHANNELS) for a in addresses):
+        raise ChannelError("this address is not allowed (a private or reserved network)", final=True)
+    return addresses[0]
+
+
+class _PinnedHTTP(http.client.HTTPConnection):
+    """Connects to the address checked, whatever the name resolves to by then."""
+
+    def __init__(self, host: str, port: int, address: str, timeout: float):
+        super().__init__(host, port, timeout=timeout)
+        self.address = address
+
+    def connect(self):
+        self.sock = socket.create_connection((self.address, self.port), self.timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+class _PinnedHTTPS(http.client.HTTPSConnection):
+    """As _PinnedHTTP, with TLS verified for the host name (SNI and certificate)."""
+
+    def __init__(self, host: str, port: int, address: str, timeout: float):
+        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        self.address = address
+
+    def connect(self):
+        sock = socket.create_connection((self.address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
 
 
 class HttpError(ChannelError):
@@ -228,8 +276,6 @@ def _bluesky(channel: Channel, post: Post, remote_key: str | None, remember_key:
 
 
 def _bluesky_record_exists(channel: Channel, rkey: str) -> bool:
-    from urllib.parse import urlencode
-
     def get(session):
         query = "?" + urlencode({"repo": session["did"], "collection": "app.bsky.feed.post", "rkey": rkey})
         return _xrpc(channel, "GET", "com.atproto.repo.getRecord", token=session["accessJwt"], query=query)
