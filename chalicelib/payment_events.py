@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Callable
 
 from chalicelib import counters, observability, payments
 from chalicelib.domain import CANCELED, EXPIRED, HELD, PAID, REFUNDED, Order, PaymentsUnavailable, referral_code_for
@@ -46,18 +47,10 @@ def _count_paid(order: Order) -> None:
 
 def _apply(event: payments.PaymentEvent, order: Order) -> str:
     if event.type == payments.PAYMENT_SUCCEEDED:
-        if order.status == HELD:
-            limit = cards.get(order.card_id).limit_per_buyer
-            payer_ids = payments.payer_identities(event.payment_method_id) if limit else ()
-            return settle_paid(order, event.payment_intent_id, payer_ids, event.event_id)
-        if order.status in (PAID, REFUNDED) and order.payment_intent_id != event.payment_intent_id:
-            # A second payment for goods already paid for (another attempt completed late).
-            payments.refund(event.payment_intent_id, order.order_id)
-            observability.count("refunds")
-            orders.record_event(event.event_id, "refunded_duplicate_payment")
-            return "refunded_duplicate"
-        if order.status in (EXPIRED, CANCELED):
-            return _settle_late(event, order)
+        outcome = _succeeded(order, event.payment_intent_id, lambda: payments.payer_identities(event.payment_method_id),
+                             event.event_id)
+        if outcome:
+            return outcome
     elif event.type == payments.PAYMENT_CANCELED and order.status == HELD \
             and order.payment_intent_id == event.payment_intent_id:
         orders.release(order, CANCELED, "payment_canceled", event.event_id)
@@ -67,26 +60,54 @@ def _apply(event: payments.PaymentEvent, order: Order) -> str:
     return f"ignored_{order.status}"
 
 
-def _settle_late(event: payments.PaymentEvent, order: Order) -> str:
-    """Money that arrived after the hold ended (an asynchronous method): the units are taken
-    again if any are left, else the money goes back."""
+def paid_by_pay_call(order_id: str, payment_intent_id: str, payer_ids: tuple[str, ...]) -> str:
+    """The pay call's PaymentIntent succeeded: settle it as its webhook would; whichever of the
+    two comes second finds it done."""
+    for _ in range(3):
+        try:
+            return _succeeded(orders.get(order_id), payment_intent_id, lambda: payer_ids, None) or "already_paid"
+        except orders.StaleOrder:
+            continue  # its webhook or the sweeper moved it first: decide again on fresh state
+    raise RuntimeError(f"order {order_id} kept changing while settling {payment_intent_id}")
+
+
+def _succeeded(order: Order, payment_intent_id: str, payer_ids_of: Callable[[], tuple[str, ...]],
+               event_id: str | None) -> str | None:
+    """Money arrived for the order: it pays a held order, or is taken again after the hold ended,
+    or, for an order another payment already paid, goes back. None: this payment paid it already."""
+    if order.status == HELD:
+        limit = cards.get(order.card_id).limit_per_buyer
+        return settle_paid(order, payment_intent_id, payer_ids_of() if limit else (), event_id)
+    if order.status in (PAID, REFUNDED) and order.payment_intent_id != payment_intent_id:
+        # A second payment for goods already paid for (another attempt that completed as well).
+        payments.refund(payment_intent_id, order.order_id)
+        observability.count("refunds")
+        if event_id:
+            orders.record_event(event_id, "refunded_duplicate_payment")
+        return "refunded_duplicate"
+    if order.status in (EXPIRED, CANCELED):
+        return _settle_late(order, payment_intent_id, event_id)
+    return None
+
+
+def _settle_late(order: Order, payment_intent_id: str, event_id: str | None) -> str:
+    """Money that arrived after the hold ended (an asynchronous method, a late 3-D Secure): the
+    units are taken again if any are left, else the money goes back."""
     code = referral_code_for(order.order_id)
-    why_not = orders.retake_for_late_payment(order, cards.get(order.card_id), event.payment_intent_id, code,
-                                             event.event_id)
+    why_not = orders.retake_for_late_payment(order, cards.get(order.card_id), payment_intent_id, code, event_id)
     if why_not is None:
         observability.count("paid")
         _count_paid(order)
         return "paid_late"
-    refund_id = payments.refund(event.payment_intent_id, order.order_id)
+    refund_id = payments.refund(payment_intent_id, order.order_id)
     observability.count("refunds")
-    orders.mark_refunded(order, refund_id, why_not, event.event_id)
+    orders.mark_refunded(order, refund_id, why_not, event_id)
     return "refunded"
 
 
 def settle_paid(order: Order, payment_intent_id: str, payer_ids: tuple[str, ...], event_id: str | None = None) -> str:
     """held → paid; with a per-buyer limit the card and email that paid must be within it too,
-    or the money goes back and so do the units. Paid by the pay call and by its webhook alike:
-    whichever comes second finds the order paid and changes nothing."""
+    or the money goes back and so do the units. Raises StaleOrder when the order moved meanwhile."""
     limit = cards.get(order.card_id).limit_per_buyer
     code = referral_code_for(order.order_id)
     try:
@@ -96,10 +117,6 @@ def settle_paid(order: Order, payment_intent_id: str, payer_ids: tuple[str, ...]
         observability.count("refunds")
         orders.release(order, REFUNDED, "payer_limit_reached", event_id, refund_id=refund_id)
         return "refunded"
-    except orders.StaleOrder:
-        if event_id is not None:
-            raise  # the webhook's loop decides again on fresh state
-        return "already_settled"  # the webhook settled it while the pay call was answering
     observability.count("paid")
     _count_paid(order)
     return "paid"

@@ -207,12 +207,17 @@ def start_payment(order: Order, now: int, until: int) -> int:
 
 
 def end_payment(order_id: str, payment_intent_id: str | None = None, client_secret: str | None = None) -> None:
-    """The pay call is back from Stripe: the intent it made (if any) becomes the order's."""
+    """The pay call is back from Stripe: the intent it made (if any) becomes the held order's. An
+    order paid meanwhile keeps the intent that paid it (and no longer has a pay call)."""
     actions = [OrderModel.paying_until.remove()]
     if payment_intent_id:
         actions += [OrderModel.payment_intent_id.set(payment_intent_id),
                     OrderModel.client_secret.set(client_secret) if client_secret else OrderModel.client_secret.remove()]
-    OrderModel(order_id).update(actions=actions, condition=OrderModel.order_id.exists())
+    try:
+        OrderModel(order_id).update(actions=actions, condition=OrderModel.status == HELD)
+    except UpdateError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
 
 
 # --- moves of an order ------------------------------------------------------------------------

@@ -4,6 +4,7 @@ Its own CLI binds every interface and pickles the whole store to /tmp on each wr
 
 With TAPCARD_STRIPE_RATE_LIMIT (or --rate-limit) above 0, requests per second, API requests
 (/v1/…) made with a secret key past that rate get the 429 Stripe answers at its limit.
+A POST repeated with the same Idempotency-Key gets the first answer again, as from Stripe.
 GET /_tapcard/requests counts every API request by endpoint (`"POST /v1/payment_intents/{id}/cancel"`)
 and the refused ones; DELETE /_tapcard/requests resets the counts.
 """
@@ -98,6 +99,29 @@ def rate_limiter(rate: float):
     return middleware
 
 
+def idempotent_replays():
+    """Stripe answers a POST repeated with the same Idempotency-Key with the first answer (for 24 h);
+    localstripe does not, so an SDK retry after a lost answer would make a second payment."""
+    answers: dict[str, web.Response] = {}
+
+    @web.middleware
+    async def middleware(request, handler):
+        key = request.headers.get("Idempotency-Key")
+        if request.method != "POST" or not key or not request.path.startswith("/v1/"):
+            return await handler(request)
+        key = f"{request.path} {key}"
+        if key not in answers:
+            response = await handler(request)
+            if response.status < 500 and response.status != 429:  # Stripe runs a retry of these again
+                answers[key] = response
+            return response
+        first = answers[key]
+        return web.Response(status=first.status, body=first.body, headers={
+            "Content-Type": first.headers.get("Content-Type", "application/json"), "Idempotent-Replayed": "true"})
+
+    return middleware
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=8420)
@@ -106,6 +130,7 @@ def main() -> None:
                         help="secret-key API requests per second; 0 = no limit")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    app.middlewares.insert(0, idempotent_replays())
     app.middlewares.insert(0, rate_limiter(args.rate_limit))  # outermost: before localstripe's auth
     limit = f", at most {args.rate_limit:g} API requests/s" if args.rate_limit > 0 else ""
     print(f"localstripe on http://127.0.0.1:{args.port}{limit}", flush=True)
