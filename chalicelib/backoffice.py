@@ -51,16 +51,6 @@ def sign_up(payload) -> dict:
     return {"seller_id": seller_id, "api_key": api_key}
 
 
-def set_share_webhook(seller_id: str, payload) -> dict:
-    """The seller-wide share webhook: every card's shares go there too. Its secret is shown once."""
-    url = payload.get("url") if isinstance(payload, dict) else None
-    if url is None:
-        raise InvalidRequest("'url' is required.", "url")
-    url, secret = rules.channel_url(url, "url", config.ALLOW_LOOPBACK_CHANNELS), rules.new_webhook_secret()
-    sellers.set_webhook(seller_id, url, secret)
-    return {"url": url, "secret": secret}
-
-
 def keys(seller_id: str) -> dict:
     return {"items": sellers.keys_of(seller_id)}
 

@@ -44,7 +44,7 @@ def revoke_key(prefix):
 
 @bp.route("/api/channels/webhook", methods=["PUT"])
 def set_share_webhook():
-    return backoffice.set_share_webhook(seller_id(), seller_body())  # who asks comes first: no key, no word about the body
+    return channels.set_seller_webhook(seller_id(), seller_body())  # who asks comes first: no key, no word about the body
 
 
 # --- cards -------------------------------------------------------------------------------------

@@ -107,20 +107,35 @@ def _from_model(model) -> Channel:
                    model.card_id, session)
 
 
+def set_seller_webhook(seller_id: str, payload) -> dict:
+    """The seller-wide share webhook: every card's shares go there too. Its secret is shown once
+    and stored encrypted, like every channel's."""
+    url = payload.get("url") if isinstance(payload, dict) else None
+    if url is None:
+        raise InvalidRequest("'url' is required.", "url")
+    url, secret = channel_url(url, "url", config.ALLOW_LOOPBACK_CHANNELS), new_webhook_secret()
+    sellers.set_webhook(seller_id, url, encrypt(secret))
+    return {"url": url, "secret": secret}
+
+
+def _seller_webhook(seller_id: str) -> Channel | None:
+    hook = sellers.webhook_of(seller_id)
+    if not hook:
+        return None
+    url, secret = hook
+    # A secret saved before secrets were encrypted is still in plain text (whsec_…).
+    return Channel(SELLER_WEBHOOK, WEBHOOK, url, secret if secret.startswith("whsec_") else decrypt(secret))
+
+
 def channels_of(card_id: str, seller_id: str) -> list[Channel]:
     """Every channel a card's shares go to besides its feed: the seller's webhook, then the card's."""
-    found = []
-    hook = sellers.webhook_of(seller_id)
-    if hook:
-        found.append(Channel(SELLER_WEBHOOK, WEBHOOK, hook[0], hook[1]))
-    found.extend(_from_model(model) for model in stored.of_card(card_id))
-    return found
+    hook = _seller_webhook(seller_id)
+    return ([hook] if hook else []) + [_from_model(model) for model in stored.of_card(card_id)]
 
 
 def channel_of(card_id: str, seller_id: str, channel_id: str) -> Channel | None:
     if channel_id == SELLER_WEBHOOK:
-        hook = sellers.webhook_of(seller_id)
-        return Channel(SELLER_WEBHOOK, WEBHOOK, hook[0], hook[1]) if hook else None
+        return _seller_webhook(seller_id)
     model = stored.get(card_id, channel_id)
     return None if model is None else _from_model(model)
 
