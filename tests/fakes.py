@@ -1,9 +1,11 @@
 """Test doubles shared by the integration and functional tiers.
 
 FakeStripe replaces the Stripe adapter (chalicelib.payments) at its boundary: the functions that
-would call Stripe (create_payment_intent, cancel_payment_intent, refund, pay_with_test_card,
-payer_identities) are swapped for recorders. Webhook verification (payments.parse_webhook) is
-NOT faked: tests send it bodies signed exactly the way Stripe signs them (see signed_webhook).
+would call Stripe (pay, payer_identities_of, payer_identities, cancel_payment_intent, refund, and
+create_payment_intent for the dev benchmark's STRIPE_AT_TAP baseline) are swapped for recorders
+that keep the PaymentIntents they made, so a test can say where money went. Webhook verification
+(payments.parse_webhook) is NOT faked: tests send it bodies signed exactly the way Stripe signs
+them (see signed_webhook).
 """
 from __future__ import annotations
 
@@ -16,10 +18,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from chalicelib import payments
-from chalicelib.domain import PaymentsUnavailable
+from chalicelib.domain import PaymentsBusy, PaymentsUnavailable
 
 # Must match STRIPE_WEBHOOK_SECRET in tests/conftest.py.
 WEBHOOK_SECRET = "whsec_test_secret"
+
+# Stripe's own test payment methods, and what paying with each comes to in FakeStripe.
+CARD_OK = "pm_card_visa"
+CARD_DECLINED = "pm_card_chargeDeclined"
+CARD_3DS = "pm_card_authenticationRequired"
+BANK_DEBIT = "pm_sepa_debit_processing"
+OUTCOMES = {CARD_OK: "succeeded", CARD_DECLINED: "failed", CARD_3DS: "requires_action", BANK_DEBIT: "processing"}
+# What a PaymentIntent's status is at Stripe after a pay call with that outcome.
+_INTENT_STATUS = {"succeeded": "succeeded", "requires_action": "requires_action", "processing": "processing",
+                  "failed": "requires_payment_method"}
+DECLINE_REASON = "Your card was declined."
 
 _ids = itertools.count(1)
 
@@ -36,58 +49,118 @@ class Call:
 
 @dataclass
 class FakeStripe:
-    """Records every call; `unavailable` names the functions that answer like Stripe being down."""
+    """Records every call and every PaymentIntent it made.
+
+    - `outcomes` says what a pay call with a payment method or confirmation token comes to:
+      "succeeded", "requires_action", "processing", "failed" (a decline) or "busy" (the adapter's
+      budget answers PaymentsBusy, nothing sent); unknown methods succeed.
+    - `unavailable` names adapter functions that answer like Stripe being down, `busy` those that
+      answer PaymentsBusy (the shared budget is spent): both raise before anything is charged.
+    """
 
     calls: list[Call] = field(default_factory=list)
     intents: dict[str, dict] = field(default_factory=dict)
     unavailable: set[str] = field(default_factory=set)
-    # What Stripe says an intent's status is after a cancel request.
+    busy: set[str] = field(default_factory=set)
+    retry_after: int = 3
+    outcomes: dict[str, str] = field(default_factory=lambda: dict(OUTCOMES))
+    # What Stripe says a cancel request did to an intent that has not succeeded or started processing.
     cancel_status: str = "canceled"
-    # Who paid with each payment method (card fingerprint, email), as payer_identities reports it.
+    # Who pays with each payment method or confirmation token (card fingerprint, email).
     payers: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Stripe's idempotency: the intent each pay call's key made.
+    _by_key: dict[str, str] = field(default_factory=dict)
+    _refunds: dict[str, str] = field(default_factory=dict)  # intent -> refund id
 
     def install(self, monkeypatch) -> "FakeStripe":
-        monkeypatch.setattr(payments, "create_payment_intent", self.create_payment_intent)
-        monkeypatch.setattr(payments, "cancel_payment_intent", self.cancel_payment_intent)
-        monkeypatch.setattr(payments, "refund", self.refund)
-        monkeypatch.setattr(payments, "pay_with_test_card", self.pay_with_test_card)
-        if hasattr(payments, "payer_identities"):
-            monkeypatch.setattr(payments, "payer_identities", self.payer_identities)
+        for name in ("pay", "payer_identities_of", "payer_identities", "cancel_payment_intent", "refund",
+                     "create_payment_intent"):
+            monkeypatch.setattr(payments, name, getattr(self, name))
         return self
 
     def _record(self, name: str, *args) -> None:
         self.calls.append(Call(name, args))
+        if name in self.busy:
+            raise PaymentsBusy("Payments are busy: your unit is kept while the payment opens.", self.retry_after)
         if name in self.unavailable:
             raise PaymentsUnavailable("Payments are unavailable right now; please try again.")
 
     def calls_to(self, name: str) -> list[tuple]:
         return [call.args for call in self.calls if call.name == name]
 
+    # --- where the money is -------------------------------------------------------------------
+
+    def charged(self) -> list[str]:
+        """The intents whose money Stripe took (succeeded), in the order they were made."""
+        return [pi for pi, intent in self.intents.items() if intent["status"] == "succeeded"]
+
+    def refunded(self) -> set[str]:
+        """The intents whose money went back (calls refused as busy or down refunded nothing)."""
+        return set(self._refunds)
+
+    def intents_of(self, order_id: str) -> list[str]:
+        return [pi for pi, intent in self.intents.items() if intent["order_id"] == order_id]
+
+    def complete(self, payment_intent_id: str, status: str = "succeeded") -> bool:
+        """The buyer finishes 3-D Secure (or a bank debit clears): the intent moves on, unless it
+        was canceled meanwhile. Returns whether it did; the test then sends the webhook."""
+        intent = self.intents[payment_intent_id]
+        if intent["status"] not in ("requires_action", "processing"):
+            return False
+        intent["status"] = status
+        return True
+
     # --- the adapter's functions ----------------------------------------------------------
 
-    def create_payment_intent(self, order_id: str, card_id: str, amount: int, currency: str, attempt: int = 0):
-        self._record("create_payment_intent", order_id, card_id, amount, currency)
-        intent_id = _next("pi")
-        self.intents[intent_id] = {"order_id": order_id, "amount": amount, "currency": currency,
-                                   "status": "requires_payment_method"}
-        return payments.PaymentIntent(id=intent_id, client_secret=f"{intent_id}_secret_fake")
+    def pay(self, order_id: str, card_id: str, amount: int, currency: str, attempt: int, method,
+            deadline: float) -> payments.PayResult:
+        paid_with = method.confirmation_token or method.payment_method
+        self._record("pay", order_id, paid_with, amount, currency, attempt)
+        outcome = self.outcomes.get(paid_with, "succeeded")
+        if outcome == "busy":
+            raise PaymentsBusy("Payments are busy: your unit is kept while the payment opens.", self.retry_after)
+        key = f"pay-{order_id}-{attempt}"
+        intent_id = self._by_key.get(key)
+        if intent_id is None:
+            intent_id = self._by_key[key] = _next("pi")
+            self.intents[intent_id] = {"order_id": order_id, "card_id": card_id, "amount": amount,
+                                       "currency": currency, "status": _INTENT_STATUS[outcome],
+                                       "payment_method": paid_with, "attempt": attempt}
+        status = self.intents[intent_id]["status"]
+        if status == "requires_payment_method":
+            return payments.PayResult(payments.FAILED, intent_id, reason=DECLINE_REASON)
+        secret = f"{intent_id}_secret_fake" if status == "requires_action" else None
+        return payments.PayResult(status, intent_id, secret)
 
-    def cancel_payment_intent(self, payment_intent_id: str) -> str:
-        self._record("cancel_payment_intent", payment_intent_id)
-        if payment_intent_id in self.intents:
-            self.intents[payment_intent_id]["status"] = self.cancel_status
-        return self.cancel_status
-
-    def refund(self, payment_intent_id: str, order_id: str) -> str:
-        self._record("refund", payment_intent_id, order_id)
-        return _next("re")
-
-    def pay_with_test_card(self, payment_intent_id: str, outcome: str) -> None:
-        self._record("pay_with_test_card", payment_intent_id, outcome)
+    def payer_identities_of(self, method, deadline: float) -> tuple[str, ...]:
+        paid_with = method.confirmation_token or method.payment_method
+        self._record("payer_identities_of", paid_with)
+        return self.payers.get(paid_with, ())
 
     def payer_identities(self, payment_method_id: str | None) -> tuple[str, ...]:
         self._record("payer_identities", payment_method_id)
         return self.payers.get(payment_method_id, ()) if payment_method_id else ()
+
+    def create_payment_intent(self, order_id: str, card_id: str, amount: int, currency: str):
+        self._record("create_payment_intent", order_id, card_id, amount, currency)
+        intent_id = _next("pi")
+        self.intents[intent_id] = {"order_id": order_id, "card_id": card_id, "amount": amount,
+                                   "currency": currency, "status": "requires_payment_method"}
+        return payments.PaymentIntent(id=intent_id, client_secret=f"{intent_id}_secret_fake")
+
+    def cancel_payment_intent(self, payment_intent_id: str) -> str:
+        self._record("cancel_payment_intent", payment_intent_id)
+        intent = self.intents.get(payment_intent_id)
+        if intent is not None and intent["status"] in ("succeeded", "processing", "canceled"):
+            return intent["status"]  # Stripe cannot cancel money that moved, and says so
+        if intent is not None and self.cancel_status == "canceled":
+            intent["status"] = "canceled"
+        return self.cancel_status
+
+    def refund(self, payment_intent_id: str, order_id: str) -> str:
+        self._record("refund", payment_intent_id, order_id)
+        # The adapter's idempotency key is the intent: asked twice, Stripe refunds once.
+        return self._refunds.setdefault(payment_intent_id, f"re_{payment_intent_id}")
 
 
 EVENTS = Path(__file__).parent / "events"
@@ -99,8 +172,10 @@ def load_event(name: str) -> dict:
 
 
 def stripe_event(event_type: str, payment_intent_id: str, order_id: str | None,
-                 event_id: str | None = None, created: int | None = None) -> dict:
-    """A Stripe event about a PaymentIntent, in the shape Stripe posts it (from tests/events/)."""
+                 event_id: str | None = None, created: int | None = None,
+                 payment_method: str | None = None) -> dict:
+    """A Stripe event about a PaymentIntent, in the shape Stripe posts it (from tests/events/);
+    payment_method replaces the saved one."""
     template = ("stripe_payment_intent_payment_failed.json" if event_type == "payment_intent.payment_failed"
                 else "stripe_payment_intent_succeeded.json")
     event = load_event(template)
@@ -110,6 +185,8 @@ def stripe_event(event_type: str, payment_intent_id: str, order_id: str | None,
     intent = event["data"]["object"]
     intent["id"] = payment_intent_id
     intent["client_secret"] = f"{payment_intent_id}_secret_fake"
+    if payment_method is not None:
+        intent["payment_method"] = payment_method
     if event_type == "payment_intent.canceled":
         intent.update(status="canceled", amount_received=0, latest_charge=None, cancellation_reason="abandoned")
     if order_id is None:

@@ -14,6 +14,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import boto3
 import pytest
@@ -22,7 +23,7 @@ from moto import mock_aws
 from chalicelib import checkout, config, counters
 from chalicelib.store import cards, orders, sellers
 from chalicelib.domain import Card, DEFAULT_SHARE_TEXT, shard_count_for
-from fakes import FakeStripe
+from fakes import CARD_OK, FakeStripe
 from infra.aws.template import tables_only
 from infra.tables import create_all
 
@@ -108,7 +109,8 @@ def make_card(aws, seller):
 
 @pytest.fixture
 def buy(fake_stripe):
-    """A checkout through the use case, as the route makes it; returns the response dict."""
+    """A checkout through the use case, as the route makes it: it only holds (no Stripe call, so
+    client_secret is None); returns the response dict."""
     counter = iter(range(1, 1_000_000))
 
     def checkout_(card: Card, quantity: int = 1, buyer: str = "buyer-token-0001", key: str | None = None,
@@ -119,6 +121,17 @@ def buy(fake_stripe):
         return checkout.checkout(card.card_id, payload, key or f"tap-key-{next(counter):06d}")
 
     return checkout_
+
+
+@pytest.fixture
+def pay(fake_stripe):
+    """The buyer's pay call through the use case (POST /orders/{id}/pay as the route makes it),
+    with a test payment method (FakeStripe's outcomes say what it comes to); returns its answer."""
+    def pay_(order: dict, method: str = CARD_OK, token: str | None = None, **fields) -> dict:
+        payload = {"payment_method": method, **fields}
+        return checkout.pay(order["order_id"], order["order_token"] if token is None else token, payload)
+
+    return pay_
 
 
 # --- a seller's webhook endpoint --------------------------------------------------------------
@@ -212,12 +225,13 @@ def closed_port_url() -> str:
 # --- helpers the tests import -------------------------------------------------------------------
 
 
-def pay(order_id: str, event_id: str | None = None) -> None:
-    """What the Stripe webhook does for payment_intent.succeeded on a held order."""
+def mark_paid(order_id: str, event_id: str | None = None, payment_intent_id: str | None = None) -> None:
+    """held → paid straight in the store, as a settled payment leaves it (no Stripe, no counters)."""
     from chalicelib.domain import referral_code_for
 
     order = orders.get(order_id)
-    orders.mark_paid(order, referral_code_for(order_id), event_id or f"evt_paid_{order_id}")
+    orders.mark_paid(order, payment_intent_id or f"pi_paid_{order_id}", referral_code_for(order_id),
+                     event_id or f"evt_paid_{order_id}")
 
 
 def stream_event(template: str, orders: list) -> dict:
@@ -292,7 +306,7 @@ def request_checkout(client, card_id: str, quantity=1, buyer="buyer-token-0001",
     return post_json(client, f"/cards/{card_id}/checkout", payload, headers)
 
 
-# --- the seller's side over HTTP: a card made through the API, orders paid through the webhook -----
+# --- the seller's side over HTTP: a card made through the API, orders paid through the pay call -----
 
 
 def create_card(client, seller, **overrides) -> dict:
@@ -309,13 +323,20 @@ def hold(client, card_id, buyer="buyer-token-0001", quantity=1, ref=None, header
     return json.loads(response.body)
 
 
-def paid(client, card_id, **kwargs) -> dict:
-    order = hold(client, card_id, **kwargs)
-    intent = order["client_secret"].split("_secret_")[0]
-    from fakes import signed_webhook, stripe_event
+def pay_order(client, order: dict, payload=None, token: str | None = None, headers: dict | None = None):
+    """POST /orders/{order_id}/pay?token= (the order's own token unless given), by default with a
+    test card that succeeds."""
+    token = order["order_token"] if token is None else token
+    payload = {"payment_method": CARD_OK} if payload is None else payload
+    return post_json(client, f"/orders/{order['order_id']}/pay?token={quote(token)}", payload, headers)
 
-    body, headers = signed_webhook(stripe_event("payment_intent.succeeded", intent, order["order_id"]))
-    assert json.loads(client.http.post("/webhooks/stripe", headers=headers, body=body).body)["outcome"] == "paid"
+
+def paid(client, card_id, method: str = CARD_OK, **kwargs) -> dict:
+    """A hold paid at once by the pay call (FakeStripe must be installed); returns the hold's answer."""
+    order = hold(client, card_id, **kwargs)
+    response = pay_order(client, order, {"payment_method": method})
+    assert response.status_code == 200, response.body
+    assert json.loads(response.body)["status"] == "succeeded", response.body
     return order
 
 
@@ -325,5 +346,5 @@ def card_view(client, card_id: str) -> dict:
     return json.loads(response.body)
 
 
-__all__ = ["aws", "fake_stripe", "seller", "make_card", "buy", "webhook_receiver", "closed_port_url",
+__all__ = ["aws", "fake_stripe", "seller", "make_card", "buy", "pay", "webhook_receiver", "closed_port_url",
            "client", "social"]

@@ -9,7 +9,7 @@ from moto import mock_aws
 
 from chalicelib.social import shares
 from chalicelib.store import orders
-from fixtures import assert_error, card_view, pay, request_checkout
+from fixtures import assert_error, card_view, mark_paid, request_checkout
 
 
 def json_ld(page: str) -> dict:
@@ -290,7 +290,7 @@ def test_the_feed_lists_the_automatic_shares(client, make_card, fake_stripe):
     card = make_card(stock=5)
     assert json.loads(client.http.get(f"/cards/{card.card_id}/feed").body) == {"items": []}
     order_id = json.loads(request_checkout(client, card.card_id).body)["order_id"]
-    pay(order_id)
+    mark_paid(order_id)
     shares.post_order_shares(orders.get(order_id))
 
     items = json.loads(client.http.get(f"/cards/{card.card_id}/feed").body)["items"]

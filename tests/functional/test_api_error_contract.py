@@ -5,7 +5,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fixtures import assert_error, card_request, post_json, request_checkout
+from fixtures import assert_error, card_request, hold, pay_order, post_json, request_checkout
 
 FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -75,14 +75,27 @@ def test_any_checkout_fields_are_answered_in_the_contract(client, make_card, fak
     error_or_success(response, 201)
 
 
+@FUZZ
+@given(payload=json_values, extra=st.dictionaries(
+    st.sampled_from(["confirmation_token", "payment_method", "amount", "currency"]), json_values, max_size=3))
+def test_any_pay_body_is_answered_in_the_contract(client, make_card, fake_stripe, payload, extra):
+    card = make_card(stock=100)
+    order = hold(client, card.card_id, buyer="buyer-token-0001")
+    body = {**payload, **extra} if isinstance(payload, dict) else (extra or payload)
+
+    response = pay_order(client, order, body)
+
+    error_or_success(response, 200)
+
+
 @pytest.mark.parametrize("method, path", [
     # The card's HTML pages answer an unknown card with a "not available" page (tested with the pages).
     ("GET", "/cards/card_nope"), ("GET", "/cards/card_nope/feed"), ("POST", "/cards/card_nope/checkout"), ("GET", "/orders/ord_nope?token=x"),
-    ("POST", "/dev/orders/ord_nope/pay"),
+    ("POST", "/orders/ord_nope/pay?token=x"),
 ])
 def test_unknown_ids_are_a_404_in_the_contract_shape(client, fake_stripe, method, path):
     headers = {"Content-Type": "application/json", "Idempotency-Key": "tap-key-0001"}
-    body = json.dumps({"quantity": 1, "buyer": "buyer-token-0001", "token": "x" * 32, "card": "success"})
+    body = json.dumps({"quantity": 1, "buyer": "buyer-token-0001", "payment_method": "pm_card_visa"})
 
     response = client.http.request(method, path, headers=headers, body=body if method == "POST" else b"")
 

@@ -8,7 +8,7 @@ import pytest
 
 from chalicelib.social import stream
 from chalicelib.store import orders
-from fixtures import assert_error, card_request, card_view, pay, post_json, request_checkout, stream_event
+from fixtures import assert_error, card_request, card_view, mark_paid, post_json, request_checkout, stream_event
 
 
 def call(client, method, path, seller=None, payload=None):
@@ -171,12 +171,12 @@ def test_reservers_only_is_a_409_and_the_token_gets_through(client, seller, make
 def test_referrals_are_reported_as_json_and_csv(client, seller, make_card, fake_stripe):
     card = make_card(price_amount=1000)
     first = body(request_checkout(client, card.card_id, buyer="buyer-token-0001", key="tap-key-0001"))
-    pay(first["order_id"])
+    mark_paid(first["order_id"])
     code = orders.get(first["order_id"]).referral_code
     assert client.http.get(f"/p/{card.card_id}?ref={code}").status_code == 200
     assert client.http.get(f"/cards/{card.card_id}/widget?ref={code}").status_code == 200
     second = body(request_checkout(client, card.card_id, buyer="buyer-token-0002", key="tap-key-0002", ref=code))
-    pay(second["order_id"])
+    mark_paid(second["order_id"])
     stream.handle_batch(stream_event("orders_stream_paid.json", [orders.get(second["order_id"])]))
 
     report = body(call(client, "GET", f"/api/cards/{card.card_id}/referrals", seller))
@@ -195,7 +195,7 @@ def test_the_share_report_shows_each_channel_and_failure(client, seller, make_ca
     channel = body(call(client, "POST", f"/api/cards/{card.card_id}/channels", seller,
                         {"type": "webhook", "url": closed_port_url}))
     order = body(request_checkout(client, card.card_id))
-    pay(order["order_id"])
+    mark_paid(order["order_id"])
     stream.handle_batch(stream_event("orders_stream_paid.json", [orders.get(order["order_id"])]))
 
     report = body(call(client, "GET", f"/api/cards/{card.card_id}/shares", seller))

@@ -7,8 +7,8 @@ import pytest
 import stripe
 
 from chalicelib import config, payment_events, payments
-from fakes import WEBHOOK_SECRET, signed_webhook, stripe_event, stripe_signature
-from fixtures import assert_error, card_view, request_checkout
+from fakes import BANK_DEBIT, CARD_3DS, WEBHOOK_SECRET, signed_webhook, stripe_event, stripe_signature
+from fixtures import assert_error, card_view, pay_order, request_checkout
 
 
 def deliver(client, event: dict, secret: str = WEBHOOK_SECRET, timestamp: int | None = None):
@@ -16,11 +16,18 @@ def deliver(client, event: dict, secret: str = WEBHOOK_SECRET, timestamp: int | 
     return client.http.post("/webhooks/stripe", headers=headers, body=body)
 
 
-def held(client, card, buyer="buyer-token-0001") -> dict:
+def held(client, card, buyer="buyer-token-0001", method=CARD_3DS) -> dict:
+    """A hold whose pay call Stripe answered without the money yet (3-D Secure by default, or a
+    bank debit): its webhook is what settles it. order["intent"] is that call's PaymentIntent."""
     response = request_checkout(client, card.card_id, buyer=buyer, key=f"tap-key-{buyer}")
     assert response.status_code == 201, response.body
     order = json.loads(response.body)
-    order["intent"] = order["client_secret"].split("_secret_")[0]
+    assert order["client_secret"] is None
+    answer = json.loads(pay_order(client, order, {"payment_method": method}).body)
+    assert answer["status"] in ("requires_action", "processing"), answer
+    from chalicelib.store import orders
+
+    order["intent"] = orders.get(order["order_id"]).payment_intent_id
     return order
 
 
@@ -135,6 +142,7 @@ def test_event_types_tapcard_does_not_handle_are_acknowledged_and_ignored(client
 def test_a_successful_payment_marks_the_order_paid(client, make_card, fake_stripe):
     card = make_card(stock=5)
     order = held(client, card)
+    fake_stripe.complete(order["intent"])
 
     response = deliver(client, succeeded(order))
 
@@ -158,21 +166,33 @@ def test_the_same_event_delivered_twice_changes_nothing_the_second_time(client, 
     assert stock(client, card) == (4, 0, 1)
 
 
-def test_a_failed_payment_releases_the_stock(client, make_card, fake_stripe):
+def test_a_failed_payment_keeps_the_hold(client, make_card, fake_stripe):
+    """3-D Secure failed: the buyer may pay with another card while the hold lasts."""
     card = make_card(stock=5)
     order = held(client, card)
 
     response = deliver(client, stripe_event("payment_intent.payment_failed", order["intent"], order["order_id"]))
 
+    assert json.loads(response.body)["outcome"] == "ignored_held"
+    assert status(client, order)["status"] == "held"
+    assert stock(client, card) == (4, 1, 0)
+    assert fake_stripe.calls_to("cancel_payment_intent") == []
+
+
+def test_a_canceled_payment_releases_the_stock(client, make_card, fake_stripe):
+    card = make_card(stock=5)
+    order = held(client, card)
+
+    response = deliver(client, stripe_event("payment_intent.canceled", order["intent"], order["order_id"]))
+
     assert json.loads(response.body)["outcome"] == "canceled"
     assert status(client, order)["status"] == "canceled"
     assert stock(client, card) == (5, 0, 0)
-    assert fake_stripe.calls_to("cancel_payment_intent") == [(order["intent"],)]
 
 
 def test_a_payment_after_the_hold_expired_takes_stock_again_if_some_is_left(client, make_card, fake_stripe):
     card = make_card(stock=5)
-    order = held(client, card)
+    order = held(client, card, method=BANK_DEBIT)
     payment_events.expire_holds(at=int(time.time()) + card.hold_seconds + 1)
     assert status(client, order)["status"] == "expired"
 
@@ -186,10 +206,10 @@ def test_a_payment_after_the_hold_expired_takes_stock_again_if_some_is_left(clie
 
 def test_a_payment_after_the_hold_expired_is_refunded_if_the_stock_is_gone(client, make_card, fake_stripe):
     card = make_card(stock=1)
-    late = held(client, card, "buyer-token-0001")
+    late = held(client, card, "buyer-token-0001", method=BANK_DEBIT)
     payment_events.expire_holds(at=int(time.time()) + card.hold_seconds + 1)
     other = held(client, card, "buyer-token-0002")
-    deliver(client, succeeded(other))
+    assert json.loads(deliver(client, succeeded(other)).body)["outcome"] == "paid"
 
     response = deliver(client, succeeded(late))
 
@@ -204,3 +224,26 @@ def test_an_event_about_an_order_tapcard_does_not_have_is_acknowledged(client, a
 
     assert response.status_code == 200
     assert json.loads(response.body)["outcome"] == "not_ours"
+
+
+def test_a_webhook_whose_refund_finds_stripe_busy_is_503_and_refunds_on_redelivery(client, make_card, fake_stripe):
+    """Stripe delivers again what was not answered 2xx: the refund of a second payment waits for it."""
+    card = make_card(stock=5)
+    order = held(client, card)  # 3-D Secure left open...
+    assert json.loads(pay_order(client, order, {"payment_method": "pm_card_visa"}).body)["status"] == "succeeded"
+    fake_stripe.complete(order["intent"])  # ...and finished after another card paid
+    event = succeeded(order, "evt_second_payment")
+    fake_stripe.busy.add("refund")
+
+    busy = deliver(client, event)
+
+    assert_error(busy, 503, "payments_busy")
+    assert busy.headers["Retry-After"]
+    assert fake_stripe.refunded() == set()
+
+    fake_stripe.busy.clear()
+    again = deliver(client, event)
+
+    assert json.loads(again.body)["outcome"] == "refunded_duplicate"
+    assert fake_stripe.refunded() == {order["intent"]}
+    assert status(client, order)["status"] == "paid"

@@ -1,17 +1,23 @@
 """What each verified Stripe event does to an order (payment_events.apply_payment_event, below the route).
 
-The route itself (signature checking included) is covered in tests/functional/.
+Holds open no PaymentIntent: an order's intent comes from its pay call (the `pay` fixture), and the
+webhook settles what that call left open (3-D Secure, a bank debit) or comes second and changes
+nothing. The route itself (signature checking included) is covered in tests/functional/.
 """
 import time
 
 from chalicelib import payment_events, payments
 from chalicelib.store import cards, orders, stock
 from chalicelib.payments import PAYMENT_CANCELED, PAYMENT_FAILED, PAYMENT_SUCCEEDED, PaymentEvent
+from fakes import BANK_DEBIT, CARD_3DS, CARD_OK
 
 
-def event(kind: str, order: dict, event_id: str = "evt_1", intent_id: str | None = None) -> PaymentEvent:
+def event(kind: str, order: dict, event_id: str = "evt_1", intent_id: str | None = None,
+          method: str | None = None) -> PaymentEvent:
     intent = intent_id or orders.get(order["order_id"]).payment_intent_id
-    return PaymentEvent(event_id=event_id, type=kind, payment_intent_id=intent, order_id=order["order_id"])
+    assert intent, "the order has no PaymentIntent yet: pay first"
+    return PaymentEvent(event_id=event_id, type=kind, payment_intent_id=intent, order_id=order["order_id"],
+                        payment_method_id=method)
 
 
 def level(card) -> tuple[int, int, int]:
@@ -23,23 +29,38 @@ def stored(order: dict):
     return orders.get(order["order_id"])
 
 
-def expire_now(card) -> None:
-    assert payment_events.expire_holds(at=int(time.time()) + card.hold_seconds + 1) >= 1
+def expire_now(card) -> int:
+    return payment_events.expire_holds(at=int(time.time()) + card.hold_seconds + 1)
 
 
-def test_a_successful_payment_marks_the_order_paid_and_the_unit_sold(make_card, buy):
+def open_payment(pay, fake_stripe, order: dict, method: str = CARD_3DS) -> str:
+    """A pay call Stripe answers without the money yet (3-D Secure, a bank debit): its intent."""
+    answer = pay(order, method)
+    assert answer["status"] in ("requires_action", "processing"), answer
+    assert stored(order).status == "held"
+    return stored(order).payment_intent_id
+
+
+# --- a payment the pay call left open, settled by its webhook -------------------------------------
+
+
+def test_a_successful_payment_marks_the_order_paid_and_the_unit_sold(make_card, buy, pay, fake_stripe):
     card = make_card(stock=3)
     order = buy(card)
+    intent = open_payment(pay, fake_stripe, order)
+    fake_stripe.complete(intent)
 
     assert payment_events.apply_payment_event(event(PAYMENT_SUCCEEDED, order)) == "paid"
 
     assert stored(order).status == "paid"
+    assert stored(order).payment_intent_id == intent
     assert level(card) == (2, 0, 1)
 
 
-def test_a_redelivered_event_changes_nothing_the_second_time(make_card, buy):
+def test_a_redelivered_event_changes_nothing_the_second_time(make_card, buy, pay, fake_stripe):
     card = make_card(stock=3)
     order = buy(card)
+    open_payment(pay, fake_stripe, order)
     payment_events.apply_payment_event(event(PAYMENT_SUCCEEDED, order))
 
     assert payment_events.apply_payment_event(event(PAYMENT_SUCCEEDED, order)) == "duplicate"
@@ -47,33 +68,83 @@ def test_a_redelivered_event_changes_nothing_the_second_time(make_card, buy):
     assert level(card) == (2, 0, 1)
 
 
-def test_another_success_for_a_paid_order_is_ignored(make_card, buy):
+def test_the_webhook_of_a_payment_the_pay_call_settled_changes_nothing(make_card, buy, pay, fake_stripe):
     card = make_card(stock=3)
     order = buy(card)
-    payment_events.apply_payment_event(event(PAYMENT_SUCCEEDED, order, "evt_1"))
+    assert pay(order, CARD_OK)["status"] == "succeeded"
+    assert stored(order).status == "paid"
 
     assert payment_events.apply_payment_event(event(PAYMENT_SUCCEEDED, order, "evt_2")) == "ignored_paid"
 
     assert level(card) == (2, 0, 1)
     assert orders.event_seen("evt_2")
+    assert fake_stripe.calls_to("refund") == []
 
 
-def test_a_failed_payment_releases_the_stock_and_cancels_the_intent(make_card, buy, fake_stripe):
+def test_a_webhook_arriving_before_the_pay_call_answers_settles_the_order_once(
+        make_card, buy, pay, fake_stripe, monkeypatch):
+    """Stripe's webhook can beat the pay call's own answer: whichever is second changes nothing."""
     card = make_card(stock=3)
     order = buy(card)
-    intent = stored(order).payment_intent_id
+    fake_pay = payments.pay
 
-    assert payment_events.apply_payment_event(event(PAYMENT_FAILED, order)) == "canceled"
+    def pay_and_webhook_first(*args):
+        result = fake_pay(*args)
+        assert payment_events.apply_payment_event(
+            PaymentEvent("evt_fast", PAYMENT_SUCCEEDED, result.payment_intent_id, order["order_id"])) == "paid"
+        return result
 
-    assert stored(order).status == "canceled"
-    assert stored(order).status_reason == "payment_failed"
-    assert level(card) == (3, 0, 0)
-    assert fake_stripe.calls_to("cancel_payment_intent") == [(intent,)]
+    monkeypatch.setattr(payments, "pay", pay_and_webhook_first)
+
+    answer = pay(order, CARD_OK)
+
+    assert answer["status"] == "succeeded"
+    assert answer["order"]["status"] == "paid"
+    assert level(card) == (2, 0, 1)
+    assert stored(order).payment_intent_id == fake_stripe.charged()[0]
+    assert stored(order).paying_until is None
 
 
-def test_a_canceled_intent_releases_the_stock(make_card, buy, fake_stripe):
+def test_a_second_succeeded_intent_for_a_paid_order_is_refunded(make_card, buy, pay, fake_stripe):
+    """The buyer left 3-D Secure open, paid with another card, then finished 3-D Secure too."""
     card = make_card(stock=3)
     order = buy(card)
+    first = open_payment(pay, fake_stripe, order)
+    assert pay(order, CARD_OK)["status"] == "succeeded"
+    second = stored(order).payment_intent_id
+    assert fake_stripe.complete(first)
+
+    assert payment_events.apply_payment_event(event(PAYMENT_SUCCEEDED, order, "evt_late", first)) == "refunded_duplicate"
+    assert payment_events.apply_payment_event(event(PAYMENT_SUCCEEDED, order, "evt_late", first)) == "duplicate"
+
+    assert fake_stripe.calls_to("refund") == [(first, order["order_id"])]
+    assert stored(order).status == "paid"
+    assert stored(order).payment_intent_id == second
+    assert level(card) == (2, 0, 1)
+
+
+# --- declines and cancellations --------------------------------------------------------------------
+
+
+def test_a_declined_payment_keeps_the_hold(make_card, buy, pay, fake_stripe):
+    """3-D Secure failed: the buyer may try another card while the hold lasts."""
+    card = make_card(stock=3)
+    order = buy(card)
+    open_payment(pay, fake_stripe, order)
+
+    assert payment_events.apply_payment_event(event(PAYMENT_FAILED, order)) == "ignored_held"
+
+    assert stored(order).status == "held"
+    assert level(card) == (2, 1, 0)
+    assert fake_stripe.calls_to("cancel_payment_intent") == []
+    assert pay(order, CARD_OK)["status"] == "succeeded"
+    assert level(card) == (2, 0, 1)
+
+
+def test_a_canceled_intent_releases_the_stock(make_card, buy, pay, fake_stripe):
+    card = make_card(stock=3)
+    order = buy(card)
+    open_payment(pay, fake_stripe, order)
 
     assert payment_events.apply_payment_event(event(PAYMENT_CANCELED, order)) == "canceled"
 
@@ -82,11 +153,31 @@ def test_a_canceled_intent_releases_the_stock(make_card, buy, fake_stripe):
     assert fake_stripe.calls_to("cancel_payment_intent") == []  # it is canceled already
 
 
-def test_a_late_payment_is_kept_when_stock_is_left(make_card, buy, fake_stripe):
+def test_a_canceled_earlier_intent_does_not_end_the_hold(make_card, buy, pay, fake_stripe):
+    """Only the order's current intent speaks for it: a new attempt replaced the first one."""
     card = make_card(stock=3)
     order = buy(card)
-    expire_now(card)
+    first = open_payment(pay, fake_stripe, order)
+    second = open_payment(pay, fake_stripe, order)
+    assert first != second
+
+    assert payment_events.apply_payment_event(event(PAYMENT_CANCELED, order, intent_id=first)) == "ignored_held"
+
+    assert stored(order).status == "held"
+    assert level(card) == (2, 1, 0)
+
+
+# --- money that arrives after the hold ended (an asynchronous method) ----------------------------------
+
+
+def test_a_late_payment_is_kept_when_stock_is_left(make_card, buy, pay, fake_stripe):
+    card = make_card(stock=3)
+    order = buy(card)
+    intent = open_payment(pay, fake_stripe, order, BANK_DEBIT)
+    assert expire_now(card) == 1
     assert stored(order).status == "expired"
+    assert fake_stripe.calls_to("cancel_payment_intent") == []  # no client secret: nothing a buyer can finish
+    fake_stripe.complete(intent)
 
     assert payment_events.apply_payment_event(event(PAYMENT_SUCCEEDED, order)) == "paid_late"
 
@@ -95,13 +186,14 @@ def test_a_late_payment_is_kept_when_stock_is_left(make_card, buy, fake_stripe):
     assert fake_stripe.calls_to("refund") == []
 
 
-def test_a_late_payment_is_refunded_when_the_stock_is_gone(make_card, buy, fake_stripe):
+def test_a_late_payment_is_refunded_when_the_stock_is_gone(make_card, buy, pay, fake_stripe):
     card = make_card(stock=1)
     late = buy(card, buyer="buyer-token-0001")
+    late_intent = open_payment(pay, fake_stripe, late, BANK_DEBIT)
     expire_now(card)
     other = buy(card, buyer="buyer-token-0002")
-    payment_events.apply_payment_event(event(PAYMENT_SUCCEEDED, other, "evt_other"))
-    late_intent = stored(late).payment_intent_id
+    assert pay(other, CARD_OK)["status"] == "succeeded"
+    fake_stripe.complete(late_intent)
 
     assert payment_events.apply_payment_event(event(PAYMENT_SUCCEEDED, late, "evt_late")) == "refunded"
 
@@ -110,18 +202,43 @@ def test_a_late_payment_is_refunded_when_the_stock_is_gone(make_card, buy, fake_
     assert level(card) == (0, 0, 1)
 
 
-def test_a_payer_past_the_limit_under_another_buyer_token_is_refunded(make_card, buy, fake_stripe):
-    """The per-buyer limit also counts the card that paid, so a fresh buyer token does not get around it."""
-    card = make_card(stock=5, limit_per_buyer=1)
-    fake_stripe.payers = {"pm_first": ("card:fp_same",), "pm_second": ("card:fp_same",)}
-    first = buy(card, buyer="buyer-token-0001")
-    second = buy(card, buyer="buyer-token-0002")
-    paid = PaymentEvent("evt_1", PAYMENT_SUCCEEDED, stored(first).payment_intent_id, first["order_id"], "pm_first")
-    assert payment_events.apply_payment_event(paid) == "paid"
-    second_intent = stored(second).payment_intent_id
+def test_two_late_payments_for_one_order_are_both_refunded_when_the_stock_is_gone(make_card, buy, pay, fake_stripe):
+    """The buyer started a bank debit twice (a pay call retried after its answer was lost). Both
+    clear after the hold ended and the unit was sold: the order gets neither, and neither payment
+    is kept, whichever clears first."""
+    card = make_card(stock=1)
+    order = buy(card, buyer="buyer-token-0001")
+    first = open_payment(pay, fake_stripe, order, BANK_DEBIT)
+    second = open_payment(pay, fake_stripe, order, BANK_DEBIT)
+    assert stored(order).payment_intent_id == second
+    expire_now(card)
+    other = buy(card, buyer="buyer-token-0002")
+    assert pay(other, CARD_OK)["status"] == "succeeded"
+    fake_stripe.complete(first)
+    fake_stripe.complete(second)
 
-    outcome = payment_events.apply_payment_event(
-        PaymentEvent("evt_2", PAYMENT_SUCCEEDED, second_intent, second["order_id"], "pm_second"))
+    assert payment_events.apply_payment_event(event(PAYMENT_SUCCEEDED, order, "evt_first", first)) == "refunded"
+    payment_events.apply_payment_event(event(PAYMENT_SUCCEEDED, order, "evt_second", second))
+
+    assert stored(order).status == "refunded"
+    assert fake_stripe.refunded() == {first, second}, "a payment was kept for an order that got no goods"
+    assert level(card) == (0, 0, 1)
+
+
+# --- the per-buyer limit also counts who paid ---------------------------------------------------------
+
+
+def test_a_payer_past_the_limit_under_another_buyer_token_is_refunded(make_card, buy, pay, fake_stripe):
+    """A bank debit started while the same card had bought nothing, then that card paid another
+    order first: the debit's money goes back when it clears, and so do its units."""
+    card = make_card(stock=5, limit_per_buyer=1)
+    fake_stripe.payers = {CARD_OK: ("card:fp_same",), BANK_DEBIT: ("card:fp_same",)}
+    first, second = buy(card, buyer="buyer-token-0001"), buy(card, buyer="buyer-token-0002")
+    second_intent = open_payment(pay, fake_stripe, second, BANK_DEBIT)
+    assert pay(first, CARD_OK)["status"] == "succeeded"
+    fake_stripe.complete(second_intent)
+
+    outcome = payment_events.apply_payment_event(event(PAYMENT_SUCCEEDED, second, "evt_2", method=BANK_DEBIT))
 
     assert outcome == "refunded"
     assert stored(second).status == "refunded"
@@ -130,16 +247,19 @@ def test_a_payer_past_the_limit_under_another_buyer_token_is_refunded(make_card,
     assert level(card) == (4, 0, 1)
 
 
-def test_another_card_paying_within_the_limit_is_paid(make_card, buy, fake_stripe):
+def test_another_card_paying_within_the_limit_is_paid(make_card, buy, pay, fake_stripe):
     card = make_card(stock=5, limit_per_buyer=1)
-    fake_stripe.payers = {"pm_first": ("card:fp_one",), "pm_second": ("card:fp_two",)}
+    fake_stripe.payers = {"pm_card_one": ("card:fp_one",), "pm_card_two": ("card:fp_two",)}
     first, second = buy(card, buyer="buyer-token-0001"), buy(card, buyer="buyer-token-0002")
 
-    for n, (order, method) in enumerate([(first, "pm_first"), (second, "pm_second")]):
-        event = PaymentEvent(f"evt_{n}", PAYMENT_SUCCEEDED, stored(order).payment_intent_id, order["order_id"], method)
-        assert payment_events.apply_payment_event(event) == "paid"
+    assert pay(first, "pm_card_one")["status"] == "succeeded"
+    assert pay(second, "pm_card_two")["status"] == "succeeded"
 
     assert level(card) == (3, 0, 2)
+    assert stored(second).payer_ids == ("card:fp_two",)
+
+
+# --- events that are not about our orders --------------------------------------------------------------
 
 
 def test_an_event_for_an_unknown_order_is_not_ours(aws, fake_stripe):
@@ -149,39 +269,38 @@ def test_an_event_for_an_unknown_order_is_not_ours(aws, fake_stripe):
     assert payment_events.apply_payment_event(unknown) == "duplicate"
 
 
-def test_an_event_about_another_intent_does_not_touch_the_order(make_card, buy):
-    card = make_card(stock=3)
-    order = buy(card)
-
-    outcome = payment_events.apply_payment_event(event(PAYMENT_SUCCEEDED, order, intent_id="pi_someone_else"))
-
-    assert outcome == "not_ours"
-    assert stored(order).status == "held"
-    assert level(card) == (2, 1, 0)
+def test_an_event_without_an_order_id_is_not_ours(aws, fake_stripe):
+    assert payment_events.apply_payment_event(PaymentEvent("evt_y", PAYMENT_SUCCEEDED, "pi_y", None)) == "not_ours"
 
 
 def test_handled_event_types():
     assert set(payments.HANDLED_EVENTS) == {PAYMENT_SUCCEEDED, PAYMENT_FAILED, PAYMENT_CANCELED}
 
 
-def test_after_a_busy_sale_every_unit_is_accounted_for(make_card, buy, fake_stripe):
-    """Holds, a payment, a decline, an expiry paid late, and a late payment refunded: the audit
-    (available + held + sold == stock, counters match orders) finds nothing wrong."""
-    from chalicelib import audit, payment_events
+def test_after_a_busy_sale_every_unit_is_accounted_for(make_card, buy, pay, fake_stripe):
+    """Holds, a payment, a decline, a bank debit that cleared after its hold expired and found too
+    little stock: the audit (available + held + sold == stock, counters match orders) finds
+    nothing wrong, and every charged intent paid an order or was refunded."""
+    from chalicelib import audit
 
-    card = make_card(stock=3, shard_count=2, limit_per_buyer=2)
+    card = make_card(stock=4, shard_count=2, limit_per_buyer=2)
     paid_now = buy(card, buyer="buyer-token-0001")
-    payment_events.apply_payment_event(event(PAYMENT_SUCCEEDED, paid_now, "evt_a"))
+    assert pay(paid_now, CARD_OK)["status"] == "succeeded"
     declined = buy(card, buyer="buyer-token-0002")
-    payment_events.apply_payment_event(event(PAYMENT_FAILED, declined, "evt_b"))
+    assert pay(declined, "pm_card_chargeDeclined")["status"] == "failed"
     late = buy(card, quantity=2, buyer="buyer-token-0003")
-    expire_now(card)
-    still_held = buy(card, buyer="buyer-token-0004")
+    late_intent = open_payment(pay, fake_stripe, late, BANK_DEBIT)
+    expire_now(card)  # the declined hold and the debit's hold run out
+    still_held = buy(card, quantity=2, buyer="buyer-token-0004")
+    fake_stripe.complete(late_intent)
     payment_events.apply_payment_event(event(PAYMENT_SUCCEEDED, late, "evt_c"))  # 2 wanted, 1 left: refunded
 
     report = audit.run(card.card_id)
 
     assert report.problems == []
-    assert (report.available, report.held, report.sold) == (1, 1, 1)
+    assert (report.available, report.held, report.sold) == (1, 2, 1)
     assert stored(late).status == "refunded"
+    assert stored(declined).status == "expired"
     assert stored(still_held).status == "held"
+    assert set(fake_stripe.charged()) == {stored(paid_now).payment_intent_id, late_intent}
+    assert fake_stripe.refunded() == {late_intent}

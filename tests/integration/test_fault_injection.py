@@ -1,26 +1,27 @@
 """A Lambda can die between any two calls. Each flow below is run once to count its DynamoDB and
 Stripe calls, then again once per call with an exception injected at that call. Clients retry as
-the real ones do (the widget repeats its tap with the same Idempotency-Key, Stripe redelivers its
-webhook), the sweeper runs later, and then no unit may be lost and no payment left without goods."""
-import contextlib
+the real ones do (the widget repeats its tap with the same Idempotency-Key and its pay call,
+Stripe redelivers its webhook for every payment that succeeded), the sweeper runs later, and then
+no unit may be lost, no payment left without goods, and no order charged twice."""
 import itertools
 import uuid
+from types import SimpleNamespace
 
 import boto3
 import botocore.client
 import pytest
 from moto import mock_aws
 
-from chalicelib import audit, checkout, config, payment_events
+from chalicelib import audit, checkout, config, paying, payment_events
 from chalicelib.store import cards, orders
 from chalicelib.domain import Card, DomainError
-from chalicelib.payments import PAYMENT_FAILED, PAYMENT_SUCCEEDED, PaymentEvent
-from fakes import FakeStripe
+from chalicelib.payments import PAYMENT_SUCCEEDED, PaymentEvent
+from fakes import BANK_DEBIT, CARD_3DS, CARD_DECLINED, CARD_OK, FakeStripe
 from infra.tables import create_all
 
 HOLD = 60
 START = 1_900_000_000
-STRIPE_CALLS = ("create_payment_intent", "cancel_payment_intent", "refund", "payer_identities")
+STRIPE_CALLS = ("pay", "payer_identities_of", "payer_identities", "cancel_payment_intent", "refund")
 
 
 class InjectedFault(Exception):
@@ -52,13 +53,6 @@ class Faults:
             return call(*args, **kwargs)
         return counted
 
-    @contextlib.contextmanager
-    def paused(self):
-        """The test's own reads are not the code under test."""
-        fail_at, self.fail_at, calls = self.fail_at, None, self.calls
-        yield
-        self.fail_at, self.calls = fail_at, calls
-
     def tick(self, label):
         self.calls += 1
         if self.calls == self.fail_at:
@@ -80,11 +74,12 @@ def retried(step, attempts=3):
 class World:
     def __init__(self, monkeypatch):
         self.stripe = FakeStripe()
+        self.stripe.payers = {CARD_OK: ("card:fp_fi",), BANK_DEBIT: ("card:fp_fi",)}
         self.faults = Faults(monkeypatch, self.stripe)
         self.clock = START
         monkeypatch.setattr(checkout, "now", lambda: self.clock)
+        monkeypatch.setattr(paying, "time", SimpleNamespace(time=lambda: self.clock))
         self.ids = itertools.count(1)
-        self.paid_intents: list[str] = []
         self.card = Card(card_id=f"card_fi_{uuid.uuid4().hex[:10]}", seller_id="sel_fi", title="Router",
                          description="", image_url="https://img.example/r.png", price_amount=9900,
                          currency="CNY", stock=3, limit_per_buyer=2, hold_seconds=HOLD, shard_count=2,
@@ -96,18 +91,30 @@ class World:
         payload = {"quantity": quantity, "buyer": buyer}
         return retried(lambda: checkout.checkout(self.card.card_id, payload, key))
 
-    def webhook(self, order, event_type):
+    def pay(self, order, method=CARD_OK):
+        """The buyer's pay call; the widget repeats it after a crash (a 409 or 503 ends the try)."""
+        if order is None:
+            return None
+        payload = {"payment_method": method}
+        return retried(lambda: checkout.pay(order["order_id"], order["order_token"], payload))
+
+    def stripe_sends(self, intent, event_type=PAYMENT_SUCCEEDED):
+        """Stripe's webhook about one intent (one event id per intent and type: a redelivery)."""
+        event = PaymentEvent(f"evt_fi_{event_type}_{intent}", event_type, intent,
+                             self.stripe.intents[intent]["order_id"], self.stripe.intents[intent].get("payment_method"))
+        retried(lambda: payment_events.apply_payment_event(event))
+
+    def buyer_finishes(self, order, status="succeeded"):
+        """3-D Secure done, or the bank debit cleared: the money moves and Stripe says so."""
         if order is None:
             return
-        with self.faults.paused():
-            stored = orders.get(order["order_id"])
-        intent = stored.payment_intent_id or (order.get("client_secret") or "").split("_secret_")[0]
-        if not intent:
-            return
-        if event_type == PAYMENT_SUCCEEDED:
-            self.paid_intents.append(intent)
-        event = PaymentEvent(f"evt_fi_{next(self.ids)}", event_type, intent, order["order_id"], "pm_fi")
-        retried(lambda: payment_events.apply_payment_event(event))
+        for intent in self.stripe.intents_of(order["order_id"]):
+            if self.stripe.complete(intent, status):
+                self.stripe_sends(intent)
+
+    def stripe_redelivers_every_success(self):
+        for intent in self.stripe.charged():
+            self.stripe_sends(intent)
 
     def sweep(self, seconds=0):
         self.clock += seconds
@@ -115,11 +122,28 @@ class World:
 
 
 def pay_in_time(world):
-    world.webhook(world.tap(), PAYMENT_SUCCEEDED)
+    order = world.tap()
+    world.pay(order)
+    world.stripe_redelivers_every_success()
 
 
-def payment_fails(world):
-    world.webhook(world.tap(quantity=2), PAYMENT_FAILED)
+def declined_then_paid_with_another_card(world):
+    order = world.tap(quantity=2)
+    world.pay(order, CARD_DECLINED)
+    world.pay(order, CARD_OK)
+
+
+def three_d_secure_settled_by_the_webhook(world):
+    order = world.tap()
+    world.pay(order, CARD_3DS)
+    world.buyer_finishes(order)
+
+
+def three_d_secure_abandoned_then_another_card_then_finished(world):
+    order = world.tap()
+    world.pay(order, CARD_3DS)
+    world.pay(order, CARD_OK)
+    world.buyer_finishes(order)  # the first intent too: refunded
 
 
 def hold_expires(world):
@@ -127,22 +151,48 @@ def hold_expires(world):
     world.sweep(HOLD + 1)
 
 
+def three_d_secure_hold_expires(world):
+    order = world.tap()
+    world.pay(order, CARD_3DS)
+    world.sweep(HOLD + 1)
+    world.buyer_finishes(order)  # canceled by the sweeper: charges nothing
+
+
+def busy_then_paid(world):
+    order = world.tap()
+    world.stripe.busy.add("pay")
+    world.pay(order)
+    world.stripe.busy.clear()
+    world.pay(order)
+
+
 def pay_after_expiry_while_stock_is_left(world):
     order = world.tap()
+    world.pay(order, BANK_DEBIT)
     world.sweep(HOLD + 1)
-    world.webhook(order, PAYMENT_SUCCEEDED)
+    world.buyer_finishes(order)
 
 
 def pay_after_expiry_when_sold_out(world):
     order = world.tap()
+    world.pay(order, BANK_DEBIT)
     world.sweep(HOLD + 1)
     world.tap(buyer="buyer_fi_0002", quantity=2)
     world.tap(buyer="buyer_fi_0003")
-    world.webhook(order, PAYMENT_SUCCEEDED)
+    world.buyer_finishes(order)
 
 
-FLOWS = [pay_in_time, payment_fails, hold_expires, pay_after_expiry_while_stock_is_left,
-         pay_after_expiry_when_sold_out]
+def same_card_pays_two_orders_past_the_limit(world):
+    first, second = world.tap(quantity=2), world.tap(buyer="buyer_fi_0002")
+    world.pay(second, BANK_DEBIT)  # the same card, within the limit while the first is unpaid
+    world.pay(first, CARD_OK)
+    world.buyer_finishes(second)  # now past it: refunded
+
+
+FLOWS = [pay_in_time, declined_then_paid_with_another_card, three_d_secure_settled_by_the_webhook,
+         three_d_secure_abandoned_then_another_card_then_finished, hold_expires, three_d_secure_hold_expires,
+         busy_then_paid, pay_after_expiry_while_stock_is_left, pay_after_expiry_when_sold_out,
+         same_card_pays_two_orders_past_the_limit]
 
 
 @pytest.fixture
@@ -158,13 +208,19 @@ def fresh_tables():
 def settle_and_check(world):
     """Later: Stripe's last redelivery has happened and the sweeper ran; nothing may be lost."""
     world.faults.fail_at = None
+    world.stripe_redelivers_every_success()
     world.sweep(10 * HOLD)
     report = audit.run(world.card.card_id)
     assert report.clean, report.problems
-    for intent in world.paid_intents:
-        order_id = world.stripe.intents[intent]["order_id"]
-        status = orders.get(order_id).status
-        assert status in ("paid", "refunded"), f"money taken for {order_id}, which is {status}"
+    charged, refunded = world.stripe.charged(), world.stripe.refunded()
+    for intent in charged:
+        order = orders.get(world.stripe.intents[intent]["order_id"])
+        kept = [pi for pi in world.stripe.intents_of(order.order_id) if pi in charged and pi not in refunded]
+        assert len(kept) <= 1, f"{order.order_id} was charged {len(kept)} times"
+        if order.status == "paid":
+            assert kept == [order.payment_intent_id], f"{order.order_id} is paid by {order.payment_intent_id}, kept {kept}"
+        else:
+            assert kept == [], f"money kept for {order.order_id}, which is {order.status}"
 
 
 @pytest.mark.parametrize("flow", FLOWS, ids=lambda flow: flow.__name__)

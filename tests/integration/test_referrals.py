@@ -10,13 +10,13 @@ from chalicelib.store import counters as stored_counters
 from chalicelib.social import stream
 from chalicelib.store import cards, orders
 from chalicelib.social import referrals
-from fixtures import pay, stream_event
+from fixtures import mark_paid, stream_event
 
 
 def bought(card, buy, buyer, ref=None, quantity=1):
     """A paid order, through the stream as in production; returns the stored order."""
     order = buy(card, buyer=buyer, ref=ref, quantity=quantity)
-    pay(order["order_id"])
+    mark_paid(order["order_id"])
     stored = orders.get(order["order_id"])
     assert stream.handle_batch(stream_event("orders_stream_paid.json", [stored])) == {"batchItemFailures": []}
     return stored

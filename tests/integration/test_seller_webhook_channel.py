@@ -9,12 +9,12 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from chalicelib import backoffice
 from chalicelib.social import shares, stream
 from chalicelib.store import orders
-from fixtures import pay, shares_of, stream_event, sweep_shares
+from fixtures import mark_paid, shares_of, stream_event, sweep_shares
 
 
 def paid(card, buy, buyer="buyer-token-0001"):
     order = buy(card, buyer=buyer)
-    pay(order["order_id"])
+    mark_paid(order["order_id"])
     return orders.get(order["order_id"])
 
 

@@ -6,12 +6,12 @@ import pytest
 from chalicelib.social import shares
 from chalicelib.store import orders
 from chalicelib.domain import NotFound
-from fixtures import pay, shares_of
+from fixtures import mark_paid, shares_of
 
 
 def paid_order(card, buy, buyer="buyer-token-0001"):
     order = buy(card, buyer=buyer)
-    pay(order["order_id"])
+    mark_paid(order["order_id"])
     return orders.get(order["order_id"])
 
 

@@ -10,12 +10,12 @@ from chalicelib.social import shares, stream
 from chalicelib.store import cards, orders
 from chalicelib.store.models import ChannelModel
 from chalicelib.social import channels, senders
-from fixtures import pay, shares_of, stream_event, sweep_shares
+from fixtures import mark_paid, shares_of, stream_event, sweep_shares
 
 
 def paid(card, buy, buyer="buyer-token-0001", **extra):
     order = buy(card, buyer=buyer, **extra)
-    pay(order["order_id"])
+    mark_paid(order["order_id"])
     return orders.get(order["order_id"])
 
 
@@ -227,7 +227,7 @@ def test_the_buyers_name_or_city_is_in_the_share_in_the_cards_locale(make_card, 
     hidden = checkout.checkout(card.card_id, {"quantity": 1, "buyer": "buyer-token-0002", "name": "小红",
                                               "anonymous": True}, "tap-key-1002", city="Shanghai")
     for order in (named, hidden):
-        pay(order["order_id"])
+        mark_paid(order["order_id"])
         shares.post_order_shares(orders.get(order["order_id"]))
 
     texts = [item["text"] for item in shares.feed(card.card_id)]

@@ -136,21 +136,22 @@ def test_paying_turns_held_units_into_sold_ones(make_card):
     card = make_card(stock=5)
     order = orders.hold(card, new_order(card, quantity=2))
 
-    orders.mark_paid(order, "refcode123", "evt_1")
+    orders.mark_paid(order, "pi_1", "refcode123", "evt_1")
 
     assert level(card) == (3, 0, 2)
     stored = orders.get(order.order_id)
     assert stored.status == PAID
     assert stored.referral_code == "refcode123"
+    assert stored.payment_intent_id == "pi_1"
 
 
 def test_the_same_payment_event_applied_twice_is_refused_and_changes_nothing(make_card):
     card = make_card(stock=5)
     order = orders.hold(card, new_order(card))
-    orders.mark_paid(order, "refcode123", "evt_1")
+    orders.mark_paid(order, "pi_1", "refcode123", "evt_1")
 
     with pytest.raises(EventAlreadyApplied):
-        orders.mark_paid(order, "refcode123", "evt_1")
+        orders.mark_paid(order, "pi_1", "refcode123", "evt_1")
 
     assert level(card) == (4, 0, 1)
     assert orders.event_seen("evt_1")
@@ -159,13 +160,91 @@ def test_the_same_payment_event_applied_twice_is_refused_and_changes_nothing(mak
 def test_paying_an_order_that_is_no_longer_held_is_stale(make_card):
     card = make_card(stock=5)
     order = orders.hold(card, new_order(card))
-    orders.mark_paid(order, "refcode123", "evt_1")
+    orders.mark_paid(order, "pi_1", "refcode123", "evt_1")
 
     with pytest.raises(StaleOrder):
-        orders.mark_paid(order, "refcode123", "evt_2")
+        orders.mark_paid(order, "pi_2", "refcode123", "evt_2")
 
     assert level(card) == (4, 0, 1)
     assert not orders.event_seen("evt_2")
+
+
+# --- a pay call's claim on the order ---------------------------------------------------------------
+
+
+def test_a_pay_call_claims_the_order_and_each_claim_is_a_new_attempt(make_card):
+    card = make_card(stock=5)
+    order = orders.hold(card, new_order(card))
+    now = int(time.time())
+
+    assert orders.start_payment(order, now, now + 50) == 1
+    assert orders.get(order.order_id).paying_until == now + 50
+    orders.end_payment(order.order_id)
+    assert orders.get(order.order_id).paying_until is None
+
+    assert orders.start_payment(order, now, now + 50) == 2  # a new Stripe idempotency key
+
+
+def test_a_second_pay_call_is_refused_while_the_first_has_the_order(make_card):
+    card = make_card(stock=5)
+    order = orders.hold(card, new_order(card))
+    now = int(time.time())
+    orders.start_payment(order, now, now + 50)
+
+    with pytest.raises(StaleOrder):
+        orders.start_payment(order, now + 10, now + 60)
+
+    assert orders.start_payment(order, now + 50, now + 100) == 2  # the first call's claim ran out (it died)
+
+
+@pytest.mark.parametrize("case", ["paid", "released", "ran_out"])
+def test_only_a_held_order_with_time_left_can_be_claimed(make_card, case):
+    card = make_card(stock=5)
+    order = orders.hold(card, new_order(card, hold_seconds=60))
+    now = int(time.time())
+    if case == "paid":
+        orders.mark_paid(order, "pi_1", "refcode123", "evt_1")
+    elif case == "released":
+        orders.release(order, EXPIRED, "hold_expired")
+    else:
+        now = order.expires_at
+
+    with pytest.raises(StaleOrder):
+        orders.start_payment(order, now, now + 50)
+    assert orders.get(order.order_id).payment_attempt == 0
+
+
+def test_the_pay_calls_intent_becomes_the_orders_and_a_client_secret_only_while_one_is_needed(make_card):
+    card = make_card(stock=5)
+    order = orders.hold(card, new_order(card))
+    now = int(time.time())
+    orders.start_payment(order, now, now + 50)
+
+    orders.end_payment(order.order_id, "pi_3ds", "pi_3ds_secret_x")
+    stored = orders.get(order.order_id)
+    assert (stored.payment_intent_id, stored.client_secret, stored.paying_until) == ("pi_3ds", "pi_3ds_secret_x", None)
+
+    orders.start_payment(order, now, now + 50)
+    orders.end_payment(order.order_id, "pi_declined")
+    stored = orders.get(order.order_id)
+    assert (stored.payment_intent_id, stored.client_secret) == ("pi_declined", None)
+
+    orders.start_payment(order, now, now + 50)
+    orders.end_payment(order.order_id)  # Stripe was busy: no intent was made, the last one stays
+    assert orders.get(order.order_id).payment_intent_id == "pi_declined"
+    assert level(card) == (4, 1, 0)
+
+
+def test_paying_ends_the_pay_calls_claim(make_card):
+    card = make_card(stock=5)
+    order = orders.hold(card, new_order(card))
+    now = int(time.time())
+    orders.start_payment(order, now, now + 50)
+
+    orders.mark_paid(order, "pi_1", "refcode123")
+
+    stored = orders.get(order.order_id)
+    assert (stored.status, stored.paying_until, stored.payment_intent_id) == (PAID, None, "pi_1")
 
 
 # --- held -> expired / canceled --------------------------------------------------------------
@@ -198,7 +277,7 @@ def test_an_order_is_released_only_once(make_card):
 def test_a_paid_order_cannot_be_released(make_card):
     card = make_card(stock=5)
     order = orders.hold(card, new_order(card))
-    orders.mark_paid(order, "refcode123", "evt_1")
+    orders.mark_paid(order, "pi_1", "refcode123", "evt_1")
 
     with pytest.raises(StaleOrder):
         orders.release(order, EXPIRED, "hold_expired")
@@ -214,12 +293,13 @@ def test_a_late_payment_takes_stock_again_when_some_is_left(make_card):
     order = orders.hold(card, new_order(card))
     orders.release(order, EXPIRED, "hold_expired")
 
-    assert orders.retake_for_late_payment(order, cards.get(order.card_id), "refcode123", "evt_late") is None
+    assert orders.retake_for_late_payment(order, cards.get(order.card_id), "pi_late", "refcode123", "evt_late") is None
 
     assert level(card) == (4, 0, 1)
     stored = orders.get(order.order_id)
     assert stored.status == PAID
     assert stored.status_reason == "paid_after_hold_ended"
+    assert stored.payment_intent_id == "pi_late"
     with pytest.raises(LimitReached):  # the bought unit counts against the buyer again
         orders.hold(card, new_order(card))
 
@@ -230,7 +310,7 @@ def test_a_late_payment_gets_nothing_when_the_stock_is_gone(make_card):
     orders.release(late, EXPIRED, "hold_expired")
     orders.hold(card, new_order(card, buyer="buyer-token-0002"))
 
-    assert orders.retake_for_late_payment(late, cards.get(late.card_id), "refcode123", "evt_late") == "sold_out_after_hold"
+    assert orders.retake_for_late_payment(late, cards.get(late.card_id), "pi_late", "refcode123", "evt_late") == "sold_out_after_hold"
 
     assert level(card) == (0, 1, 0)
     assert status(late) == EXPIRED
@@ -244,7 +324,7 @@ def test_expired_hold_ids_finds_only_held_orders_past_their_expiry(make_card):
     due = orders.hold(card, new_order(card, hold_seconds=60))
     not_yet = orders.hold(card, new_order(card, hold_seconds=600))
     paid = orders.hold(card, new_order(card, hold_seconds=60))
-    orders.mark_paid(paid, "refcode123", "evt_1")
+    orders.mark_paid(paid, "pi_1", "refcode123", "evt_1")
     released = orders.hold(card, new_order(card, hold_seconds=60))
     orders.release(released, CANCELED, "payment_failed")
 

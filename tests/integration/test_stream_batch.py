@@ -4,12 +4,12 @@ import boto3
 from chalicelib import config
 from chalicelib.social import shares, stream
 from chalicelib.store import orders
-from fixtures import pay, stream_event
+from fixtures import mark_paid, stream_event
 
 
 def paid(card, buy, buyer="buyer-token-0001"):
     order = buy(card, buyer=buyer)
-    pay(order["order_id"])
+    mark_paid(order["order_id"])
     return orders.get(order["order_id"])
 
 

@@ -1,0 +1,64 @@
+"""The pay call's races and crashes, below the route (paying.pay through checkout.pay): whatever
+happens between its Stripe call and its answer, the money is either the order's or refunded, and
+the answer does not claim more than happened."""
+import pytest
+
+from chalicelib import checkout, payment_events, payments
+from chalicelib.payments import PAYMENT_SUCCEEDED, PaymentEvent
+from chalicelib.store import cards, orders, stock
+from fakes import CARD_OK
+
+
+def level(card) -> tuple[int, int, int]:
+    now = stock.level(cards.get(card.card_id))
+    return now.available, now.held, now.sold
+
+
+def stored(order: dict):
+    return orders.get(order["order_id"])
+
+
+def test_a_crash_after_the_charge_leaves_the_intent_on_the_held_order_for_its_webhook(
+        make_card, buy, pay, fake_stripe, monkeypatch):
+    card = make_card(stock=3)
+    order = buy(card)
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("the Lambda died after Stripe charged")
+
+    monkeypatch.setattr(payment_events, "settle_paid", crash)
+    with pytest.raises(RuntimeError):
+        pay(order, CARD_OK)
+    monkeypatch.undo()
+
+    intent = fake_stripe.charged()[0]
+    assert (stored(order).status, stored(order).payment_intent_id, stored(order).paying_until) == ("held", intent, None)
+    assert payment_events.apply_payment_event(PaymentEvent("evt_1", PAYMENT_SUCCEEDED, intent, order["order_id"])) == "paid"
+    assert level(card) == (2, 0, 1)
+
+
+def test_a_payer_who_reaches_the_limit_during_the_charge_is_refunded_and_not_told_it_succeeded(
+        make_card, buy, pay, fake_stripe, monkeypatch):
+    """Two orders paid by the same card at the same moment: both pass the limit check, the second
+    to settle is refunded. Its pay call must not answer `succeeded` for money that went back."""
+    card = make_card(stock=5, limit_per_buyer=1)
+    fake_stripe.payers = {CARD_OK: ("card:fp_same",)}
+    first, second = buy(card, buyer="buyer-token-0001"), buy(card, buyer="buyer-token-0002")
+    fake_pay = payments.pay
+
+    def the_other_order_settles_meanwhile(order_id, *args):
+        if order_id == second["order_id"]:
+            assert checkout.pay(first["order_id"], first["order_token"], {"payment_method": CARD_OK})["status"] == "succeeded"
+        return fake_pay(order_id, *args)
+
+    monkeypatch.setattr(payments, "pay", the_other_order_settles_meanwhile)
+
+    answer = pay(second, CARD_OK)
+
+    second_intent = fake_stripe.intents_of(second["order_id"])[0]
+    assert fake_stripe.calls_to("refund") == [(second_intent, second["order_id"])]
+    assert stored(second).status == "refunded"
+    assert stored(second).status_reason == "payer_limit_reached"
+    assert level(card) == (4, 0, 1)
+    assert answer["order"]["status"] == "refunded"
+    assert answer["status"] != "succeeded", answer
