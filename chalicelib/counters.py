@@ -34,8 +34,8 @@ NAMES = (VIEWS, TAPS, HOLDS, PAID, UNITS, REVENUE, EXPIRED, REFUNDS, SHARES_POST
 # Counted by where the buyer is, too.
 BY_PLACE = (VIEWS, PAID)
 
-_COUNTRY = re.compile(r"^[A-Za-z]{2}$")
-_REGION = re.compile(r"^[A-Za-z0-9]{1,3}$")
+_COUNTRY = re.compile(r"^[A-Za-z]{2}\Z")
+_REGION = re.compile(r"^[A-Za-z0-9]{1,3}\Z")
 # The region subtag of the first language the browser asks for: "zh-CN,zh;q=0.9" -> CN.
 _LANGUAGE_REGION = re.compile(r"^\s*[A-Za-z]{2,3}(?:-[A-Za-z]{4})?-([A-Za-z]{2})\b")
 

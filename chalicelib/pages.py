@@ -62,14 +62,14 @@ def _not_available(words: dict, words_locale: str, options: dict, csp: str) -> P
 # What each display option passed through the frame's URL may look like; anything else is dropped.
 _OPTION_PATTERNS = {
     "locale": LOCALE_TAG,
-    "theme": re.compile(r"^(light|dark|auto)$"),
-    "accent": re.compile(r"^#?[0-9A-Fa-f]{3,8}$"),
+    "theme": re.compile(r"^(light|dark|auto)\Z"),
+    "accent": re.compile(r"^#?[0-9A-Fa-f]{3,8}\Z"),
     "ref": REF_PATTERN,
-    "o": re.compile(r"^https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?$"),
+    "o": re.compile(r"^https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?\Z"),
 }
 if config.DEV_ROUTES:
     # Lets the browser tests drive the Stripe.js path (with a stand-in Stripe) on the dev stage.
-    _OPTION_PATTERNS["sheet"] = re.compile(r"^(test|stripe)$")
+    _OPTION_PATTERNS["sheet"] = re.compile(r"^(test|stripe)\Z")
 DEFAULT_ACCENT = "#c4461f"  # white text on it passes WCAG AA (4.9:1)
 SCHEMA_AVAILABILITY = {"live": "InStock", "upcoming": "PreOrder", "sold_out": "SoldOut", "ended": "Discontinued"}
 

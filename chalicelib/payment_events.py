@@ -8,7 +8,9 @@ import time
 from typing import Callable
 
 from chalicelib import counters, observability, payments
-from chalicelib.domain import CANCELED, EXPIRED, HELD, PAID, REFUNDED, Order, PaymentsUnavailable, referral_code_for
+from chalicelib.domain import (
+    CANCELED, EXPIRED, HELD, PAID, REFUNDED, Order, PaymentsBusy, PaymentsUnavailable, referral_code_for,
+)
 from chalicelib.store import cards, orders
 
 log = logging.getLogger(__name__)
@@ -78,8 +80,9 @@ def _succeeded(order: Order, payment_intent_id: str, payer_ids_of: Callable[[], 
     if order.status == HELD:
         limit = cards.get(order.card_id).limit_per_buyer
         return settle_paid(order, payment_intent_id, payer_ids_of() if limit else (), event_id)
-    if order.status in (PAID, REFUNDED) and order.payment_intent_id != payment_intent_id:
-        # A second payment for goods already paid for (another attempt that completed as well).
+    if order.status == REFUNDED or (order.status == PAID and order.payment_intent_id != payment_intent_id):
+        # A second payment for goods already paid for (another attempt that completed as well), or
+        # any payment of an order whose money went back. Refunds are idempotent per intent.
         payments.refund(payment_intent_id, order.order_id)
         observability.count("refunds")
         if event_id:
@@ -136,6 +139,8 @@ def expire_holds(at: int | None = None) -> int:
             try:
                 if payments.cancel_payment_intent(order.payment_intent_id) in ("succeeded", "processing"):
                     continue  # the money is in flight: its webhook will settle the order
+            except PaymentsBusy:
+                continue  # buyers are paying: cancel (then expire) on the next run
             except PaymentsUnavailable:
                 log.warning("could not cancel %s; expiring anyway", order.payment_intent_id)
         try:

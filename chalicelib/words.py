@@ -19,7 +19,7 @@ WORDS = WIDGETS / "words"
 LOCALES = ("en", "zh-CN")
 DEFAULT_LOCALE = LOCALES[0]
 # What a language tag (BCP 47, as Accept-Language or data-locale give it) may look like.
-LOCALE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,2}$")
+LOCALE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,2}\Z")
 
 
 def words_for(locale: str | None) -> dict:

@@ -10,11 +10,11 @@ from chalicelib.domain.errors import InvalidRequest
 __all__ = ["CURRENCY_PATTERN", "TOKEN_PATTERN", "REF_PATTERN", "require", "int_field", "text_field",
            "url_field", "parse_timestamp"]
 
-CURRENCY_PATTERN = re.compile(r"^[A-Za-z]{3}$")
+CURRENCY_PATTERN = re.compile(r"^[A-Za-z]{3}\Z")
 # Buyer tokens, Idempotency-Keys, reservation tokens.
-TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_.\-]{8,128}$")
+TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_.\-]{8,128}\Z")
 # What a referral code (?ref=) may look like; anything else is ignored, never the buyer's problem.
-REF_PATTERN = re.compile(r"^[A-Za-z0-9_\-]{1,32}$")
+REF_PATTERN = re.compile(r"^[A-Za-z0-9_\-]{1,32}\Z")
 
 
 def require(payload: dict, name: str, path: str | None = None) -> Any:

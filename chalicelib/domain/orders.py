@@ -163,8 +163,8 @@ def referral_code_for(order_id: str) -> str:
 
 # --- the pay call -----------------------------------------------------------------------------
 
-_CONFIRMATION_TOKEN = re.compile(r"^ctoken_[A-Za-z0-9_]{1,200}$")
-_PAYMENT_METHOD = re.compile(r"^pm_[A-Za-z0-9_]{1,200}$")
+_CONFIRMATION_TOKEN = re.compile(r"^ctoken_[A-Za-z0-9_]{1,200}\Z")
+_PAYMENT_METHOD = re.compile(r"^pm_[A-Za-z0-9_]{1,200}\Z")
 
 
 @dataclass(frozen=True)

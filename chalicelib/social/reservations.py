@@ -13,7 +13,7 @@ from chalicelib.social import rules, shares
 from chalicelib.store import cards, counts
 from chalicelib.store import reservations as stored
 
-_EMAIL = re.compile(r"^[^@\s<>]{1,64}@[^@\s<>]{1,190}\.[^@\s<>]{2,63}$")
+_EMAIL = re.compile(r"^[^@\s<>]{1,64}@[^@\s<>]{1,190}\.[^@\s<>]{2,63}\Z")
 
 
 def reserve(card_id: str, payload, city: str | None) -> tuple[dict, bool]:

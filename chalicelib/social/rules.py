@@ -28,7 +28,7 @@ from chalicelib.words import LOCALES, words_for
 RESERVATION_MODES = ("required", "first_minutes")
 MAX_RESERVERS_MINUTES = 24 * 60
 MAX_REBATE_PERCENT = 50
-_CITY = re.compile(r"^[^\x00-\x1f<>{}]{1,60}$")
+_CITY = re.compile(r"^[^\x00-\x1f<>{}]{1,60}\Z")
 
 
 def buyer_words(locale: str, display_name: str | None, anonymous: bool, city: str | None) -> str:

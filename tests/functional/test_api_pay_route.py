@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from chalicelib import config, payment_events
+from chalicelib import config, payment_events, paying
 from chalicelib.social import shares, stream
 from chalicelib.store import orders
 from chalicelib.store.models import OrderModel
@@ -180,7 +180,7 @@ def test_an_unknown_order_is_404(client, fake_stripe):
 
 
 def test_a_hold_about_to_run_out_is_409_hold_expired_and_nothing_is_sent(client, make_card, fake_stripe):
-    card = make_card(stock=5, hold_seconds=10)  # less left than a payment may need
+    card = make_card(stock=5, hold_seconds=paying.MARGIN_SECONDS)  # less left than a payment may need
 
     order = hold(client, card.card_id)
 

@@ -6,7 +6,7 @@ import time
 import pytest
 
 from chalicelib import backoffice, checkout
-from chalicelib.social import shares, stream
+from chalicelib.social import channels, shares, stream
 from chalicelib.store import cards, orders
 from chalicelib.domain import Ended, ReserversOnly
 from chalicelib.social import reservations, rules
@@ -38,7 +38,7 @@ def test_a_reservation_is_counted_once_per_buyer(make_card):
 
 
 def test_a_reservation_posts_its_own_share_once(make_card, seller, webhook_receiver):
-    backoffice.set_share_webhook(seller.seller_id, {"url": webhook_receiver.url})["secret"]
+    channels.set_seller_webhook(seller.seller_id, {"url": webhook_receiver.url})["secret"]
     card = make_card(stock=5, title="Speckled mug", starts_at=int(time.time()) + 3600)
     reservation, _ = reservations.reserve(card.card_id, {"buyer": "buyer-token-0001"}, "Lyon")
     event = reservation_record(reservation["reservation_id"])
@@ -109,7 +109,7 @@ def test_a_sale_that_requires_a_reservation_refuses_everyone_else(make_card, buy
 def test_sale_opened_goes_to_the_sellers_webhook_once_with_the_reservation_count(make_card, seller, webhook_receiver):
     from standardwebhooks.webhooks import Webhook
 
-    secret = backoffice.set_share_webhook(seller.seller_id, {"url": webhook_receiver.url})["secret"]
+    secret = channels.set_seller_webhook(seller.seller_id, {"url": webhook_receiver.url})["secret"]
     card = make_card(stock=5, starts_at=int(time.time()) + 3600)
     for n in range(3):
         reservations.reserve(card.card_id, {"buyer": f"buyer-token-000{n}"}, None)

@@ -6,8 +6,8 @@ import time
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from chalicelib import backoffice
-from chalicelib.social import shares, stream
+
+from chalicelib.social import channels, shares, stream
 from chalicelib.store import orders
 from fixtures import mark_paid, shares_of, stream_event, sweep_shares
 
@@ -19,7 +19,7 @@ def paid(card, buy, buyer="buyer-token-0001"):
 
 
 def test_the_seller_receives_one_signed_share_per_paid_order(make_card, buy, seller, webhook_receiver):
-    secret = backoffice.set_share_webhook(seller.seller_id, {"url": webhook_receiver.url})["secret"]
+    secret = channels.set_seller_webhook(seller.seller_id, {"url": webhook_receiver.url})["secret"]
     card = make_card(stock=5)
     order = paid(card, buy)
 
@@ -40,7 +40,7 @@ def test_the_seller_receives_one_signed_share_per_paid_order(make_card, buy, sel
 
 
 def test_a_tampered_share_or_another_secret_does_not_verify(make_card, buy, seller, webhook_receiver):
-    secret = backoffice.set_share_webhook(seller.seller_id, {"url": webhook_receiver.url})["secret"]
+    secret = channels.set_seller_webhook(seller.seller_id, {"url": webhook_receiver.url})["secret"]
     card = make_card(stock=5)
     stream.handle_batch(stream_event("orders_stream_paid.json", [paid(card, buy)]))
     request = webhook_receiver.requests[0]
@@ -54,7 +54,7 @@ def test_a_tampered_share_or_another_secret_does_not_verify(make_card, buy, sell
 
 
 def test_a_redelivered_record_does_not_call_the_seller_again(make_card, buy, seller, webhook_receiver):
-    backoffice.set_share_webhook(seller.seller_id, {"url": webhook_receiver.url})["secret"]
+    channels.set_seller_webhook(seller.seller_id, {"url": webhook_receiver.url})["secret"]
     card = make_card(stock=5)
     event = stream_event("orders_stream_paid.json", [paid(card, buy)])
 
@@ -66,7 +66,7 @@ def test_a_redelivered_record_does_not_call_the_seller_again(make_card, buy, sel
 
 def test_an_unreachable_webhook_does_not_fail_the_record_and_is_left_for_a_retry(
         make_card, buy, seller, closed_port_url):
-    backoffice.set_share_webhook(seller.seller_id, {"url": closed_port_url})["secret"]
+    channels.set_seller_webhook(seller.seller_id, {"url": closed_port_url})["secret"]
     card = make_card(stock=5)
     order = paid(card, buy)
     event = stream_event("orders_stream_paid.json", [order])
@@ -85,7 +85,7 @@ def test_an_unreachable_webhook_does_not_fail_the_record_and_is_left_for_a_retry
 
 def test_a_webhook_answering_an_error_status_is_retried_by_the_sweeper(make_card, buy, seller, webhook_receiver):
     webhook_receiver.status = 503
-    secret = backoffice.set_share_webhook(seller.seller_id, {"url": webhook_receiver.url})["secret"]
+    secret = channels.set_seller_webhook(seller.seller_id, {"url": webhook_receiver.url})["secret"]
     card = make_card(stock=5)
     order = paid(card, buy)
     stream.handle_batch(stream_event("orders_stream_paid.json", [order]))
@@ -103,7 +103,7 @@ def test_a_webhook_answering_an_error_status_is_retried_by_the_sweeper(make_card
 
 
 def test_a_retry_is_not_made_before_it_is_due(make_card, buy, seller, closed_port_url):
-    backoffice.set_share_webhook(seller.seller_id, {"url": closed_port_url})["secret"]
+    channels.set_seller_webhook(seller.seller_id, {"url": closed_port_url})["secret"]
     card = make_card(stock=5)
     order = paid(card, buy)
     stream.handle_batch(stream_event("orders_stream_paid.json", [order]))
@@ -114,7 +114,7 @@ def test_a_retry_is_not_made_before_it_is_due(make_card, buy, seller, closed_por
 
 def test_after_five_failed_attempts_the_webhook_is_recorded_failed_and_never_tried_again(
         make_card, buy, seller, closed_port_url):
-    backoffice.set_share_webhook(seller.seller_id, {"url": closed_port_url})["secret"]
+    channels.set_seller_webhook(seller.seller_id, {"url": closed_port_url})["secret"]
     card = make_card(stock=5)
     order = paid(card, buy)
     event = stream_event("orders_stream_paid.json", [order])
