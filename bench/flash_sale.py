@@ -7,6 +7,13 @@ checkout and per sold-out tap, counted at the moto server. Then it runs the same
 shard and no sold-out short-circuit, and prints both side by side with their ratio.
 
     .venv/bin/python bench/flash_sale.py [--buyers 50000] [--stock 5000] [--concurrency 48]
+
+With --stripe-rate R (the stack started with TAPCARD_STRIPE_RATE_LIMIT=R) it runs the sale at
+Stripe's rate limit instead (bench/stripe_sale.py): the storm, then every holder pays, with the pay
+call and with today's design (the PaymentIntent opened at the tap) side by side.
+
+    .venv/bin/python bench/flash_sale.py --stripe-rate 25 [--buyers 8000] [--stock 5000]
+        [--pay-concurrency 100] [--abandon 0.05] [--same-card 0.01] [--hold-seconds 900]
 """
 from __future__ import annotations
 
@@ -188,17 +195,51 @@ def side_by_side(fast: dict, slow: dict) -> str:
     return "\n".join(lines)
 
 
+def stripe_sale_main(args, dev: dict) -> int:
+    import stripe_sale
+
+    if float(dev.get("stripe_rate_limit") or 0) != args.stripe_rate:
+        print(f"The local stack runs with a Stripe limit of {dev.get('stripe_rate_limit') or 0:g} requests/s, "
+              f"not {args.stripe_rate:g}. Restart it with:\n\n    TAPCARD_STRIPE_RATE_LIMIT={args.stripe_rate:g} make run",
+              file=sys.stderr)
+        return 2
+    args.buyers = args.buyers or 8_000
+    args.json = args.json or str(ROOT / "bench" / "results" / "flash_sale_stripe.json")
+    began = time.perf_counter()
+    results = stripe_sale.main(args, dev)
+    results["wall_seconds"] = round(time.perf_counter() - began, 1)
+    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
+    print("\n" + stripe_sale.side_by_side(results["pay_call"], results["today"]))
+    print(f"\nwall time {results['wall_seconds']:.0f} s; written to {args.json}")
+    return 0 if all(results[k]["oversold"] == 0 and results[k]["audit"]["clean"] for k in ("pay_call", "today")) else 1
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--buyers", type=int, default=50_000)
+    parser.add_argument("--buyers", type=int, help="default 50,000 (8,000 with --stripe-rate)")
     parser.add_argument("--stock", type=int, default=5_000)
     parser.add_argument("--concurrency", type=int, default=48)
     parser.add_argument("--double-taps", type=float, default=0.05, help="share of buyers who tap twice")
     parser.add_argument("--no-compare", action="store_true", help="skip the one-shard, no-cache run")
-    parser.add_argument("--json", default=str(ROOT / "bench" / "results" / "flash_sale.json"))
+    stripe = parser.add_argument_group("the sale at Stripe's rate limit")
+    stripe.add_argument("--stripe-rate", type=float, help="requests/s the stack's Stripe takes; runs that sale")
+    stripe.add_argument("--pay-concurrency", type=int, default=100)
+    stripe.add_argument("--abandon", type=float, default=0.05, help="share of holders who never pay")
+    stripe.add_argument("--same-card", type=float, default=0.01, help="share of payers with a card another payer used")
+    stripe.add_argument("--hold-seconds", type=int, default=900)
+    stripe.add_argument("--abandoned-holds", type=int, default=100, help="holds in the abandoned-holds phase")
+    stripe.add_argument("--settle-timeout", type=float, default=60.0,
+                        help="seconds without a settlement, once all have paid, before giving up on the rest")
+    parser.add_argument("--json", help="default bench/results/flash_sale.json (flash_sale_stripe.json with --stripe-rate)")
     parser.add_argument("--dev-json", default=os.environ.get("TAPCARD_DEV_JSON", str(ROOT / ".tapcard-dev.json")))
     args = parser.parse_args()
+    os.environ["TAPCARD_DEV_JSON"] = args.dev_json  # for audit()
     dev = json.loads(Path(args.dev_json).read_text())
+    if args.stripe_rate is not None:
+        return stripe_sale_main(args, dev)
+    args.buyers = args.buyers or 50_000
+    args.json = args.json or str(ROOT / "bench" / "results" / "flash_sale.json")
 
     results = {"sharded_short_circuit": run_storm(dev, "fast", args, None, 1.0)}
     if not args.no_compare:
