@@ -83,7 +83,7 @@ def _succeeded(order: Order, payment_intent_id: str, payer_ids_of: Callable[[], 
     if order.status == REFUNDED or (order.status == PAID and order.payment_intent_id != payment_intent_id):
         # A second payment for goods already paid for (another attempt that completed as well), or
         # any payment of an order whose money went back. Refunds are idempotent per intent.
-        payments.refund(payment_intent_id, order.order_id)
+        payments.refund(payment_intent_id, order.order_id, payments.CONFIRM)
         observability.count("refunds")
         if event_id:
             orders.record_event(event_id, "refunded_duplicate_payment")
@@ -102,7 +102,7 @@ def _settle_late(order: Order, payment_intent_id: str, event_id: str | None) -> 
         observability.count("paid")
         _count_paid(order)
         return "paid_late"
-    refund_id = payments.refund(payment_intent_id, order.order_id)
+    refund_id = payments.refund(payment_intent_id, order.order_id, payments.CONFIRM)
     observability.count("refunds")
     orders.mark_refunded(order, refund_id, why_not, event_id)
     return "refunded"
@@ -116,7 +116,7 @@ def settle_paid(order: Order, payment_intent_id: str, payer_ids: tuple[str, ...]
     try:
         orders.mark_paid(order, payment_intent_id, code, event_id, payer_ids=payer_ids, limit=limit)
     except orders.PayerLimitReached:
-        refund_id = payments.refund(payment_intent_id, order.order_id)
+        refund_id = payments.refund(payment_intent_id, order.order_id, payments.CONFIRM)
         observability.count("refunds")
         orders.release(order, REFUNDED, "payer_limit_reached", event_id, refund_id=refund_id)
         return "refunded"
@@ -134,13 +134,22 @@ def expire_holds(at: int | None = None) -> int:
         if order is None or order.status != HELD or order.expires_at > at or (order.paying_until or 0) > at:
             continue  # paid or moved meanwhile, or a pay call is with Stripe right now
         # A hold that never reached Stripe, or whose payment was declined, costs Stripe nothing.
-        # One waiting on the buyer (3-D Secure) is canceled first, so it cannot charge later.
+        # One waiting on the buyer (3-D Secure) is canceled first, so it cannot charge later; if
+        # Stripe says it was paid after all (its webhook lost or refused), it is settled here, as
+        # its webhook would have: paid, or the money goes back.
         if order.client_secret:
             try:
-                if payments.cancel_payment_intent(order.payment_intent_id) in ("succeeded", "processing"):
-                    continue  # the money is in flight: its webhook will settle the order
+                status = payments.cancel_payment_intent(order.payment_intent_id)
+                if status == "succeeded":
+                    _succeeded(order, order.payment_intent_id,
+                               lambda: payments.payer_identities_of_intent(order.payment_intent_id), None)
+                    continue
+                if status == "processing":
+                    continue  # the money is on its way: its webhook will settle the order
             except PaymentsBusy:
                 continue  # buyers are paying: cancel (then expire) on the next run
+            except orders.StaleOrder:
+                continue
             except PaymentsUnavailable:
                 log.warning("could not cancel %s; expiring anyway", order.payment_intent_id)
         try:

@@ -127,6 +127,12 @@ def payer_identities(payment_method_id: str | None) -> tuple[str, ...]:
     return _identities(_call(CONFIRM, lambda: get_client().v1.payment_methods.retrieve(payment_method_id)).to_dict())
 
 
+def payer_identities_of_intent(payment_intent_id: str) -> tuple[str, ...]:
+    """Who paid a PaymentIntent whose settlement was missed (the sweeper finds it paid)."""
+    intent = _call(CONFIRM, lambda: get_client().v1.payment_intents.retrieve(payment_intent_id))
+    return payer_identities(intent.payment_method if isinstance(intent.payment_method, str) else None)
+
+
 def _identities(method: dict) -> tuple[str, ...]:
     identities = []
     fingerprint = (method.get("card") or {}).get("fingerprint")
@@ -151,8 +157,10 @@ def cancel_payment_intent(payment_intent_id: str) -> str:
         return _call(CANCEL, lambda: intents.retrieve(payment_intent_id)).status
 
 
-def refund(payment_intent_id: str, order_id: str) -> str:
-    refund_obj = _call(REFUND, lambda: get_client().v1.refunds.create(
+def refund(payment_intent_id: str, order_id: str, priority: str = REFUND) -> str:
+    """Give a payment back. A seller's refund waits behind buyers paying; money taken for goods
+    that are gone goes back at a payment's own priority (CONFIRM): it is part of settling one."""
+    refund_obj = _call(priority, lambda: get_client().v1.refunds.create(
         {"payment_intent": payment_intent_id, "metadata": {"order_id": order_id}},
         {"idempotency_key": f"refund-{payment_intent_id}"},
     ))

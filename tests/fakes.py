@@ -71,10 +71,11 @@ class FakeStripe:
     # Stripe's idempotency: the intent each pay call's key made.
     _by_key: dict[str, str] = field(default_factory=dict)
     _refunds: dict[str, str] = field(default_factory=dict)  # intent -> refund id
+    refund_priorities: dict[str, str] = field(default_factory=dict)  # intent -> the budget's priority
 
     def install(self, monkeypatch) -> "FakeStripe":
-        for name in ("pay", "payer_identities_of", "payer_identities", "cancel_payment_intent", "refund",
-                     "create_payment_intent"):
+        for name in ("pay", "payer_identities_of", "payer_identities", "payer_identities_of_intent",
+                     "cancel_payment_intent", "refund", "create_payment_intent"):
             monkeypatch.setattr(payments, name, getattr(self, name))
         return self
 
@@ -157,7 +158,13 @@ class FakeStripe:
             intent["status"] = "canceled"
         return self.cancel_status
 
-    def refund(self, payment_intent_id: str, order_id: str) -> str:
+    def payer_identities_of_intent(self, payment_intent_id: str) -> tuple[str, ...]:
+        self._record("payer_identities_of_intent", payment_intent_id)
+        method = (self.intents.get(payment_intent_id) or {}).get("payment_method")
+        return self.payers.get(method, ()) if method else ()
+
+    def refund(self, payment_intent_id: str, order_id: str, priority: str = "refund") -> str:
+        self.refund_priorities[payment_intent_id] = priority
         self._record("refund", payment_intent_id, order_id)
         # The adapter's idempotency key is the intent: asked twice, Stripe refunds once.
         return self._refunds.setdefault(payment_intent_id, f"re_{payment_intent_id}")

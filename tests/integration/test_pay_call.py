@@ -62,3 +62,25 @@ def test_a_payer_who_reaches_the_limit_during_the_charge_is_refunded_and_not_tol
     assert level(card) == (4, 0, 1)
     assert answer["order"]["status"] == "refunded"
     assert answer["status"] != "succeeded", answer
+    # Money taken for goods that are gone goes back at a payment's priority, not behind buyers
+    # (at the refund's short patience it was refused during the sale and the charge was kept).
+    assert fake_stripe.refund_priorities[second_intent] == payments.CONFIRM
+
+
+def test_the_sweeper_settles_a_3d_secure_payment_whose_webhook_never_came(make_card, buy, pay, fake_stripe):
+    """Stripe cannot cancel an intent that was paid: the sweeper then settles it as its webhook
+    would have, instead of asking Stripe again at every run."""
+    from fakes import CARD_3DS
+
+    card = make_card(stock=3, hold_seconds=60)
+    order = buy(card)
+    assert pay(order, CARD_3DS)["status"] == "requires_action"
+    intent = stored(order).payment_intent_id
+    assert fake_stripe.complete(intent)  # the buyer authenticated; the webhook is lost
+
+    assert payment_events.expire_holds(at=stored(order).expires_at + 1) == 0
+
+    assert (stored(order).status, stored(order).payment_intent_id) == ("paid", intent)
+    assert level(card) == (2, 0, 1)
+    assert payment_events.expire_holds(at=stored(order).expires_at + 120) == 0
+    assert len(fake_stripe.calls_to("cancel_payment_intent")) == 1
