@@ -96,8 +96,8 @@
     else say("");
   }
 
-  function request(method, path, body, headers) {
-    var init = { method: method, headers: headers || {} };
+  function request(method, path, body, headers, cache) {
+    var init = { method: method, headers: headers || {}, cache: cache || "default" };
     if (body) { init.body = JSON.stringify(body); init.headers["Content-Type"] = "application/json"; }
     return fetch(path, init).then(function (r) {
       return r.json().catch(function () { return {}; }).then(function (data) { return { status: r.status, data: data, headers: r.headers }; });
@@ -127,8 +127,9 @@
   }
 
   var refreshing = null;
-  function refreshCard() {
-    refreshing = refreshing || request("GET", "/cards/" + card.id).then(function (res) {
+  // revalidate: after the reader's own purchase, not the copy the browser keeps for a second.
+  function refreshCard(revalidate) {
+    refreshing = refreshing || request("GET", "/cards/" + card.id, null, null, revalidate ? "no-cache" : "default").then(function (res) {
       if (res.status === 200) { card = res.data; render(); }
     }).catch(function () { /* next poll */ }).then(function () { refreshing = null; });
     return refreshing;
@@ -240,6 +241,7 @@
     $("qr").src = card.url + "/qr.svg?ref=" + encodeURIComponent(order.referral_code || "");
     $("qr").onload = resize;
     if (navigator.share) $("web-share").hidden = false;
+    refreshCard(true);  // the buyer's own unit shows as gone at once, not at the next poll
     setTimeout(refreshFeed, 1500);
     setTimeout(refreshFeed, 4000);
   }
