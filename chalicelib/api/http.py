@@ -15,7 +15,7 @@ from chalice.app import Request
 
 from chalicelib import pages
 from chalicelib.store import sellers
-from chalicelib.domain import DomainError, InvalidRequest
+from chalicelib.domain import DomainError, InvalidRequest, client_key
 
 STATUS_OF = {
     "invalid_request": 400,
@@ -131,6 +131,11 @@ def query() -> dict:
 
 def header(name: str) -> str | None:
     return request().headers.get(name)
+
+
+def client() -> str:
+    """The caller as API Gateway saw it (its TCP peer), never a header the caller could set."""
+    return client_key((request().context.get("identity") or {}).get("sourceIp"))
 
 
 def seller_id() -> str:

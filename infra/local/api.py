@@ -5,6 +5,10 @@
 - A connection the server is about to close says so (`Connection: close`), so HTTP/1.1 clients
   do not reuse it and fail.
 - A listen backlog big enough for a burst of buyers (socketserver's default is 5).
+
+And, as API Gateway does, `requestContext.identity.sourceIp` is the TCP peer's address (chalice
+local always says 127.0.0.1), so tests and benchmarks can be many clients by binding to
+127.0.0.2, 127.0.0.3, ...
 """
 import argparse
 import logging
@@ -19,6 +23,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 class NoDelayHandler(local.ChaliceRequestHandler):
     disable_nagle_algorithm = True
+
+    def _generic_handle(self):
+        # One gateway per connection: its converter may carry this connection's peer.
+        self.local_gateway.event_converter.LOCAL_SOURCE_IP = self.client_address[0]
+        super()._generic_handle()
 
     def end_headers(self):
         if self.close_connection:

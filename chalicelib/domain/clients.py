@@ -1,0 +1,32 @@
+"""Who a client is, for limits that must hold against made-up buyer tokens: the network address
+API Gateway saw (requestContext.identity.sourceIp), never a header the caller writes.
+
+An IPv6 subscriber is usually given a whole /64, so one person can take a new address per
+request: IPv6 clients are counted by their /64. IPv4 clients by their address; behind a carrier
+NAT many readers share one, which is why a cap on open holds is a few units, not one (see
+OPEN_HOLDS_PER_CLIENT in config) and paid holds stop counting at once.
+"""
+from __future__ import annotations
+
+import ipaddress
+
+__all__ = ["client_key", "open_holds_cap"]
+
+
+def client_key(source_ip: str | None) -> str:
+    """'203.0.113.7', '2001:db8:1:2::/64'; 'unknown' when API Gateway gave nothing usable."""
+    try:
+        address = ipaddress.ip_address((source_ip or "").strip())
+    except ValueError:
+        return "unknown"
+    if address.version == 6 and address.ipv4_mapped:
+        return str(address.ipv4_mapped)
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+def open_holds_cap(limit_per_buyer: int | None, per_limit: int, without_limit: int) -> int:
+    """Units one client may hold unpaid on a card at once: a multiple of the card's per-buyer
+    limit, or a fixed few units on a card without one."""
+    return limit_per_buyer * per_limit if limit_per_buyer else without_limit
