@@ -24,8 +24,9 @@ class AuditReport:
 
 
 def check(card_id: str, stock: int, shards: dict[int, list[int]], orders: list[Order],
-          buyer_units: dict[str, int], limit: int | None) -> AuditReport:
-    """shards: {shard: [available, held, sold]}; buyer_units: the per-buyer counters by buyer."""
+          buyer_units: dict[str, int], limit: int | None, open_holds: dict[str, int] | None = None) -> AuditReport:
+    """shards: {shard: [available, held, sold]}; buyer_units: the per-buyer counters by buyer;
+    open_holds: each client's counter of units held unpaid."""
     available = sum(s[0] for s in shards.values())
     held = sum(s[1] for s in shards.values())
     sold = sum(s[2] for s in shards.values())
@@ -39,6 +40,7 @@ def check(card_id: str, stock: int, shards: dict[int, list[int]], orders: list[O
     by_status: dict[str, int] = defaultdict(int)
     units = {HELD: 0, PAID: 0}
     per_buyer: dict[str, int] = defaultdict(int)
+    per_client: dict[str, int] = defaultdict(int)
     for order in orders:
         by_status[order.status] += 1
         if order.status not in ORDER_STATUSES:
@@ -48,6 +50,8 @@ def check(card_id: str, stock: int, shards: dict[int, list[int]], orders: list[O
             units[order.status] += order.quantity
             if order.counted:
                 per_buyer[order.buyer] += order.quantity
+            if order.status == HELD and order.client:
+                per_client[order.client] += order.quantity
             if sum(order.stock_take.values()) != order.quantity:
                 problems.append(f"{order.order_id}: took {order.stock_take} for {order.quantity} unit(s)")
         if order.status == PAID and not order.referral_code:
@@ -61,6 +65,9 @@ def check(card_id: str, stock: int, shards: dict[int, list[int]], orders: list[O
     for buyer, counted in sorted(buyer_units.items()):
         if counted != per_buyer.get(buyer, 0):
             problems.append(f"buyer {buyer}: counter says {counted}, orders say {per_buyer.get(buyer, 0)}")
+    for client, counted in sorted((open_holds or {}).items()):
+        if counted != per_client.get(client, 0):
+            problems.append(f"client {client}: open holds counter says {counted}, held orders say {per_client.get(client, 0)}")
     if limit is not None:
         for buyer, bought in sorted(per_buyer.items()):
             if bought > limit:
@@ -75,5 +82,6 @@ def run(card_id: str) -> AuditReport:
     card = cards.get_fresh(card_id)
     all_orders, _ = orders.of_card(card_id)
     counted = {order.buyer for order in all_orders if order.counted}
+    clients = {order.client for order in all_orders if order.client}
     return check(card_id, card.stock, stock.read_fresh(card), all_orders, stock.buyer_units(card_id, counted),
-                 card.limit_per_buyer)
+                 card.limit_per_buyer, stock.open_holds(card_id, clients))

@@ -15,8 +15,11 @@ from chalicelib.domain import (
     Order,
     PaymentsUnavailable,
     SoldOut,
+    TooManyHolds,
     check_can_buy,
     checkout_request_from,
+    client_id,
+    open_holds_cap,
     order_id_for,
     order_token,
     token_matches,
@@ -54,11 +57,12 @@ def _order_links(order_id: str) -> dict:
 
 
 def checkout(card_id: str, payload, idempotency_key: str | None, is_retry: bool = False,
-             city: str | None = None, place: str | None = None) -> dict:
+             city: str | None = None, place: str | None = None, client: str | None = None) -> dict:
     """Hold the units; no call to Stripe (the pay call makes the payment). A new tap costs one
     DynamoDB transaction. A first tap on a card this container saw sold out in the last second
     costs none: it is refused from the cached levels. A retry (the widget says so with a
-    `Tapcard-Retry` header) looks for the order its first attempt may have made before refusing."""
+    `Tapcard-Retry` header) looks for the order its first attempt may have made before refusing.
+    client: who tapped (clients.client_key), capped in the units it may hold unpaid at once."""
     card = cards.get_for_buyer(card_id)
     request, key = checkout_request_from(payload, idempotency_key)
     if not is_retry:
@@ -74,10 +78,12 @@ def checkout(card_id: str, payload, idempotency_key: str | None, is_retry: bool 
         created_at=at, expires_at=at + card.hold_seconds, ref=request.ref,
         request_fingerprint=request.fingerprint, display_name=request.display_name,
         anonymous=request.anonymous, city=rules.viewer_city(city), reservation_id=reservation_id, country=place,
+        client=client_id(secrets.get("ORDER_TOKEN_SECRET"), client) if client else None,
     )
     observability.order_context(order.order_id)
     try:
-        orders.hold(card, order)
+        orders.hold(card, order, open_holds_cap(card.limit_per_buyer, config.OPEN_HOLDS_PER_LIMIT,
+                                                config.OPEN_HOLDS_WITHOUT_LIMIT))
         counters.count(card_id, counters.HOLDS)
     except orders.OrderExists:
         order = _replayed(order.order_id, request)
@@ -85,6 +91,12 @@ def checkout(card_id: str, payload, idempotency_key: str | None, is_retry: bool 
         observability.count("sold_out_taps")
         known_sold_out = stock.level(card).available == 0
         replayed = None if known_sold_out and not is_retry else orders.get(order.order_id)
+        if replayed is None:
+            raise
+        order = _replayed(order.order_id, request, replayed)
+    except TooManyHolds:
+        # The retry of a tap that got its hold, answered before the network dropped it.
+        replayed = orders.get(order.order_id) if is_retry else None
         if replayed is None:
             raise
         order = _replayed(order.order_id, request, replayed)

@@ -36,6 +36,15 @@ PAYMENT_SHEET = os.environ.get("PAYMENT_SHEET", "stripe")
 DEV_ROUTES = PAYMENT_SHEET == "test"
 
 HOLD_SHARDS = int(os.environ.get("HOLD_SHARDS", "4"))
+# Units one client (network address; IPv6 by /64) may hold unpaid on one card at once: this many
+# times the card's per-buyer limit, or OPEN_HOLDS_WITHOUT_LIMIT on a card without one. Paying
+# frees the slot at once, so readers sharing a carrier NAT wait seconds, not the hold's minutes.
+# 0 turns the cap off (for cards with, or without, a limit).
+OPEN_HOLDS_PER_LIMIT = int(os.environ.get("OPEN_HOLDS_PER_LIMIT", "3"))
+OPEN_HOLDS_WITHOUT_LIMIT = int(os.environ.get("OPEN_HOLDS_WITHOUT_LIMIT", "10"))
+# A container that saw a client refused answers its next taps on the card for this long without
+# a DynamoDB write; also the Retry-After the refusal carries.
+OPEN_HOLDS_REFUSAL_SECONDS = int(os.environ.get("OPEN_HOLDS_REFUSAL_SECONDS", "5"))
 # How stale a container's view of a card and of its stock may be. One second of stock cache is
 # what lets a sold-out storm be answered without touching DynamoDB; a card's own fields change
 # rarely (an edit shows within ten seconds).

@@ -4,7 +4,7 @@ reservations."""
 from chalice import Response
 
 from chalicelib import checkout, config, counters, pages
-from chalicelib.api.http import Routes, created, error_response, header, html, json_body, query, request
+from chalicelib.api.http import Routes, client, created, error_response, header, html, json_body, query, request
 from chalicelib.social import reservations, shares
 from chalicelib.store import models
 
@@ -59,7 +59,8 @@ def checkout_card(card_id):
     headers = request().headers
     return created(checkout.checkout(card_id, json_body(), headers.get("idempotency-key"),
                                      is_retry=headers.get("tapcard-retry") is not None,
-                                     city=headers.get("cloudfront-viewer-city"), place=counters.place_of(headers)))
+                                     city=headers.get("cloudfront-viewer-city"), place=counters.place_of(headers),
+                                     client=client()))
 
 
 @bp.route("/orders/{order_id}")

@@ -29,6 +29,7 @@ STATUS_OF = {
     "sold_out": 409,
     "idempotency_mismatch": 409,
     "limit_reached": 429,
+    "too_many_holds": 429,
     "invalid_template": 400,
     "reservers_only": 409,
     "payments_unavailable": 503,

@@ -8,9 +8,11 @@ OPEN_HOLDS_PER_CLIENT in config) and paid holds stop counting at once.
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import ipaddress
 
-__all__ = ["client_key", "open_holds_cap"]
+__all__ = ["client_key", "client_id", "open_holds_cap"]
 
 
 def client_key(source_ip: str | None) -> str:
@@ -24,6 +26,11 @@ def client_key(source_ip: str | None) -> str:
     if address.version == 6:
         return str(ipaddress.ip_network(f"{address}/64", strict=False))
     return str(address)
+
+
+def client_id(secret: str, key: str) -> str:
+    """What is stored for a client: a keyed hash, so no table keeps readers' addresses."""
+    return hmac.new(secret.encode(), key.encode(), hashlib.sha256).hexdigest()[:24]
 
 
 def open_holds_cap(limit_per_buyer: int | None, per_limit: int, without_limit: int) -> int:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 __all__ = ["DomainError", "InvalidRequest", "Unauthorized", "NotFound", "NotStarted", "Ended", "SoldOut",
-           "LimitReached", "PaymentsUnavailable", "PaymentsBusy", "HoldExpired", "AlreadyPaid",
+           "LimitReached", "TooManyHolds", "PaymentsUnavailable", "PaymentsBusy", "HoldExpired", "AlreadyPaid",
            "PaymentInProgress", "AmountMismatch", "IdempotencyMismatch", "InvalidSignature",
            "InvalidTemplate", "ReserversOnly", "SignupClosed", "Conflict"]
 
@@ -45,6 +45,15 @@ class SoldOut(DomainError):
 
 class LimitReached(DomainError):
     code = "limit_reached"
+
+
+class TooManyHolds(DomainError):
+    """One client holds, unpaid, as many units of the card as a person would: pay or wait."""
+    code = "too_many_holds"
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class PaymentsUnavailable(DomainError):

@@ -84,6 +84,8 @@ class Order:
     reservation_id: str | None = None
     country: str | None = None
     payer_ids: tuple[str, ...] = ()
+    # The client (a keyed hash of its address) whose open holds count this order while it is held.
+    client: str | None = None
     fulfilled_at: int | None = None
     carrier: str | None = None
     tracking_number: str | None = None

@@ -193,6 +193,8 @@ class OrderModel(Model):
     country = UnicodeAttribute(null=True)
     # Who paid, as counted against the per-buyer limit: refunds take them off again.
     payer_ids = ListAttribute(of=UnicodeAttribute, null=True)
+    # The client whose open holds on the card count this order while held (a hash, not an address).
+    client = UnicodeAttribute(null=True)
     fulfilled_at = NumberAttribute(null=True)
     carrier = UnicodeAttribute(null=True)
     tracking_number = UnicodeAttribute(null=True)

@@ -22,6 +22,7 @@ from chalicelib.domain import (
     NOT_RESTOCKED,
     Order,
     SoldOut,
+    TooManyHolds,
     sold_out_message,
     transition,
 )
@@ -29,7 +30,7 @@ from chalicelib.store import cards, referrals, stock
 from chalicelib.store.models import OrderModel, StripeEventModel
 from chalicelib.store.transactions import Refused, Transaction
 
-ORDER, EVENT, BUYER, PAYER = "order", "event", "buyer", "payer:"
+ORDER, EVENT, BUYER, PAYER, CLIENT = "order", "event", "buyer", "payer:", "client"
 
 
 class OrderExists(Exception):
@@ -52,7 +53,7 @@ _FIELDS = (
     "order_id", "card_id", "buyer", "quantity", "amount", "currency", "status", "created_at",
     "expires_at", "seller_id", "payment_intent_id", "client_secret", "ref", "referral_code",
     "status_reason", "refund_id", "request_fingerprint", "counted", "payment_attempt",
-    "display_name", "city", "reservation_id", "country", "carrier", "tracking_number",
+    "display_name", "city", "reservation_id", "country", "carrier", "tracking_number", "client",
 )
 
 
@@ -130,16 +131,21 @@ def expired_hold_ids(now: int, limit: int = 100) -> list[str]:
 # --- a new hold -------------------------------------------------------------------------------
 
 
-def hold(card: Card, order: Order, attempts: int = 6) -> Order:
-    """Take the stock, count it against the buyer's limit (when the card has one) and create the
-    held order, atomically. Without a limit no count is kept: a transaction item costs 2 WCU.
+def hold(card: Card, order: Order, open_holds_cap: int = 0, attempts: int = 6) -> Order:
+    """Take the stock, count it against the buyer's limit (when the card has one) and against its
+    client's open holds (when open_holds_cap and order.client are set), and create the held
+    order, atomically. Without a limit no buyer count is kept: a transaction item costs 2 WCU.
 
-    Raises SoldOut, LimitReached or OrderExists. The units are chosen from, and at once reserved
+    Raises SoldOut, LimitReached, TooManyHolds or OrderExists. A client this container saw
+    refused in the last few seconds is refused again without a write. The units are chosen from, and at once reserved
     in, this container's memory of the shard levels. A shard that still refuses (another
     container emptied it) is set aside and another tried. A refusal for lack of stock always
     rests on levels read within the last second.
     """
     counted = card.limit_per_buyer is not None
+    client = order.client if open_holds_cap else None
+    if client and stock.client_refused_recently(card.card_id, client):
+        raise _too_many_holds()
     for attempt in range(attempts):
         take = stock.reserve(card, order.quantity, fresh=attempt > 0)
         if take is None:
@@ -152,11 +158,13 @@ def hold(card: Card, order: Order, attempts: int = 6) -> Order:
             stock_take=_take_map(take), ref=order.ref, request_fingerprint=order.request_fingerprint,
             counted=counted, display_name=order.display_name, anonymous=order.anonymous or None,
             city=order.city, reservation_id=order.reservation_id, country=order.country,
-            hold_shard=_hold_shard(), hold_expires_at=order.expires_at,
+            hold_shard=_hold_shard(), hold_expires_at=order.expires_at, client=client,
         ), condition=OrderModel.order_id.does_not_exist())
         stock.move_units(tx, card.card_id, take, "available", "held")
         if counted:
             stock.count_units(tx, BUYER, card.card_id, order.buyer, order.quantity, card.limit_per_buyer)
+        if client:
+            stock.count_open_holds(tx, CLIENT, card.card_id, client, order.quantity, open_holds_cap)
         try:
             tx.commit()
         except TransactWriteError:  # not a cancellation (throttled, unreachable): nothing was taken
@@ -169,15 +177,23 @@ def hold(card: Card, order: Order, attempts: int = 6) -> Order:
                 raise OrderExists(order.order_id) from None
             if refused.failed(BUYER):
                 raise LimitReached(f"You can buy at most {card.limit_per_buyer} of this item.") from None
+            if refused.failed(CLIENT):
+                stock.remember_client_refused(card.card_id, client)
+                raise _too_many_holds() from None
             if refused.conflicted:
                 time.sleep(random.uniform(0, 0.02 * 2**attempt))
             elif not short:
                 raise
             continue
-        order.status, order.stock_take, order.counted = HELD, take, counted
+        order.status, order.stock_take, order.counted, order.client = HELD, take, counted, client
         observability.count("holds")
         return order
     raise SoldOut("Sold out.")
+
+
+def _too_many_holds() -> TooManyHolds:
+    return TooManyHolds("Units you hold are waiting for payment: pay for them, or try again when they run out.",
+                        retry_after=config.OPEN_HOLDS_REFUSAL_SECONDS)
 
 
 def attach_payment_intent(order_id: str, payment_intent_id: str, client_secret: str) -> None:
@@ -264,6 +280,7 @@ def mark_paid(order: Order, payment_intent_id: str, referral_code: str, event_id
     ] + ([OrderModel.payer_ids.set(list(payer_ids))] if payer_ids else []), event_id)
     for payer in payer_ids:
         stock.count_units(tx, PAYER + payer, order.card_id, payer, order.quantity, limit)
+    _close_open_hold(tx, order)
     try:
         _commit(tx, event_id)
     except Refused as refused:
@@ -281,8 +298,16 @@ def release(order: Order, to_status: str, reason: str, event_id: str | None = No
     ] + ([OrderModel.refund_id.set(refund_id)] if refund_id else []), event_id)
     if order.counted:
         stock.uncount_units(tx, BUYER, order.card_id, order.buyer, order.quantity)
+    _close_open_hold(tx, order)
     _commit(tx, event_id)
     stock.forget(order.card_id)
+
+
+def _close_open_hold(tx: Transaction, order: Order) -> None:
+    """A hold paid or released no longer counts in its client's open holds. Both moves start
+    from held only (the order's condition), so it is taken off exactly once."""
+    if order.client:
+        stock.uncount_open_holds(tx, CLIENT, order.card_id, order.client, order.quantity)
 
 
 def retake_for_late_payment(order: Order, card: Card, payment_intent_id: str, referral_code: str,

@@ -183,6 +183,37 @@ def uncount_units(tx: Transaction, label: str, card_id: str, who: str, quantity:
     tx.update(label, BuyerLimitModel(_buyer_key(card_id, who)), actions=[BuyerLimitModel.units.add(-quantity)])
 
 
+# --- a client's open holds on a card ----------------------------------------------------------
+
+_refused_clients = Recent(config.OPEN_HOLDS_REFUSAL_SECONDS)
+
+
+def _client(client: str) -> str:
+    return f"client:{client}"
+
+
+def count_open_holds(tx: Transaction, label: str, card_id: str, client: str, quantity: int, cap: int) -> None:
+    count_units(tx, label, card_id, _client(client), quantity, cap)
+
+
+def uncount_open_holds(tx: Transaction, label: str, card_id: str, client: str, quantity: int) -> None:
+    uncount_units(tx, label, card_id, _client(client), quantity)
+
+
+def remember_client_refused(card_id: str, client: str) -> None:
+    _refused_clients.put(_buyer_key(card_id, client), True)
+
+
+def client_refused_recently(card_id: str, client: str) -> bool:
+    return _refused_clients.age(_buyer_key(card_id, client)) < config.OPEN_HOLDS_REFUSAL_SECONDS
+
+
+def open_holds(card_id: str, clients: set[str]) -> dict[str, int]:
+    """Each client's counted open holds, read fresh (the audit)."""
+    counted = buyer_units(card_id, {_client(client) for client in clients})
+    return {client: counted[_client(client)] for client in clients}
+
+
 def buyer_units(card_id: str, buyers: set[str]) -> dict[str, int]:
     """The counted units of each buyer, read fresh (the audit)."""
     units = {}
