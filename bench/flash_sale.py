@@ -30,6 +30,8 @@ from pathlib import Path
 import aiohttp
 from tqdm import tqdm
 
+from readers import Readers
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -73,6 +75,7 @@ class Storm:
     async def go(self, buyers: int, concurrency: int, double_rate: float) -> dict:
         connector = aiohttp.TCPConnector(limit=concurrency, force_close=True)
         timeout = aiohttp.ClientTimeout(total=60)
+        readers = Readers(self.stock, timeout)
         async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
             async with session.delete(f"{self.dev['dynamodb_endpoint']}/_tapcard/requests"):
                 pass
@@ -86,7 +89,7 @@ class Storm:
                     taps = 2 if random.random() < double_rate else 1
                     first_order = None
                     for attempt in range(taps):
-                        status, order_id, latency = await self.tap(session, index)
+                        status, order_id, latency = await self.tap(readers.session(index), index)
                         self.latencies.append(latency)
                         self.statuses[status] = self.statuses.get(status, 0) + 1
                         if status == 201:
@@ -110,6 +113,7 @@ class Storm:
             self.requests_at["end"] = await self.dynamodb_requests(session)
             async with session.get(f"{self.dev['api_url']}/cards/{self.card_id}") as response:
                 card = await response.json()
+        await readers.close()
         return self.figures(buyers, finished, card)
 
     def figures(self, buyers: int, finished: float, card: dict) -> dict:

@@ -33,6 +33,7 @@ from tqdm import tqdm
 
 from flash_sale import api_call, audit
 from local_stripe import Stripe, backoff, card_number, error_code, make_payment_methods, send
+from readers import Readers
 
 MIN_HOLD_SECONDS = 10  # chalicelib/domain/cards.py
 TAP_TRIES = 6
@@ -72,8 +73,9 @@ class Arm:
         taps["gave up"] += 1
         return None
 
-    async def storm(self, session, card_id: str, buyers: int, stock: int, concurrency: int,
-                    label: str) -> dict:
+    async def storm(self, card_id: str, buyers: int, stock: int, concurrency: int, label: str) -> dict:
+        """Each buyer taps from its own network address (one per unit of stock, bench/readers.py)."""
+        readers = Readers(stock, aiohttp.ClientTimeout(total=90))
         holds: list[Hold] = []
         taps: Counter = Counter()
         indices = iter(range(buyers))
@@ -83,7 +85,7 @@ class Arm:
         async def worker():
             nonlocal all_held_at
             for i in indices:
-                hold = await self.tap_until_held(session, card_id, f"b_{self.run}_{label}_{i:06d}", taps)
+                hold = await self.tap_until_held(readers.session(i), card_id, f"b_{self.run}_{label}_{i:06d}", taps)
                 if hold:
                     holds.append(hold)
                     if len(holds) == stock:
@@ -92,6 +94,7 @@ class Arm:
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         progress.close()
+        await readers.close()
         return {"holds": holds, "taps": taps, "started": started, "all_held_at": all_held_at,
                 "finished": time.perf_counter()}
 
@@ -199,7 +202,7 @@ class Arm:
         n = self.args.abandoned_holds
         card_id = await self.new_card(f"Bench abandoned {self.name}", n, MIN_HOLD_SECONDS, None)
         await self.quiet_reset(stripe)
-        result = await self.storm(session, card_id, n, n, 4, "abandon")
+        result = await self.storm(card_id, n, n, 4, "abandon")
         while True:
             status, card, _ = await send(session, "GET", f"{self.api}/cards/{card_id}")
             if status == 200 and card["stock"]["held"] == 0:
@@ -252,7 +255,7 @@ class Arm:
 
             card_id = await self.new_card(f"Bench Stripe sale {self.name}", args.stock, args.hold_seconds, 1)
             await self.quiet_reset(stripe)
-            storm = await self.storm(session, card_id, args.buyers, args.stock, args.concurrency, "storm")
+            storm = await self.storm(card_id, args.buyers, args.stock, args.concurrency, "storm")
             payers = self.plan_payers(storm["holds"], methods)
             paid = await self.pay_phase(session, stripe, payers)
             await asyncio.sleep(2.0)

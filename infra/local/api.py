@@ -29,6 +29,9 @@ class NoDelayHandler(local.ChaliceRequestHandler):
         self.local_gateway.event_converter.LOCAL_SOURCE_IP = self.client_address[0]
         super()._generic_handle()
 
+    # chalice binds these to its own _generic_handle when its class is made.
+    do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _generic_handle
+
     def end_headers(self):
         if self.close_connection:
             self.send_header("Connection", "close")

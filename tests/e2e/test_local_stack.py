@@ -247,3 +247,27 @@ def test_the_social_loop_on_the_stack_mastodon_bluesky_referral_and_reservation(
                                if i["kind"] == "reservation.shared"])
     view = api.get(f"/cards/{card['id']}").json()
     assert view["reservations"] == 1 and view["bought"] == 2
+
+
+def tap_from(api_url: str, address: str, card_id: str, n: int) -> int:
+    """A tap from a TCP connection bound to this loopback address: a reader on its own network."""
+    import http.client
+    import json
+
+    host, port = api_url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10, source_address=(address, 0))
+    try:
+        connection.request("POST", f"/cards/{card_id}/checkout", json.dumps({"quantity": 1, "buyer": f"made_up_{n:04d}"}),
+                           {"Content-Type": "application/json", "Idempotency-Key": f"tap-from-{address}-{n}",
+                            "Connection": "close"})
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+def test_the_local_api_tells_clients_apart_by_their_address_as_api_gateway_does(api, live_stack):
+    card = api.create_card(stock=10, limit_per_buyer=1)
+    one_address = [tap_from(live_stack["api_url"], "127.0.7.1", card["id"], n) for n in range(4)]
+    assert one_address == [201, 201, 201, 429]  # made-up buyer tokens: one client, 3 x the limit
+    four_addresses = [tap_from(live_stack["api_url"], f"127.0.7.{10 + n}", card["id"], 10 + n) for n in range(4)]
+    assert four_addresses == [201, 201, 201, 201]
