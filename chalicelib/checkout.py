@@ -69,7 +69,7 @@ def checkout(card_id: str, payload, idempotency_key: str | None, is_retry: bool 
         counters.count(card_id, counters.TAPS)
     at = now()
     check_can_buy(card, at, request.quantity)
-    reservation_id = reservations.reservation_of(card_id, request.reservation_token)
+    reservation_id = reservations.reservation_of(card_id, request.buyer, request.reservation_token)
     rules.check_reservation(card, at, reserved=reservation_id is not None)
     order = Order(
         order_id=order_id_for(card_id, request.buyer, key), card_id=card_id,

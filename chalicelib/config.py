@@ -58,10 +58,24 @@ CHANNEL_ENCRYPTION_KEY = os.environ.get("CHANNEL_ENCRYPTION_KEY") or None
 # Share channels must be https; the dev stage may also post to http on this machine.
 ALLOW_LOOPBACK_CHANNELS = _flag("ALLOW_LOOPBACK_CHANNELS", "true" if STAGE == "dev" else "false")
 SOCIAL_COUNT_SHARDS = 8
+# Reservations one client address may make in RESERVATION_RATE_SECONDS, over every card. Not 1: a
+# carrier NAT puts many readers behind one IPv4 address (and one buyer token + address reserves a
+# card once anyway).
+RESERVATIONS_PER_CLIENT = int(os.environ.get("RESERVATIONS_PER_CLIENT", "10"))
+RESERVATION_RATE_SECONDS = int(os.environ.get("RESERVATION_RATE_SECONDS", "60"))
+# A card's reservations are shared together, at most once per window of this many seconds
+# ("12 people reserved ..."), never one post per reservation.
+RESERVATION_SHARE_SECONDS = int(os.environ.get("RESERVATION_SHARE_SECONDS", "300"))
+# Whether CloudFront-Viewer-City may name a buyer's city in shares: only when a CloudFront
+# distribution of ours writes that header (an origin request policy that adds it) and the API is
+# reachable only through it. Anywhere else the caller writes it, so it is ignored.
+VIEWER_CITY_FROM_CLOUDFRONT = _flag("VIEWER_CITY_FROM_CLOUDFRONT")
 # The funnel's counts are added up in memory and written at most this often per container, each
 # container to one of COUNTER_SHARDS items per (card, day) (chalicelib/counters.py).
 COUNTER_FLUSH_SECONDS = float(os.environ.get("COUNTER_FLUSH_SECONDS", "5"))
 COUNTER_SHARDS = int(os.environ.get("COUNTER_SHARDS", "8"))
+# A card's view is counted once per client in this many seconds: reloads do not pump the funnel.
+VIEW_DEDUP_SECONDS = 60
 # Whether anyone may sign up as a seller with POST /api/sellers; elsewhere ops use
 # `python ops.py create-seller`.
 OPEN_SIGNUP = _flag("OPEN_SIGNUP", "true" if STAGE == "dev" else "false")

@@ -40,6 +40,10 @@ _REGION = re.compile(r"^[A-Za-z0-9]{1,3}\Z")
 _LANGUAGE_REGION = re.compile(r"^\s*[A-Za-z]{2,3}(?:-[A-Za-z]{4})?-([A-Za-z]{2})\b")
 
 _pending: dict[tuple[str, str], Counter] = {}
+# When each (card, client) was last counted a view. A container serves one request at a time, so
+# this many is several minutes of distinct readers: forgetting them all at once then loses little.
+_last_view: dict[tuple[str, str], float] = {}
+MAX_REMEMBERED_VIEWS = 20_000
 _lock = threading.Lock()
 _last_flush = float("-inf")  # a container's first counts are written at once
 _shard = random.randrange(config.COUNTER_SHARDS)
@@ -72,6 +76,21 @@ def count(card_id: str, name: str, n: int = 1, place: str | None = None, at: flo
         counts = _pending.setdefault((card_id, day_of(time.time() if at is None else at)), Counter())
         counts[name] += n
         counts.update(counts_of_place)
+
+
+def count_view(card_id: str, client: str, place: str | None = None, at: float | None = None) -> None:
+    """A view of the card, counted once per client in VIEW_DEDUP_SECONDS, so reloading (or a
+    script) does not pump the funnel. Remembered in the container's memory: cheap, no request;
+    a client whose views reach several containers counts once in each, which a funnel can bear."""
+    at = time.time() if at is None else at
+    with _lock:
+        last = _last_view.get((card_id, client))
+        if last is not None and at - last < config.VIEW_DEDUP_SECONDS:
+            return
+        if len(_last_view) >= MAX_REMEMBERED_VIEWS:
+            _last_view.clear()
+        _last_view[(card_id, client)] = at
+    count(card_id, VIEWS, place=place, at=at)
 
 
 def flush_if_due() -> None:

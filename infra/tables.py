@@ -128,7 +128,7 @@ TABLES = {
             {"AttributeName": "order_id", "AttributeType": "S"},
         ],
     },
-    # Reservations before a sale; the stream posts each one's automatic share.
+    # Reservations before a sale; the stream shares them together, once per card and window.
     "reservations": {
         "KeySchema": [{"AttributeName": "reservation_id", "KeyType": "HASH"}],
         "AttributeDefinitions": [
@@ -141,6 +141,13 @@ TABLES = {
             _index("by_card", "card_id", "created_at"),
         ],
         "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    },
+    # What one client address did in one fixed window (reservations a minute), counted against a
+    # limit that must hold across containers; an item is useless once its window is over (TTL).
+    "rate_limits": {
+        "KeySchema": [{"AttributeName": "limit_key", "KeyType": "HASH"}],
+        "AttributeDefinitions": [{"AttributeName": "limit_key", "AttributeType": "S"}],
+        "TimeToLiveSpecification": {"AttributeName": "expires_at", "Enabled": True},
     },
     # Sharded counters shown on the card: shares, reservations, referral visits.
     "social_counts": {

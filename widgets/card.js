@@ -86,10 +86,10 @@
     if (next && secondsUntil(next) <= -edgeJitter) refreshCard();
     if (order) return;
     show("buy", state === "live");
-    // Reservations exist only where the card says how many there are.
-    show("reserve", state === "upcoming" && card.reservations !== undefined);
+    // Reservations exist only where the seller turned them on.
+    show("reserve", state === "upcoming" && card.reservation.mode !== "none");
     $("reserve").disabled = reserving || !!remember("tapcard-reservation-" + card.id);
-    if (notice && state === "live") say(notice);
+    if (notice && (state === "live" || state === "upcoming")) say(notice);
     else if (state === "sold_out") say(card.stock.held > 0 ? t("may_come_back") : t("sold_out"));
     else if (state === "ended") say(t("ended"));
     else if (state === "upcoming" && $("reserve").disabled) say(t("reserved"));
@@ -187,12 +187,13 @@
   var reserving = false;
   function reserve() {
     reserving = $("reserve").disabled = true;
+    notice = "";
     request("POST", "/cards/" + card.id + "/reservations", { buyer: buyerToken() }).then(function (res) {
       if (res.status === 201 || res.status === 200) {  // 200: this reader had reserved already
         remember("tapcard-reservation-" + card.id, res.data.token);
         if (res.status === 201) card.reservations = (card.reservations || 0) + 1;
-      } else say(errorText(res));
-    }).catch(function () { say(t("unreachable")); }).then(function () { reserving = false; render(); });
+      } else notice = errorText(res);  // kept on screen by render (429: try again in a minute)
+    }).catch(function () { notice = t("unreachable"); }).then(function () { reserving = false; render(); });
   }
 
   function holdCountdown() {

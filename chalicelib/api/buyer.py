@@ -4,7 +4,8 @@ reservations."""
 from chalice import Response
 
 from chalicelib import checkout, config, counters, pages
-from chalicelib.api.http import Routes, client, created, error_response, header, html, json_body, query, request
+from chalicelib.api.http import (Routes, client, created, error_response, header, html, json_body, query, request,
+                                 viewer_city)
 from chalicelib.social import reservations, shares
 from chalicelib.store import models
 
@@ -59,8 +60,7 @@ def checkout_card(card_id):
     headers = request().headers
     return created(checkout.checkout(card_id, json_body(), headers.get("idempotency-key"),
                                      is_retry=headers.get("tapcard-retry") is not None,
-                                     city=headers.get("cloudfront-viewer-city"), place=counters.place_of(headers),
-                                     client=client()))
+                                     city=viewer_city(), place=counters.place_of(headers), client=client()))
 
 
 @bp.route("/orders/{order_id}")
@@ -80,5 +80,5 @@ def order_page(order_id):
 
 @bp.route("/cards/{card_id}/reservations", methods=["POST"])
 def reserve(card_id):
-    reservation, is_new = reservations.reserve(card_id, json_body(), header("cloudfront-viewer-city"))
+    reservation, is_new = reservations.reserve(card_id, json_body(), client())
     return Response(body=reservation, status_code=201 if is_new else 200)

@@ -13,7 +13,7 @@ import json
 from chalice import Blueprint, Chalice, Response
 from chalice.app import Request
 
-from chalicelib import pages
+from chalicelib import config, pages
 from chalicelib.store import sellers
 from chalicelib.domain import DomainError, InvalidRequest, client_key
 
@@ -32,6 +32,8 @@ STATUS_OF = {
     "too_many_holds": 429,
     "invalid_template": 400,
     "reservers_only": 409,
+    "reservations_off": 409,
+    "too_many_reservations": 429,
     "payments_unavailable": 503,
     "payments_busy": 503,
     "hold_expired": 409,
@@ -134,9 +136,16 @@ def header(name: str) -> str | None:
     return request().headers.get(name)
 
 
-def client() -> str:
-    """The caller as API Gateway saw it (its TCP peer), never a header the caller could set."""
-    return client_key((request().context.get("identity") or {}).get("sourceIp"))
+def client(of: Request | None = None) -> str:
+    """The caller of `of` (default: the request being answered) as API Gateway saw it (its TCP
+    peer), never a header the caller could set."""
+    return client_key(((of or request()).context.get("identity") or {}).get("sourceIp"))
+
+
+def viewer_city() -> str | None:
+    """CloudFront-Viewer-City, only where a CloudFront of ours writes it (config); elsewhere any
+    caller could, so there is none. Still raw: rules.viewer_city says whether it reads as a city."""
+    return header("cloudfront-viewer-city") if config.VIEWER_CITY_FROM_CLOUDFRONT else None
 
 
 def seller_id() -> str:

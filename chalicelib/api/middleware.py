@@ -4,6 +4,7 @@ import re
 
 from chalicelib import counters, observability
 from chalicelib.api.buyer import WIDGET_PATH
+from chalicelib.api.http import client
 
 
 def chalice_errors_in_contract_shape(event, get_response):
@@ -30,12 +31,13 @@ def end_invocation(event, get_response):
 
 
 def count_card_views(event, get_response):
-    """A widget served is a view of its card; counted here so the buyer routes stay as they are.
-    The dashboard's preview (?preview=1) is not a view. Referral visits: referrals.record_visit."""
+    """A widget served is a view of its card, once per client a minute (counters.count_view);
+    counted here so the buyer routes stay as they are. The dashboard's preview (?preview=1) is
+    not a view. Referral visits: referrals.record_visit."""
     response = get_response(event)
     query_params = event.query_params or {}
     if (response.status_code == 200 and event.context.get("resourcePath") == WIDGET_PATH
             and "preview" not in query_params):
         card_id = event.uri_params["card_id"]
-        counters.count(card_id, counters.VIEWS, place=counters.place_of(event.headers))
+        counters.count_view(card_id, client(event), place=counters.place_of(event.headers))
     return response

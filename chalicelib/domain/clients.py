@@ -4,7 +4,10 @@ API Gateway saw (requestContext.identity.sourceIp), never a header the caller wr
 An IPv6 subscriber is usually given a whole /64, so one person can take a new address per
 request: IPv6 clients are counted by their /64. IPv4 clients by their address; behind a carrier
 NAT many readers share one, which is why a cap on open holds is a few units, not one (see
-OPEN_HOLDS_PER_CLIENT in config) and paid holds stop counting at once.
+OPEN_HOLDS_PER_LIMIT in config) and paid holds stop counting at once.
+
+A client's rate (reservations a minute) is counted in fixed windows: simple to count in one
+DynamoDB item per window, at the price of letting up to twice the rate through across a boundary.
 """
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ import hashlib
 import hmac
 import ipaddress
 
-__all__ = ["client_key", "client_id", "open_holds_cap"]
+__all__ = ["client_key", "client_id", "open_holds_cap", "rate_window"]
 
 
 def client_key(source_ip: str | None) -> str:
@@ -37,3 +40,9 @@ def open_holds_cap(limit_per_buyer: int | None, per_limit: int, without_limit: i
     """Units one client may hold unpaid on a card at once: a multiple of the card's per-buyer
     limit, or a fixed few units on a card without one."""
     return limit_per_buyer * per_limit if limit_per_buyer else without_limit
+
+
+def rate_window(now: int, seconds: int) -> tuple[int, int]:
+    """(the start of the fixed window `now` falls in, seconds until the next one begins)."""
+    start = now - now % seconds
+    return start, start + seconds - now

@@ -4,7 +4,8 @@ from __future__ import annotations
 __all__ = ["DomainError", "InvalidRequest", "Unauthorized", "NotFound", "NotStarted", "Ended", "SoldOut",
            "LimitReached", "TooManyHolds", "PaymentsUnavailable", "PaymentsBusy", "HoldExpired", "AlreadyPaid",
            "PaymentInProgress", "AmountMismatch", "IdempotencyMismatch", "InvalidSignature",
-           "InvalidTemplate", "ReserversOnly", "SignupClosed", "Conflict"]
+           "InvalidTemplate", "ReserversOnly", "ReservationsOff", "TooManyReservations", "SignupClosed",
+           "Conflict"]
 
 
 class DomainError(Exception):
@@ -99,6 +100,20 @@ class InvalidTemplate(InvalidRequest):
 
 class ReserversOnly(DomainError):
     code = "reservers_only"
+
+
+class ReservationsOff(DomainError):
+    """The card takes no reservations (its seller did not turn them on)."""
+    code = "reservations_off"
+
+
+class TooManyReservations(DomainError):
+    """This address made its share of reservations for now; retry_after: seconds until it may again."""
+    code = "too_many_reservations"
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class SignupClosed(DomainError):

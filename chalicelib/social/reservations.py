@@ -1,14 +1,15 @@
-"""Reservations before a sale (预约): one tap, optionally an email. Each posts its own automatic
-share (through the reservations table's stream) and counts on the card; when the sale opens the
-sweeper sends sale.opened with the count to the seller's webhook channels, once per card."""
+"""Reservations before a sale (预约): one tap, optionally an email, on a published card whose
+seller turned reservations on. One per card and client identity (buyer token and address), a few a
+minute per address; each counts on the card, and the card's reservations are shared together
+(through the reservations table's stream, at most once per few minutes: shares.py). When the sale
+opens the sweeper sends sale.opened with the count to the seller's webhook channels, once per card."""
 from __future__ import annotations
 
 import re
 import time
-import uuid
 
 from chalicelib import secrets, views
-from chalicelib.domain import TOKEN_PATTERN, Ended, InvalidRequest, NotFound
+from chalicelib.domain import TOKEN_PATTERN, InvalidRequest, NotFound
 from chalicelib.social import rules, shares
 from chalicelib.store import cards, counts
 from chalicelib.store import reservations as stored
@@ -16,31 +17,34 @@ from chalicelib.store import reservations as stored
 _EMAIL = re.compile(r"^[^@\s<>]{1,64}@[^@\s<>]{1,190}\.[^@\s<>]{2,63}\Z")
 
 
-def reserve(card_id: str, payload, city: str | None) -> tuple[dict, bool]:
-    """(the reservation, whether it is new). The same buyer token reserving again gets the same one."""
+def reserve(card_id: str, payload, client: str) -> tuple[dict, bool]:
+    """(the reservation, whether it is new). The same buyer token reserving again from the same
+    client address gets the same one. client: the caller's address (api.http.client)."""
     if not isinstance(payload, dict):
         raise InvalidRequest("The body must be a JSON object.")
     card = cards.get_for_buyer(card_id)
     now = int(time.time())
-    if card.ends_at is not None and now >= card.ends_at:
-        raise Ended("This sale has ended.")
+    rules.check_reservable(card, now)
     buyer, email = payload.get("buyer"), payload.get("email")
     if buyer is not None and (not isinstance(buyer, str) or not TOKEN_PATTERN.match(buyer)):
         raise InvalidRequest("'buyer' must be a token of 8 to 128 letters, digits, '-', '_' or '.'.", "buyer")
     if email is not None and (not isinstance(email, str) or not _EMAIL.match(email.strip())):
         raise InvalidRequest("'email' must be an email address.", "email")
-    reservation_id = rules.reservation_id_for(card_id, buyer) if buyer else "rsv_" + uuid.uuid4().hex[:20]
-    created = stored.create(reservation_id, card_id, card.seller_id, now, email.strip() if email else None, city)
+    secret = secrets.get("ORDER_TOKEN_SECRET")
+    reservation_id = rules.reservation_id_for(secret, card_id, client, buyer)
+    created = stored.create(reservation_id, card_id, card.seller_id, now, email.strip() if email else None, client)
     return {
         "reservation_id": reservation_id,
-        "token": rules.reservation_token(secrets.get("ORDER_TOKEN_SECRET"), card_id, reservation_id),
+        "token": rules.reservation_token(secret, card_id, reservation_id, buyer),
         "card_id": card_id,
     }, created
 
 
-def reservation_of(card_id: str, token: str | None) -> str | None:
-    """The reservation a checkout's token proves, checked without a read; None when it proves none."""
-    return rules.reservation_of_token(secrets.get("ORDER_TOKEN_SECRET"), card_id, token)
+def reservation_of(card_id: str, buyer: str, token: str | None) -> str | None:
+    """The reservation a checkout's token proves for its buyer, checked without a read; None when
+    it proves none (forged, another card's, or another buyer's: a token gives its reserver's
+    priority to nobody else)."""
+    return rules.reservation_of_token(secrets.get("ORDER_TOKEN_SECRET"), card_id, buyer, token)
 
 
 PAGE_SIZE = 500

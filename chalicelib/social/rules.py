@@ -1,6 +1,6 @@
 """Rules of the social loop, without I/O (but for the share words, read once from
 widgets/words/<locale>.json): share words per locale, who a share names, reservation windows,
-channel URLs and their webhook secrets, rebates, reservation tokens."""
+channel URLs and their webhook secrets, rebates, reservation ids and tokens."""
 from __future__ import annotations
 
 import base64
@@ -8,13 +8,16 @@ import ipaddress
 import re
 import secrets
 import socket
+import unicodedata
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from chalicelib.domain import (
     DEFAULT_SHARE_TEXT,
     Card,
+    Ended,
     InvalidRequest,
+    ReservationsOff,
     ReserversOnly,
     digest,
     int_field,
@@ -24,11 +27,14 @@ from chalicelib.words import LOCALES, words_for
 
 # The default words per locale are the "share" section of widgets/words/<locale>.json: "order" and
 # "reservation" (a seller's own share_text replaces the order words; English "order" is
-# DEFAULT_SHARE_TEXT), and who bought when the share may not name them ("someone", "someone_in_city").
+# DEFAULT_SHARE_TEXT), who bought when the share may not name them ("someone", "someone_in_city")
+# and how many reserved ("one_reserver", "reservers").
 RESERVATION_MODES = ("required", "first_minutes")
 MAX_RESERVERS_MINUTES = 24 * 60
 MAX_REBATE_PERCENT = 50
-_CITY = re.compile(r"^[^\x00-\x1f<>{}]{1,60}\Z")
+MAX_CITY_LENGTH = 60
+# A dot that does not end a word ("St. Louis" does): what a domain name or a URL is made of.
+_DOT_INSIDE = re.compile(r"\.\S")
 
 
 def buyer_words(locale: str, display_name: str | None, anonymous: bool, city: str | None) -> str:
@@ -49,14 +55,22 @@ def reservation_template(card: Card) -> str:
     return words_for(card.locale)["share"]["reservation"]
 
 
-def viewer_city(header: str | None) -> str | None:
-    """CloudFront-Viewer-City is URL-encoded by CloudFront; anything odd is dropped, not shown."""
-    from urllib.parse import unquote
+def reservers_words(locale: str, count: int) -> str:
+    """Who reserved, counted: 'One person', '12 people'."""
+    words = words_for(locale)["share"]
+    return words["one_reserver"] if count == 1 else words["reservers"].format(count=count)
 
+
+def viewer_city(header: str | None) -> str | None:
+    """CloudFront-Viewer-City (URL-encoded by CloudFront) when it reads as a city name: letters of
+    any script, spaces, hyphens, apostrophes, abbreviation dots ("St. John's", "Xi'an", "北京").
+    Anything else (markup, digits, a link or a domain) is dropped, not shown."""
     if not header:
         return None
     city = unquote(header).strip()
-    return city if _CITY.match(city) else None
+    if not 0 < len(city) <= MAX_CITY_LENGTH or _DOT_INSIDE.search(city):
+        return None
+    return city if all(unicodedata.category(c)[0] in "LM" or c in " -'’." for c in city) else None
 
 
 # --- card settings ----------------------------------------------------------------------------
@@ -121,6 +135,14 @@ def reservers_only_until(card: Card) -> int | None:
     return None
 
 
+def check_reservable(card: Card, at: int) -> None:
+    """A reader may reserve only where the seller turned reservations on, until the sale ends."""
+    if card.ends_at is not None and at >= card.ends_at:
+        raise Ended("This sale has ended.")
+    if card.reservation_mode is None:
+        raise ReservationsOff("This card takes no reservations.")
+
+
 def check_reservation(card: Card, at: int, reserved: bool) -> None:
     if reserved:
         return
@@ -131,23 +153,27 @@ def check_reservation(card: Card, at: int, reserved: bool) -> None:
         raise ReserversOnly("The first minutes of this sale are for readers who reserved.")
 
 
-def reservation_id_for(card_id: str, buyer: str) -> str:
-    """One reservation per buyer token and card: reserving twice is the same reservation."""
-    return "rsv_" + digest("reservation-id", card_id, buyer)[:20]
+def reservation_id_for(secret: str, card_id: str, client: str, buyer: str | None) -> str:
+    """One reservation per card and client identity (buyer token and address): reserving twice is
+    the same reservation. Keyed, so the id the seller sees does not give the reader's address away."""
+    return "rsv_" + digest(secret, "reservation-id", card_id, client, buyer or "")[:20]
 
 
-def reservation_token(secret: str, card_id: str, reservation_id: str) -> str:
-    """Proof of a reservation, checkable without a read: '<reservation_id>.<mac>'."""
-    return f"{reservation_id}.{digest(secret, 'reservation', card_id, reservation_id)[:24]}"
+def reservation_token(secret: str, card_id: str, reservation_id: str, buyer: str | None) -> str:
+    """Proof of a reservation for the buyer token that made it, checkable without a read:
+    '<reservation_id>.<mac>'. Not bound to the address: a reader may reserve at home and buy on
+    the train. Without a buyer token it proves nothing at checkout (which always names a buyer)."""
+    return f"{reservation_id}.{digest(secret, 'reservation', card_id, reservation_id, buyer or '')[:24]}"
 
 
-def reservation_of_token(secret: str, card_id: str, token: str | None) -> str | None:
+def reservation_of_token(secret: str, card_id: str, buyer: str, token: str | None) -> str | None:
+    """The reservation the token proves for this buyer on this card; None for another buyer's token."""
     import hmac
 
     if not isinstance(token, str) or "." not in token:
         return None
     reservation_id = token.split(".", 1)[0]
-    expected = reservation_token(secret, card_id, reservation_id)
+    expected = reservation_token(secret, card_id, reservation_id, buyer)
     return reservation_id if hmac.compare_digest(expected.encode(), token.encode()) else None
 
 

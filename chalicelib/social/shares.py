@@ -14,8 +14,8 @@ import logging
 import random
 import time
 
-from chalicelib import counters, observability, views
-from chalicelib.domain import Card, Order, render_share_text
+from chalicelib import config, counters, observability, views
+from chalicelib.domain import PUBLISHED, Card, Order, rate_window, render_share_text
 from chalicelib.store import cards, counts, stock
 from chalicelib.store import shares as stored
 from chalicelib.store.shares import FAILED, FEED, PENDING, POSTED
@@ -29,6 +29,10 @@ ORDER_SHARED, RESERVATION_SHARED, SALE_OPENED = "order.shared", "reservation.sha
 MAX_ATTEMPTS = 5
 BACKOFF_SECONDS = 30
 MAX_BACKOFF_SECONDS = 3600
+# The latest reservations window this container shared per card, so the window's other
+# reservations cost no read at all. Only a saving: the claims are what make it post once.
+_reservations_shared: dict[str, int] = {}
+_MAX_REMEMBERED = 10_000
 
 
 def share_link(order: Order) -> str:
@@ -45,9 +49,10 @@ def compose(order: Order, card: Card | None = None) -> str:
     )
 
 
-def compose_reservation(card: Card, city: str | None) -> str:
+def compose_reservations(card: Card, reserved: int) -> str:
+    """'12 people reserved <title> (<price>). Reserve yours: <link>', in the card's words."""
     return render_share_text(
-        rules.reservation_template(card), buyer=rules.buyer_words(card.locale, None, True, city),
+        rules.reservation_template(card), buyer=rules.reservers_words(card.locale, reserved),
         title=card.title, price=views.format_money(card.price_amount, card.currency, card.locale),
         left=stock.level(card).available, link=views.product_url(card.card_id),
     )
@@ -64,12 +69,25 @@ def post_order_shares(order: Order) -> None:
     _post_everywhere(card, order.order_id, ORDER_SHARED, text, link, data)
 
 
-def post_reservation_shares(reservation) -> None:
-    """reservation: the stored reservation (store/reservations.py)."""
-    card = cards.get(reservation.card_id)
-    text, link = compose_reservation(card, reservation.city), views.product_url(card.card_id)
-    data = {"card_id": card.card_id, "reservation_id": reservation.reservation_id, "text": text, "link": link}
-    _post_everywhere(card, reservation.reservation_id, RESERVATION_SHARED, text, link, data)
+def post_reservations_share(card_id: str, reserved_at: int) -> None:
+    """A card's reservations are shared together, at most once per RESERVATION_SHARE_SECONDS
+    window: the window's first reservation posts how many readers have reserved so far (subject
+    'reservations:<card>:<window>', claimed once per channel); the window's others post nothing.
+    A card hidden or no longer taking reservations shares none."""
+    window, _ = rate_window(reserved_at, config.RESERVATION_SHARE_SECONDS)
+    if _reservations_shared.get(card_id, -1) >= window:
+        return
+    card = cards.get(card_id)
+    if card.status == PUBLISHED and card.reservation_mode is not None:
+        counts.forget(card_id)
+        # At least this reservation, should the count's read not show it yet.
+        reserved = max(1, counts.of_card(card_id)[counts.RESERVATIONS])
+        text, link = compose_reservations(card, reserved), views.product_url(card_id)
+        data = {"card_id": card_id, "reservations": reserved, "text": text, "link": link}
+        _post_everywhere(card, f"reservations:{card_id}:{window}", RESERVATION_SHARED, text, link, data)
+    if len(_reservations_shared) >= _MAX_REMEMBERED:
+        _reservations_shared.clear()
+    _reservations_shared[card_id] = window
 
 
 def announce(card: Card, data: dict) -> None:

@@ -19,7 +19,8 @@ def _status(image: dict | None) -> str | None:
 
 def handle_record(record: dict) -> None:
     """An order that just became paid is credited to its referrer and gets its automatic shares;
-    a new reservation gets its own share; other changes are ignored. A channel that fails does not
+    a new reservation may share its card's reservations (once per card and window); other changes
+    are ignored. A channel that fails does not
     fail the record (the sweeper retries it); only our own storage failing does."""
     change = record.get("dynamodb") or {}
     keys = change.get("Keys") or {}
@@ -27,7 +28,7 @@ def handle_record(record: dict) -> None:
         if record.get("eventName") == "INSERT":
             reservation = stored_reservations.get(keys["reservation_id"]["S"])
             if reservation is not None:
-                shares.post_reservation_shares(reservation)
+                shares.post_reservations_share(reservation.card_id, int(reservation.created_at))
         return
     if _status(change.get("NewImage")) != PAID or _status(change.get("OldImage")) == PAID:
         return

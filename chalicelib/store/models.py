@@ -297,8 +297,15 @@ class ReservationModel(Model):
     seller_id = UnicodeAttribute()
     created_at = NumberAttribute()
     email = UnicodeAttribute(null=True)
-    city = UnicodeAttribute(null=True)
     by_card = ReservationsByCard()
+
+
+class RateLimitModel(Model):
+    """Requests of one kind one client made in one window ('reservations#203.0.113.7#1767225600')."""
+    Meta = _meta("rate_limits")
+    limit_key = UnicodeAttribute(hash_key=True)
+    taken = NumberAttribute(default=0)
+    expires_at = NumberAttribute(null=True)
 
 
 class SocialCountModel(Model):
@@ -337,6 +344,7 @@ ALL_MODELS = {
     "channels": ChannelModel,
     "referrals": ReferralModel,
     "reservations": ReservationModel,
+    "rate_limits": RateLimitModel,
     "social_counts": SocialCountModel,
     "counters": CounterModel,
     "stripe_budget": StripeBudgetModel,

@@ -227,11 +227,15 @@ def test_the_social_loop_on_the_stack_mastodon_bluesky_referral_and_reservation(
     second = api.post(f"/cards/{card['id']}/checkout", json={"quantity": 1, "buyer": "buyer_e2e_social_2", "ref": code},
                       headers={"Idempotency-Key": "e2e-social-2"}).json()
     assert api.pay(second).json()["status"] == "succeeded"
+    # Reservations only where the seller turns them on (here after the two sales, so they were open to all).
+    r = requests.patch(f"{api.url}/api/cards/{card['id']}/social", json={"reservations": {"mode": "required"}},
+                       headers={**auth, **CLOSE}, timeout=10)
+    assert r.status_code == 200, r.text
     reservation = api.post(f"/cards/{card['id']}/reservations", json={"buyer": "buyer_e2e_social_3"})
     assert reservation.status_code == 201
 
     def recorded():
-        """two statuses and two Bluesky posts for the two orders (the reservation is shared too)"""
+        """two statuses and two Bluesky posts for the two orders (the reservations are shared too)"""
         got = requests.get(f"{social}/_recorded", headers=CLOSE, timeout=5).json()
         mine = [s for s in got["statuses"] if card["id"] in s["content"] and "just got" in s["content"]]
         posts = [p for p in got["posts"] if card["id"] in p["record"]["embed"]["external"]["uri"]

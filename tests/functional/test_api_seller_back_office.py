@@ -11,7 +11,8 @@ from chalicelib import audit, config, counters
 from chalicelib.store import counters as stored_counters
 from chalicelib.store import orders
 from fakes import CARD_OK
-from fixtures import Seller, assert_error, card_view, create_card, hold, paid, post_json, request_checkout
+from fixtures import (Seller, assert_error, card_view, create_card, from_address, hold, paid, post_json,
+                      request_checkout)
 
 PAYER = CARD_OK  # the test payment method `paid` pays with
 
@@ -357,8 +358,10 @@ def test_an_order_is_refunded_once(client, seller, fake_stripe):
 
 def test_the_funnel_counts_each_step_with_conversion_and_places(client, seller, fake_stripe):
     card = create_card(client, seller, stock=2)
-    for language in ("zh-CN,zh;q=0.9", "en-US", "de-DE"):
+    for n, language in enumerate(("zh-CN,zh;q=0.9", "en-US", "de-DE")):
+        from_address(client, f"203.0.113.{n}")  # three readers
         client.http.get(f"/cards/{card['id']}/widget", headers={"Accept-Language": language})
+    from_address(client, "203.0.113.9")
     client.http.get(f"/cards/{card['id']}/widget?ref=friend01")
     client.http.get(f"/cards/{card['id']}/widget?preview=1")  # the seller's own preview is no view
     paid(client, card["id"], ref="friend01", headers={"CloudFront-Viewer-Country": "CN",
@@ -375,6 +378,25 @@ def test_the_funnel_counts_each_step_with_conversion_and_places(client, seller, 
     assert stats["countries"]["CN"] == {"views": 1, "paid": 1}
     assert stats["regions"] == {"CN-31": {"views": 0, "paid": 1}}
     assert stats["days"][-1]["taps"] == 3 and len(stats["days"]) == 30
+
+
+def test_a_view_counts_once_per_reader_a_minute(client, seller, monkeypatch):
+    import time
+
+    card = create_card(client, seller)
+    widget = f"/cards/{card['id']}/widget"
+    for _ in range(5):
+        client.http.get(widget)  # one reader reloading
+    from_address(client, "198.51.100.20")
+    client.http.get(widget)  # another reader
+    later = time.time() + config.VIEW_DEDUP_SECONDS
+    monkeypatch.setattr(counters.time, "time", lambda: later)
+    client.http.get(widget)  # the second reader a minute on
+    counters.flush()
+
+    total = json.loads(get(client, f"/api/cards/{card['id']}/stats", seller).body)["total"]
+
+    assert total["views"] == 3
 
 
 def test_a_sold_out_tap_is_counted_without_a_write(client, seller, fake_stripe, monkeypatch):

@@ -8,7 +8,8 @@ import pytest
 
 from chalicelib.social import stream
 from chalicelib.store import orders
-from fixtures import assert_error, card_request, card_view, mark_paid, post_json, request_checkout, stream_event
+from fixtures import (assert_error, card_request, card_view, from_address, mark_paid, post_json, request_checkout,
+                      stream_event)
 
 
 def call(client, method, path, seller=None, payload=None):
@@ -135,7 +136,7 @@ def test_a_bad_setting_is_a_400_naming_the_field(client, seller, make_card, payl
 
 
 def test_a_reader_reserves_and_the_card_shows_the_count(client, make_card):
-    card = make_card(starts_at=int(time.time()) + 3600)
+    card = make_card(starts_at=int(time.time()) + 3600, reservation_mode="required")
 
     first = call(client, "POST", f"/cards/{card.card_id}/reservations", payload={"buyer": "buyer-token-0001"})
     again = call(client, "POST", f"/cards/{card.card_id}/reservations", payload={"buyer": "buyer-token-0001"})
@@ -151,18 +152,103 @@ def test_a_reader_reserves_and_the_card_shows_the_count(client, make_card):
     assert_error(call(client, "POST", "/cards/card_nope/reservations"), 404, "not_found")
 
 
-def test_reservers_only_is_a_409_and_the_token_gets_through(client, seller, make_card, fake_stripe):
+def test_reservers_only_is_a_409_and_the_token_gets_through_for_its_buyer_only(client, seller, make_card,
+                                                                             fake_stripe):
     card = make_card(starts_at=int(time.time()) - 10)
     call(client, "PATCH", f"/api/cards/{card.card_id}/social", seller,
          {"reservations": {"mode": "first_minutes", "minutes": 30}})
+    from_address(client, "203.0.113.7")
     token = body(call(client, "POST", f"/cards/{card.card_id}/reservations",
                       payload={"buyer": "buyer-token-0001"}))["token"]
+    from_address(client, "198.51.100.20")  # the reader buys from another network: the token still counts
 
     assert_error(request_checkout(client, card.card_id, key="tap-key-0001"), 409, "reservers_only")
+    passed_on = post_json(client, f"/cards/{card.card_id}/checkout",
+                          {"quantity": 1, "buyer": "buyer-token-0002", "reservation": token},
+                          {"Idempotency-Key": "tap-key-0003"})
+    assert_error(passed_on, 409, "reservers_only")
     response = post_json(client, f"/cards/{card.card_id}/checkout",
                          {"quantity": 1, "buyer": "buyer-token-0001", "reservation": token},
                          {"Idempotency-Key": "tap-key-0002"})
     assert response.status_code == 201, response.body
+
+
+def test_a_card_without_reservations_refuses_them_and_the_widget_offers_none(client, make_card):
+    card = make_card(starts_at=int(time.time()) + 3600)
+
+    assert_error(call(client, "POST", f"/cards/{card.card_id}/reservations", payload={"buyer": "buyer-token-0001"}),
+                 409, "reservations_off")
+    assert card_view(client, card.card_id)["reservations"] == 0
+    assert card_view(client, card.card_id)["reservation"]["mode"] == "none"  # card.js shows no button then
+
+
+def test_one_address_reserving_past_its_rate_is_a_429_with_retry_after(client, make_card, monkeypatch):
+    from chalicelib import config
+
+    monkeypatch.setattr(config, "RESERVATIONS_PER_CLIENT", 2)
+    card = make_card(starts_at=int(time.time()) + 3600, reservation_mode="required")
+    path = f"/cards/{card.card_id}/reservations"
+    from_address(client, "203.0.113.7")
+    made = [call(client, "POST", path, payload={"buyer": f"buyer-token-000{n}"}).status_code for n in range(2)]
+
+    refused = call(client, "POST", path, payload={"buyer": "buyer-token-0009"})
+
+    assert made == [201, 201]
+    assert_error(refused, 429, "too_many_reservations")
+    assert 1 <= int(refused.headers["Retry-After"]) <= config.RESERVATION_RATE_SECONDS
+    assert call(client, "POST", path, payload={"buyer": "buyer-token-0000"}).status_code == 200  # already reserved
+    from_address(client, "2001:db8:1:2::1")
+    assert call(client, "POST", path, payload={"buyer": "buyer-token-0009"}).status_code == 201
+    from_address(client, "2001:db8:1:2::ffff")  # the same IPv6 /64: the same client
+    assert call(client, "POST", path, payload={"buyer": "buyer-token-0009"}).status_code == 200
+    assert card_view(client, card.card_id)["reservations"] == 3
+
+
+FORGED_CITY = "%3Cb%3EFREE%20iPhones%20at%20https%3A%2F%2Fevil.example%2Fclaim%3C%2Fb%3E"
+
+
+@pytest.mark.parametrize("city", [FORGED_CITY, "FREE iPhones at https://evil.example/claim"])
+def test_a_forged_viewer_city_never_reaches_a_share(client, make_card, fake_stripe, monkeypatch, city):
+    from chalicelib import config
+    from chalicelib.social import shares
+
+    monkeypatch.setattr(config, "VIEWER_CITY_FROM_CLOUDFRONT", True)  # even where the stage trusts the header
+    card = make_card(starts_at=int(time.time()) + 3600, reservation_mode="required")
+    for n in range(3):
+        from_address(client, f"203.0.113.{n}")
+        reserved = client.http.post(f"/cards/{card.card_id}/reservations", body=json.dumps({"buyer": f"buyer-token-000{n}"}),
+                                    headers={"Content-Type": "application/json", "CloudFront-Viewer-City": city})
+        assert reserved.status_code == 201, reserved.body
+    shares.post_reservations_share(card.card_id, int(time.time()))  # what the reservations stream does
+    live = make_card()
+    order = body(post_json(client, f"/cards/{live.card_id}/checkout",
+                           {"quantity": 1, "buyer": "buyer-token-0001", "anonymous": True},
+                           {"Idempotency-Key": "tap-key-0001", "CloudFront-Viewer-City": city}))
+    mark_paid(order["order_id"])
+    stream.handle_batch(stream_event("orders_stream_paid.json", [orders.get(order["order_id"])]))
+
+    texts = [item["text"] for c in (card, live) for item in body(client.http.get(f"/cards/{c.card_id}/feed"))["items"]]
+    assert len(texts) == 2
+    assert texts[0].startswith("3 people reserved") and texts[1].startswith("Someone just got")
+    assert not any("evil" in text or "iPhone" in text or "<" in text for text in texts)
+
+
+def test_a_city_is_named_only_where_the_stage_trusts_cloudfront(client, make_card, fake_stripe, monkeypatch):
+    from chalicelib import config
+
+    card = make_card()
+    texts = []
+    for trusted in (False, True):
+        monkeypatch.setattr(config, "VIEWER_CITY_FROM_CLOUDFRONT", trusted)
+        buyer = f"buyer-token-{int(trusted)}000"
+        order = body(post_json(client, f"/cards/{card.card_id}/checkout",
+                               {"quantity": 1, "buyer": buyer, "anonymous": True},
+                               {"Idempotency-Key": f"tap-key-{buyer}", "CloudFront-Viewer-City": "Lyon"}))
+        mark_paid(order["order_id"])
+        stream.handle_batch(stream_event("orders_stream_paid.json", [orders.get(order["order_id"])]))
+        texts.append(body(client.http.get(f"/cards/{card.card_id}/feed"))["items"][0]["text"])
+
+    assert texts[0].startswith("Someone just got") and texts[1].startswith("Someone in Lyon just got")
 
 
 # --- reports ------------------------------------------------------------------------------------
@@ -210,7 +296,7 @@ def test_the_seller_pages_through_the_reservers_to_notify_them(client, seller, m
     from chalicelib.social import reservations
 
     monkeypatch.setattr(reservations, "PAGE_SIZE", 2)
-    card = make_card(starts_at=int(time.time()) + 3600)
+    card = make_card(starts_at=int(time.time()) + 3600, reservation_mode="required")
     for n in range(3):
         call(client, "POST", f"/cards/{card.card_id}/reservations",
              payload={"buyer": f"buyer-token-000{n}", "email": f"reader{n}@example.com"})

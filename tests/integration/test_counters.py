@@ -57,3 +57,18 @@ def test_counts_that_fail_to_write_are_kept_for_the_next_flush(aws, monkeypatch)
 
     today = counters.day_of(time.time())
     assert counters.read("card_a", today, today)[today]["holds"] == 3
+
+
+def test_a_view_counts_once_per_client_and_card_a_minute(aws):
+    now = 1_767_268_800 + 12 * 3600  # noon, so a minute on is the same day
+    for at in (now, now + 1, now + config.VIEW_DEDUP_SECONDS - 1):  # one reader reloading
+        counters.count_view("card_views_a", "203.0.113.7", at=at)
+    counters.count_view("card_views_a", "198.51.100.20", at=now)  # another reader
+    counters.count_view("card_views_b", "203.0.113.7", at=now)  # the first reader on another card
+    counters.count_view("card_views_a", "203.0.113.7", at=now + config.VIEW_DEDUP_SECONDS)  # a minute on
+
+    counters.flush()
+
+    today = counters.day_of(now)
+    assert counters.read("card_views_a", today, today)[today]["views"] == 3
+    assert counters.read("card_views_b", today, today)[today]["views"] == 1

@@ -1,5 +1,5 @@
 """A client is the address API Gateway saw; a whole IPv6 /64 is one client."""
-from chalicelib.domain import client_key, open_holds_cap
+from chalicelib.domain import client_key, open_holds_cap, rate_window
 
 
 def test_an_ipv4_client_is_its_address():
@@ -23,3 +23,9 @@ def test_the_cap_is_a_multiple_of_the_limit_or_a_few_units_without_one():
     assert open_holds_cap(1, per_limit=3, without_limit=10) == 3
     assert open_holds_cap(2, per_limit=3, without_limit=10) == 6
     assert open_holds_cap(None, per_limit=3, without_limit=10) == 10
+
+
+def test_a_rate_window_is_fixed_and_says_how_long_until_the_next():
+    assert rate_window(1_000_020, 60) == (1_000_020 - 1_000_020 % 60, 60 - 1_000_020 % 60)
+    assert rate_window(120, 60) == (120, 60)
+    assert rate_window(179, 60) == (120, 1)

@@ -1,7 +1,8 @@
 """The social loop's rules: who a share names, reservers-only windows, tokens, channel URLs, rebates."""
 import pytest
 
-from chalicelib.domain import DEFAULT_SHARE_TEXT, Card, InvalidRequest, InvalidTemplate, ReserversOnly, new_card_from_request
+from chalicelib.domain import (DEFAULT_SHARE_TEXT, Card, Ended, InvalidRequest, InvalidTemplate, ReservationsOff,
+                               ReserversOnly, new_card_from_request)
 from chalicelib.social import rules
 
 SECRET = "test-secret"
@@ -36,6 +37,26 @@ def test_a_city_header_is_decoded_and_anything_odd_dropped():
     assert rules.viewer_city(None) is None
 
 
+@pytest.mark.parametrize("city", ["St. John's", "Saint-Étienne", "Xi'an", "北京", "Washington D.", "नई दिल्ली"])
+def test_real_city_names_pass(city):
+    assert rules.viewer_city(city) == city
+
+
+@pytest.mark.parametrize("forged", [
+    "FREE iPhones at https://evil.example/claim",  # issue 13: a link in the seller's public posts
+    "%3Cb%3EFREE%20iPhones%20at%20https%3A%2F%2Fevil.example%2Fclaim%3C%2Fb%3E",
+    "claim at evil.example", "evil．example", "win 1000 USD", "a" * 61, "Lyon\nVisit", "Lyon @evil",
+])
+def test_a_city_with_a_link_a_domain_markup_or_digits_is_dropped(forged):
+    assert rules.viewer_city(forged) is None
+
+
+def test_the_reservers_are_counted_in_the_cards_words():
+    assert rules.reservers_words("en", 1) == "One person"
+    assert rules.reservers_words("en", 12) == "12 people"
+    assert rules.reservers_words("zh-CN", 12) == "12位读者"
+
+
 def test_the_default_words_follow_the_locale_but_a_sellers_own_text_wins():
     assert rules.order_template(card(locale="zh-CN")) == "{buyer}刚以{price}买下了{title}，仅剩{left}件：{link}"
     assert rules.order_template(card(locale="en")) == rules.order_template(card(locale="fr")) == DEFAULT_SHARE_TEXT
@@ -65,14 +86,35 @@ def test_a_required_reservation_holds_for_the_whole_sale_and_no_mode_for_none():
     rules.check_reservation(card(), 1_000_000, reserved=False)
 
 
-def test_a_reservation_token_proves_its_reservation_for_its_card_only():
-    token = rules.reservation_token(SECRET, "card_1", "rsv_abc")
+def test_reservations_are_taken_only_where_the_seller_turned_them_on_until_the_sale_ends():
+    rules.check_reservable(card(reservation_mode="required"), 1_000_000 - 1)
+    rules.check_reservable(card(reservation_mode="first_minutes", reservers_minutes=5), 1_000_000 + 1)
+    with pytest.raises(ReservationsOff):
+        rules.check_reservable(card(), 1_000_000 - 1)
+    with pytest.raises(Ended):
+        rules.check_reservable(card(reservation_mode="required", ends_at=1_000_100), 1_000_100)
 
-    assert rules.reservation_of_token(SECRET, "card_1", token) == "rsv_abc"
-    assert rules.reservation_of_token(SECRET, "card_2", token) is None
-    assert rules.reservation_of_token("other-secret", "card_1", token) is None
-    assert rules.reservation_of_token(SECRET, "card_1", token[:-1] + "x") is None
-    assert rules.reservation_of_token(SECRET, "card_1", None) is None
+
+def test_one_reservation_per_card_buyer_token_and_address():
+    one = rules.reservation_id_for(SECRET, "card_1", "203.0.113.7", "buyer-token-0001")
+
+    assert rules.reservation_id_for(SECRET, "card_1", "203.0.113.7", "buyer-token-0001") == one
+    others = {rules.reservation_id_for(SECRET, "card_1", "203.0.113.8", "buyer-token-0001"),
+              rules.reservation_id_for(SECRET, "card_1", "203.0.113.7", "buyer-token-0002"),
+              rules.reservation_id_for(SECRET, "card_1", "203.0.113.7", None),
+              rules.reservation_id_for(SECRET, "card_2", "203.0.113.7", "buyer-token-0001")}
+    assert one not in others and len(others) == 4
+
+
+def test_a_reservation_token_proves_its_reservation_for_its_card_and_buyer_only():
+    token = rules.reservation_token(SECRET, "card_1", "rsv_abc", "buyer-token-0001")
+
+    assert rules.reservation_of_token(SECRET, "card_1", "buyer-token-0001", token) == "rsv_abc"
+    assert rules.reservation_of_token(SECRET, "card_1", "buyer-token-0002", token) is None
+    assert rules.reservation_of_token(SECRET, "card_2", "buyer-token-0001", token) is None
+    assert rules.reservation_of_token("other-secret", "card_1", "buyer-token-0001", token) is None
+    assert rules.reservation_of_token(SECRET, "card_1", "buyer-token-0001", token[:-1] + "x") is None
+    assert rules.reservation_of_token(SECRET, "card_1", "buyer-token-0001", None) is None
 
 
 @pytest.mark.parametrize("url, loopback_ok", [

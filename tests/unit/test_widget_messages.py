@@ -41,11 +41,11 @@ def words_used() -> dict[str, set[str]]:
     """The words each section's readers use, as the templates and scripts name them."""
     card_templates = read("widget.html", "not_available.html", "product.html")
     card_js = read("card.js")
-    # card.js shows a checkout or pay error in the reader's words: words["error_" + error.code].
+    # card.js shows a checkout, pay or reservation error in the reader's words: words["error_" + error.code].
     card_errors = {f"error_{error.code}" for error in (
         domain.SoldOut, domain.NotStarted, domain.Ended, domain.LimitReached, domain.ReserversOnly,
-        domain.HoldExpired, domain.AlreadyPaid, domain.PaymentInProgress, domain.PaymentsUnavailable,
-        domain.AmountMismatch, domain.TooManyHolds)}
+        domain.ReservationsOff, domain.TooManyReservations, domain.HoldExpired, domain.AlreadyPaid,
+        domain.PaymentInProgress, domain.PaymentsUnavailable, domain.AmountMismatch, domain.TooManyHolds)}
     dashboard_html = read("dashboard.html")
     dashboard_js = read("dashboard_charts.js", "dashboard.js")
     funnel_steps = re.search(r"var steps = \[([^\]]*)\]", dashboard_js).group(1)
