@@ -78,7 +78,9 @@ def post_reservations_share(card_id: str, reserved_at: int) -> None:
     if _reservations_shared.get(card_id, -1) >= window:
         return
     card = cards.get(card_id)
-    if card.status == PUBLISHED and card.reservation_mode is not None:
+    if not _takes_reservations(card):
+        card = cards.get_fresh(card_id)  # remembered from before the seller turned them on?
+    if _takes_reservations(card):
         counts.forget(card_id)
         # At least this reservation, should the count's read not show it yet.
         reserved = max(1, counts.of_card(card_id)[counts.RESERVATIONS])
@@ -88,6 +90,10 @@ def post_reservations_share(card_id: str, reserved_at: int) -> None:
     if len(_reservations_shared) >= _MAX_REMEMBERED:
         _reservations_shared.clear()
     _reservations_shared[card_id] = window
+
+
+def _takes_reservations(card: Card) -> bool:
+    return card.status == PUBLISHED and card.reservation_mode is not None
 
 
 def announce(card: Card, data: dict) -> None:

@@ -177,19 +177,36 @@ def audit(live_stack, card_id):
     return done.returncode, json_module.loads(done.stdout)
 
 
+def tap_from(api_url: str, address: str, card_id: str, buyer: str, key: str) -> tuple[int, dict]:
+    """A tap from a TCP connection bound to this loopback address: a reader on its own network."""
+    import http.client
+    import json
+
+    host, port = api_url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10, source_address=(address, 0))
+    try:
+        connection.request("POST", f"/cards/{card_id}/checkout", json.dumps({"quantity": 1, "buyer": buyer}),
+                           {"Content-Type": "application/json", "Idempotency-Key": key, "Connection": "close"})
+        response = connection.getresponse()
+        return response.status, json.loads(response.read() or b"{}")
+    finally:
+        connection.close()
+
+
 def test_a_rush_of_buyers_with_limits_and_double_taps_never_oversells(api, live_stack):
     stock, buyers, limit = 15, 20, 2
     card = api.create_card(stock=stock, limit_per_buyer=limit, shards=3)
 
     def buyer_taps(b):
-        """Each buyer taps three times (one over the limit), each tap sent twice."""
+        """Each buyer taps three times (one over the limit), each tap sent twice, from its own address."""
         statuses, orders = [], set()
         for t in range(3):
             for _ in range(2):
-                r = api.checkout(card["id"], f"e2e-rush-{b:03d}-{t}", buyer=f"buyer_rush_{b:04d}")
-                statuses.append(r.status_code)
-                if r.status_code == 201:
-                    orders.add(r.json()["order_id"])
+                status, body = tap_from(live_stack["api_url"], f"127.0.8.{b + 1}", card["id"],
+                                        f"buyer_rush_{b:04d}", f"e2e-rush-{b:03d}-{t}")
+                statuses.append(status)
+                if status == 201:
+                    orders.add(body["order_id"])
         return statuses, orders
 
     with ThreadPoolExecutor(max_workers=12) as pool:
@@ -253,25 +270,12 @@ def test_the_social_loop_on_the_stack_mastodon_bluesky_referral_and_reservation(
     assert view["reservations"] == 1 and view["bought"] == 2
 
 
-def tap_from(api_url: str, address: str, card_id: str, n: int) -> int:
-    """A tap from a TCP connection bound to this loopback address: a reader on its own network."""
-    import http.client
-    import json
-
-    host, port = api_url.removeprefix("http://").split(":")
-    connection = http.client.HTTPConnection(host, int(port), timeout=10, source_address=(address, 0))
-    try:
-        connection.request("POST", f"/cards/{card_id}/checkout", json.dumps({"quantity": 1, "buyer": f"made_up_{n:04d}"}),
-                           {"Content-Type": "application/json", "Idempotency-Key": f"tap-from-{address}-{n}",
-                            "Connection": "close"})
-        return connection.getresponse().status
-    finally:
-        connection.close()
-
-
 def test_the_local_api_tells_clients_apart_by_their_address_as_api_gateway_does(api, live_stack):
     card = api.create_card(stock=10, limit_per_buyer=1)
-    one_address = [tap_from(live_stack["api_url"], "127.0.7.1", card["id"], n) for n in range(4)]
+    def tap(address, n):
+        return tap_from(live_stack["api_url"], address, card["id"], f"made_up_{n:04d}", f"tap-{address}-{n}")[0]
+
+    one_address = [tap("127.0.7.1", n) for n in range(4)]
     assert one_address == [201, 201, 201, 429]  # made-up buyer tokens: one client, 3 x the limit
-    four_addresses = [tap_from(live_stack["api_url"], f"127.0.7.{10 + n}", card["id"], 10 + n) for n in range(4)]
+    four_addresses = [tap(f"127.0.7.{10 + n}", 10 + n) for n in range(4)]
     assert four_addresses == [201, 201, 201, 201]

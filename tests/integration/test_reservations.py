@@ -119,6 +119,20 @@ def test_the_next_window_shares_again_once(make_card, monkeypatch):
     assert texts[0].startswith("3 people reserved") and texts[1].startswith("One person reserved")
 
 
+def test_a_container_that_remembers_the_card_before_reservations_were_on_still_shares(make_card, monkeypatch):
+    """The stream's container cached the card (10 s) when it shared the card's orders; the seller
+    then turned reservations on in another container, and a reader reserved."""
+    card = upcoming(make_card)
+    reservation, _ = reserve(card)
+    remembered = cards.get_fresh(card.card_id)
+    remembered.reservation_mode = None
+    monkeypatch.setattr(cards, "get", lambda card_id: remembered)
+
+    stream.handle_batch(reservation_record(reservation["reservation_id"]))
+
+    assert [item["kind"] for item in shares.feed(card.card_id)] == ["reservation.shared"]
+
+
 @pytest.mark.parametrize("change", ["unpublish", "reservations off"])
 def test_a_card_hidden_or_closed_before_its_reservations_are_shared_shares_none(make_card, seller, change):
     card = upcoming(make_card)
