@@ -13,11 +13,16 @@ from fakes import BANK_DEBIT, CARD_3DS, CARD_OK
 
 
 def event(kind: str, order: dict, event_id: str = "evt_1", intent_id: str | None = None,
-          method: str | None = None) -> PaymentEvent:
-    intent = intent_id or orders.get(order["order_id"]).payment_intent_id
+          method: str | None = None, amount: int | None = None, currency: str | None = None) -> PaymentEvent:
+    """Stripe's event about the order's intent (or intent_id); a success reports the order's own
+    amount and currency, in Stripe's lower case, unless told otherwise."""
+    stored_order = orders.get(order["order_id"])
+    intent = intent_id or stored_order.payment_intent_id
     assert intent, "the order has no PaymentIntent yet: pay first"
+    received = (stored_order.amount if amount is None else amount) if kind == PAYMENT_SUCCEEDED else 0
     return PaymentEvent(event_id=event_id, type=kind, payment_intent_id=intent, order_id=order["order_id"],
-                        payment_method_id=method)
+                        payment_method_id=method, amount_received=received,
+                        currency=currency or stored_order.currency.lower())
 
 
 def level(card) -> tuple[int, int, int]:
@@ -91,7 +96,7 @@ def test_a_webhook_arriving_before_the_pay_call_answers_settles_the_order_once(
     def pay_and_webhook_first(*args):
         result = fake_pay(*args)
         assert payment_events.apply_payment_event(
-            PaymentEvent("evt_fast", PAYMENT_SUCCEEDED, result.payment_intent_id, order["order_id"])) == "paid"
+            fake_stripe.event(PAYMENT_SUCCEEDED, result.payment_intent_id, "evt_fast")) == "paid"
         return result
 
     monkeypatch.setattr(payments, "pay", pay_and_webhook_first)

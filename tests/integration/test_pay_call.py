@@ -4,7 +4,7 @@ the answer does not claim more than happened."""
 import pytest
 
 from chalicelib import checkout, payment_events, payments
-from chalicelib.payments import PAYMENT_SUCCEEDED, PaymentEvent
+from chalicelib.payments import PAYMENT_SUCCEEDED
 from chalicelib.store import cards, orders, stock
 from fakes import CARD_OK
 
@@ -26,14 +26,13 @@ def test_a_crash_after_the_charge_leaves_the_intent_on_the_held_order_for_its_we
     def crash(*args, **kwargs):
         raise RuntimeError("the Lambda died after Stripe charged")
 
-    monkeypatch.setattr(payment_events, "settle_paid", crash)
-    with pytest.raises(RuntimeError):
+    with monkeypatch.context() as patched, pytest.raises(RuntimeError):
+        patched.setattr(payment_events, "settle_paid", crash)
         pay(order, CARD_OK)
-    monkeypatch.undo()
 
     intent = fake_stripe.charged()[0]
     assert (stored(order).status, stored(order).payment_intent_id, stored(order).paying_until) == ("held", intent, None)
-    assert payment_events.apply_payment_event(PaymentEvent("evt_1", PAYMENT_SUCCEEDED, intent, order["order_id"])) == "paid"
+    assert payment_events.apply_payment_event(fake_stripe.event(PAYMENT_SUCCEEDED, intent, "evt_1")) == "paid"
     assert level(card) == (2, 0, 1)
 
 
