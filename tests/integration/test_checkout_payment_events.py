@@ -264,6 +264,37 @@ def test_another_card_paying_within_the_limit_is_paid(make_card, buy, pay, fake_
     assert stored(second).payer_ids == ("card:fp_two",)
 
 
+def test_a_payment_its_webhook_settles_keeps_who_paid(make_card, buy, pay, fake_stripe):
+    card = make_card(stock=3)
+    fake_stripe.payers = {CARD_3DS: ("card:fp_ada",)}
+    order = buy(card)
+    intent = open_payment(pay, fake_stripe, order)
+    fake_stripe.complete(intent)
+
+    assert payment_events.apply_payment_event(event(PAYMENT_SUCCEEDED, order, method=CARD_3DS)) == "paid"
+
+    assert stored(order).payer_ids == ("card:fp_ada",)
+
+
+def test_a_late_payment_by_a_payer_past_the_limit_is_refunded(make_card, buy, pay, fake_stripe):
+    """A bank debit clears after its hold ended, and the same card meanwhile bought the limit
+    under another buyer token: the units are not taken again, the money goes back."""
+    card = make_card(stock=5, limit_per_buyer=1)
+    fake_stripe.payers = {CARD_OK: ("card:fp_same",), BANK_DEBIT: ("card:fp_same",)}
+    late = buy(card, buyer="buyer-token-0001")
+    intent = open_payment(pay, fake_stripe, late, BANK_DEBIT)
+    expire_now(card)
+    assert pay(buy(card, buyer="buyer-token-0002"), CARD_OK)["status"] == "succeeded"
+    fake_stripe.complete(intent)
+
+    outcome = payment_events.apply_payment_event(event(PAYMENT_SUCCEEDED, late, "evt_late", method=BANK_DEBIT))
+
+    assert outcome == "refunded"
+    assert (stored(late).status, stored(late).status_reason) == ("refunded", "limit_reached_after_hold")
+    assert fake_stripe.refunded() == {intent}
+    assert level(card) == (4, 0, 1)
+
+
 # --- events that are not about our orders --------------------------------------------------------------
 
 
