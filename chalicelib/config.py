@@ -49,6 +49,9 @@ CHANNEL_ENCRYPTION_KEY = os.environ.get("CHANNEL_ENCRYPTION_KEY") or None
 # Share channels must be https; the dev stage may also post to http on this machine.
 ALLOW_LOOPBACK_CHANNELS = _flag("ALLOW_LOOPBACK_CHANNELS", "true" if STAGE == "dev" else "false")
 SOCIAL_COUNT_SHARDS = 8
+# A referrer's rebate is earned only once the referred order is this old (and not refunded):
+# until then the buyer may still get their money back.
+REFUND_WINDOW_DAYS = int(os.environ.get("REFUND_WINDOW_DAYS", "14"))
 # The funnel's counts are added up in memory and written at most this often per container, each
 # container to one of COUNTER_SHARDS items per (card, day) (chalicelib/counters.py).
 COUNTER_FLUSH_SECONDS = float(os.environ.get("COUNTER_FLUSH_SECONDS", "5"))
