@@ -72,7 +72,8 @@ def test_a_verified_event_becomes_a_typed_payment_event():
 
 
 def test_the_typed_event_carries_what_the_intent_took():
-    body, headers = signed_webhook(stripe_event("payment_intent.succeeded", "pi_123", "ord_abc", amount=1, currency="jpy"))
+    body, headers = signed_webhook(stripe_event("payment_intent.succeeded", "pi_123", "ord_abc",
+                                                amount=1, currency="jpy"))
 
     event = payments.parse_webhook(body.encode(), headers["Stripe-Signature"])
 

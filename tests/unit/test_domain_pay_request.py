@@ -4,7 +4,9 @@ showed that is not the order's is refused before anything is charged; and what a
 succeeded must have taken to pay the order."""
 import pytest
 
-from chalicelib.domain import AmountMismatch, InvalidRequest, Order, PayRequest, pay_request_from, pays_for
+from chalicelib.domain import (
+    AmountMismatch, InvalidRequest, Order, PayRequest, pay_request_from, pays_for,
+)
 
 ORDER = Order(order_id="ord_1", card_id="card_1", buyer="buyer-token-0001", quantity=2, amount=3600,
               currency="EUR", status="held", created_at=1_900_000_000, expires_at=1_900_000_600)
