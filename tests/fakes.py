@@ -2,8 +2,8 @@
 
 FakeStripe replaces the Stripe adapter (chalicelib.payments) at its boundary: the functions that
 would call Stripe (pay, payer_identities_of, payer_identities, retrieve_paid, cancel_payment_intent,
-refund, and create_payment_intent for the dev benchmark's STRIPE_AT_TAP baseline) are swapped for recorders
-that keep the PaymentIntents they made, so a test can say where money went. Webhook verification
+refund, and create_payment_intent for the dev benchmark's STRIPE_AT_TAP baseline) are swapped for
+recorders that keep the PaymentIntents they made, so a test can say where money went. Webhook verification
 (payments.parse_webhook) is NOT faked: tests send it bodies signed exactly the way Stripe signs
 them (see signed_webhook).
 """
