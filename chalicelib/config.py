@@ -70,6 +70,9 @@ RESERVATION_SHARE_SECONDS = int(os.environ.get("RESERVATION_SHARE_SECONDS", "300
 # distribution of ours writes that header (an origin request policy that adds it) and the API is
 # reachable only through it. Anywhere else the caller writes it, so it is ignored.
 VIEWER_CITY_FROM_CLOUDFRONT = _flag("VIEWER_CITY_FROM_CLOUDFRONT")
+# A referrer's rebate is earned only once the referred order is this old (and not refunded):
+# until then the buyer may still get their money back.
+REFUND_WINDOW_DAYS = int(os.environ.get("REFUND_WINDOW_DAYS", "14"))
 # The funnel's counts are added up in memory and written at most this often per container, each
 # container to one of COUNTER_SHARDS items per (card, day) (chalicelib/counters.py).
 COUNTER_FLUSH_SECONDS = float(os.environ.get("COUNTER_FLUSH_SECONDS", "5"))

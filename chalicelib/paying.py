@@ -46,9 +46,10 @@ def pay(order: Order, payload) -> dict:
             payer_ids = payments.payer_identities_of(request, deadline)
             _check_payer_limit(order, payer_ids, card.limit_per_buyer)
         result = payments.pay(order.order_id, order.card_id, order.amount, order.currency, attempt, request, deadline)
-        if result.status == payments.SUCCEEDED and \
-                payment_events.paid_by_pay_call(order.order_id, result.payment_intent_id, payer_ids) == "refunded":
-            # Rare: two payments by one card raced past the limit check, or the hold ended unseen.
+        if result.status == payments.SUCCEEDED and payment_events.paid_by_pay_call(
+                order.order_id, result.received, payer_ids or result.payer_ids) in payment_events.REFUNDED_UNPAID:
+            # Rare: two payments by one card raced past the limit check, the hold ended unseen, or
+            # Stripe took another amount than asked.
             result = payments.PayResult(payments.FAILED, result.payment_intent_id,
                                         reason="This payment could not be kept and was refunded.")
     finally:

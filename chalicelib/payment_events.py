@@ -9,11 +9,15 @@ from typing import Callable
 
 from chalicelib import counters, observability, payments
 from chalicelib.domain import (
-    CANCELED, EXPIRED, HELD, PAID, REFUNDED, Order, PaymentsBusy, PaymentsUnavailable, referral_code_for,
+    CANCELED, EXPIRED, HELD, PAID, REFUNDED, Order, PaymentsBusy, PaymentsUnavailable, pays_for, referral_code_for,
 )
 from chalicelib.store import cards, orders
 
 log = logging.getLogger(__name__)
+
+AMOUNT_MISMATCH = "refunded_amount_mismatch"
+# What _succeeded answers when the money went back and the order is not paid by it.
+REFUNDED_UNPAID = ("refunded", AMOUNT_MISMATCH)
 
 
 def now() -> int:
@@ -49,7 +53,7 @@ def _count_paid(order: Order) -> None:
 
 def _apply(event: payments.PaymentEvent, order: Order) -> str:
     if event.type == payments.PAYMENT_SUCCEEDED:
-        outcome = _succeeded(order, event.payment_intent_id, lambda: payments.payer_identities(event.payment_method_id),
+        outcome = _succeeded(order, event.received, lambda: payments.payer_identities(event.payment_method_id),
                              event.event_id)
         if outcome:
             return outcome
@@ -62,25 +66,26 @@ def _apply(event: payments.PaymentEvent, order: Order) -> str:
     return f"ignored_{order.status}"
 
 
-def paid_by_pay_call(order_id: str, payment_intent_id: str, payer_ids: tuple[str, ...]) -> str:
+def paid_by_pay_call(order_id: str, received: payments.Received, payer_ids: tuple[str, ...]) -> str:
     """The pay call's PaymentIntent succeeded: settle it as its webhook would; whichever of the
     two comes second finds it done."""
     for _ in range(3):
         try:
-            return _succeeded(orders.get(order_id), payment_intent_id, lambda: payer_ids, None) or "already_paid"
+            return _succeeded(orders.get(order_id), received, lambda: payer_ids, None) or "already_paid"
         except orders.StaleOrder:
             continue  # its webhook or the sweeper moved it first: decide again on fresh state
-    raise RuntimeError(f"order {order_id} kept changing while settling {payment_intent_id}")
+    raise RuntimeError(f"order {order_id} kept changing while settling {received.payment_intent_id}")
 
 
-def _succeeded(order: Order, payment_intent_id: str, payer_ids_of: Callable[[], tuple[str, ...]],
+def _succeeded(order: Order, received: payments.Received, payer_ids_of: Callable[[], tuple[str, ...]],
                event_id: str | None) -> str | None:
     """Money arrived for the order: it pays a held order, or is taken again after the hold ended,
-    or, for an order another payment already paid, goes back. None: this payment paid it already."""
-    if order.status == HELD:
-        limit = cards.get(order.card_id).limit_per_buyer
-        return settle_paid(order, payment_intent_id, payer_ids_of() if limit else (), event_id)
-    if order.status == REFUNDED or (order.status == PAID and order.payment_intent_id != payment_intent_id):
+    or, for an order another payment already paid or whose money is not the order's price, goes
+    back. None: this payment paid it already."""
+    payment_intent_id = received.payment_intent_id
+    if order.status == PAID and order.payment_intent_id == payment_intent_id:
+        return None
+    if order.status in (PAID, REFUNDED):
         # A second payment for goods already paid for (another attempt that completed as well), or
         # any payment of an order whose money went back. Refunds are idempotent per intent.
         payments.refund(payment_intent_id, order.order_id, payments.CONFIRM)
@@ -88,16 +93,37 @@ def _succeeded(order: Order, payment_intent_id: str, payer_ids_of: Callable[[], 
         if event_id:
             orders.record_event(event_id, "refunded_duplicate_payment")
         return "refunded_duplicate"
+    if not pays_for(order, received.amount, received.currency):
+        return _refund_mismatch(order, received, event_id)
+    if order.status == HELD:
+        return settle_paid(order, payment_intent_id, payer_ids_of(), event_id)
     if order.status in (EXPIRED, CANCELED):
-        return _settle_late(order, payment_intent_id, event_id)
+        return _settle_late(order, payment_intent_id, payer_ids_of, event_id)
     return None
 
 
-def _settle_late(order: Order, payment_intent_id: str, event_id: str | None) -> str:
+def _refund_mismatch(order: Order, received: payments.Received, event_id: str | None) -> str:
+    """Money that is not the order's price (another amount or currency: a tampered or foreign
+    payment) pays nothing: it goes back and the order says why (`status_reason: amount_mismatch`),
+    but otherwise stays as it was. A held order keeps its hold, as after a decline: its buyer may
+    still pay the right amount while the hold lasts, and a payment its buyer did not make cannot
+    take their unit away; unpaid, the sweeper ends the hold as any other. An expired or canceled
+    order takes no stock. So no unit is lost and no money is kept without goods."""
+    log.warning("payment %s took %s %s for order %s of %s %s: refunded", received.payment_intent_id,
+                received.amount, received.currency, order.order_id, order.amount, order.currency)
+    payments.refund(received.payment_intent_id, order.order_id, payments.CONFIRM)
+    observability.count("refunds")
+    orders.note_refused_payment(order, "amount_mismatch", event_id)
+    return AMOUNT_MISMATCH
+
+
+def _settle_late(order: Order, payment_intent_id: str, payer_ids_of: Callable[[], tuple[str, ...]],
+                 event_id: str | None) -> str:
     """Money that arrived after the hold ended (an asynchronous method, a late 3-D Secure): the
     units are taken again if any are left, else the money goes back."""
     code = referral_code_for(order.order_id)
-    why_not = orders.retake_for_late_payment(order, cards.get(order.card_id), payment_intent_id, code, event_id)
+    why_not = orders.retake_for_late_payment(order, cards.get(order.card_id), payment_intent_id, code, event_id,
+                                             payer_ids=payer_ids_of())
     if why_not is None:
         observability.count("paid")
         _count_paid(order)
@@ -141,9 +167,10 @@ def expire_holds(at: int | None = None) -> int:
             try:
                 status = payments.cancel_payment_intent(order.payment_intent_id)
                 if status == "succeeded":
-                    _succeeded(order, order.payment_intent_id,
-                               lambda: payments.payer_identities_of_intent(order.payment_intent_id), None)
-                    continue
+                    received, payer_ids = payments.retrieve_paid(order.payment_intent_id)
+                    if _succeeded(order, received, lambda: payer_ids, None) != AMOUNT_MISMATCH:
+                        continue
+                    # Its money went back: the hold ends unpaid, as any other.
                 if status == "processing":
                     continue  # the money is on its way: its webhook will settle the order
             except PaymentsBusy:

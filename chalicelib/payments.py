@@ -32,11 +32,22 @@ class PaymentIntent:
 
 
 @dataclass(frozen=True)
+class Received:
+    """What a PaymentIntent took, as Stripe reports it: `amount_received` in minor units and the
+    currency in Stripe's lower case."""
+    payment_intent_id: str
+    amount: int
+    currency: str
+
+
+@dataclass(frozen=True)
 class PayResult:
     status: str
     payment_intent_id: str | None = None
     client_secret: str | None = None
     reason: str | None = None
+    received: Received | None = None  # when it succeeded
+    payer_ids: tuple[str, ...] = ()  # who paid: the card's fingerprint, the billing email
 
 
 @dataclass(frozen=True)
@@ -46,6 +57,12 @@ class PaymentEvent:
     payment_intent_id: str
     order_id: str | None
     payment_method_id: str | None = None
+    amount_received: int = 0
+    currency: str = ""
+
+    @property
+    def received(self) -> Received:
+        return Received(self.payment_intent_id, self.amount_received, self.currency)
 
 
 @functools.lru_cache(maxsize=1)
@@ -94,6 +111,7 @@ def pay(order_id: str, card_id: str, amount: int, currency: str, attempt: int, m
         params["payment_method"] = method.payment_method
     if config.STRIPE_PAYMENT_METHOD_TYPES:
         params["payment_method_types"] = config.STRIPE_PAYMENT_METHOD_TYPES
+    params["expand"] = ["payment_method"]  # who paid comes back with the payment: no second request
     # One key per attempt: a doubled request is one payment; a new attempt (another card) is new.
     options = {"idempotency_key": f"pay-{order_id}-{attempt}"}
     try:
@@ -105,7 +123,8 @@ def pay(order_id: str, card_id: str, amount: int, currency: str, attempt: int, m
         return PayResult(FAILED, reason=error.user_message or "This payment could not be made.")
     outcome = _OUTCOME_OF.get(intent.status, FAILED)
     return PayResult(outcome, intent.id, intent.client_secret if outcome == REQUIRES_ACTION else None,
-                     None if outcome != FAILED else "The payment did not go through.")
+                     None if outcome != FAILED else "The payment did not go through.",
+                     *_paid_by(intent.to_dict()))
 
 
 def payer_identities_of(method: PayRequest, deadline: float) -> tuple[str, ...]:
@@ -127,10 +146,19 @@ def payer_identities(payment_method_id: str | None) -> tuple[str, ...]:
     return _identities(_call(CONFIRM, lambda: get_client().v1.payment_methods.retrieve(payment_method_id)).to_dict())
 
 
-def payer_identities_of_intent(payment_intent_id: str) -> tuple[str, ...]:
-    """Who paid a PaymentIntent whose settlement was missed (the sweeper finds it paid)."""
-    intent = _call(CONFIRM, lambda: get_client().v1.payment_intents.retrieve(payment_intent_id))
-    return payer_identities(intent.payment_method if isinstance(intent.payment_method, str) else None)
+def retrieve_paid(payment_intent_id: str) -> tuple[Received, tuple[str, ...]]:
+    """What a PaymentIntent whose settlement was missed took, and who paid it (the sweeper finds
+    it paid): one request."""
+    intent = _call(CONFIRM, lambda: get_client().v1.payment_intents.retrieve(
+        payment_intent_id, {"expand": ["payment_method"]}))
+    return _paid_by(intent.to_dict())
+
+
+def _paid_by(intent: dict) -> tuple[Received, tuple[str, ...]]:
+    """What the intent took, and who paid it when its payment method came expanded."""
+    received = Received(intent["id"], int(intent.get("amount_received") or 0), intent.get("currency") or "")
+    method = intent.get("payment_method")
+    return received, _identities(method) if isinstance(method, dict) else ()
 
 
 def _identities(method: dict) -> tuple[str, ...]:
@@ -207,4 +235,6 @@ def parse_webhook(raw_body: bytes, signature_header: str | None) -> PaymentEvent
         payment_intent_id=intent["id"],
         order_id=metadata.get("order_id"),
         payment_method_id=intent.get("payment_method"),
+        amount_received=int(intent.get("amount_received") or 0),
+        currency=intent.get("currency") or "",
     )

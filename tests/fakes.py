@@ -1,9 +1,9 @@
 """Test doubles shared by the integration and functional tiers.
 
 FakeStripe replaces the Stripe adapter (chalicelib.payments) at its boundary: the functions that
-would call Stripe (pay, payer_identities_of, payer_identities, cancel_payment_intent, refund, and
-create_payment_intent for the dev benchmark's STRIPE_AT_TAP baseline) are swapped for recorders
-that keep the PaymentIntents they made, so a test can say where money went. Webhook verification
+would call Stripe (pay, payer_identities_of, payer_identities, retrieve_paid, cancel_payment_intent,
+refund, and create_payment_intent for the dev benchmark's STRIPE_AT_TAP baseline) are swapped for
+recorders that keep the PaymentIntents they made, so a test can say where money went. Webhook verification
 (payments.parse_webhook) is NOT faked: tests send it bodies signed exactly the way Stripe signs
 them (see signed_webhook).
 """
@@ -74,7 +74,7 @@ class FakeStripe:
     refund_priorities: dict[str, str] = field(default_factory=dict)  # intent -> the budget's priority
 
     def install(self, monkeypatch) -> "FakeStripe":
-        for name in ("pay", "payer_identities_of", "payer_identities", "payer_identities_of_intent",
+        for name in ("pay", "payer_identities_of", "payer_identities", "retrieve_paid",
                      "cancel_payment_intent", "refund", "create_payment_intent"):
             monkeypatch.setattr(payments, name, getattr(self, name))
         return self
@@ -102,6 +102,18 @@ class FakeStripe:
     def intents_of(self, order_id: str) -> list[str]:
         return [pi for pi, intent in self.intents.items() if intent["order_id"] == order_id]
 
+    def received(self, payment_intent_id: str) -> payments.Received:
+        """What Stripe reports the intent took: its amount once it succeeded, currency in lower case."""
+        intent = self.intents[payment_intent_id]
+        amount = intent["amount"] if intent["status"] == "succeeded" else 0
+        return payments.Received(payment_intent_id, amount, intent["currency"])
+
+    def event(self, event_type: str, payment_intent_id: str, event_id: str) -> payments.PaymentEvent:
+        """The typed webhook event Stripe would send about one of its intents now."""
+        intent, received = self.intents[payment_intent_id], self.received(payment_intent_id)
+        return payments.PaymentEvent(event_id, event_type, payment_intent_id, intent["order_id"],
+                                     intent.get("payment_method"), received.amount, received.currency)
+
     def complete(self, payment_intent_id: str, status: str = "succeeded") -> bool:
         """The buyer finishes 3-D Secure (or a bank debit clears): the intent moves on, unless it
         was canceled meanwhile. Returns whether it did; the test then sends the webhook."""
@@ -125,13 +137,14 @@ class FakeStripe:
         if intent_id is None:
             intent_id = self._by_key[key] = _next("pi")
             self.intents[intent_id] = {"order_id": order_id, "card_id": card_id, "amount": amount,
-                                       "currency": currency, "status": _INTENT_STATUS[outcome],
+                                       "currency": currency.lower(), "status": _INTENT_STATUS[outcome],
                                        "payment_method": paid_with, "attempt": attempt}
         status = self.intents[intent_id]["status"]
         if status == "requires_payment_method":
             return payments.PayResult(payments.FAILED, intent_id, reason=DECLINE_REASON)
         secret = f"{intent_id}_secret_fake" if status == "requires_action" else None
-        return payments.PayResult(status, intent_id, secret)
+        return payments.PayResult(status, intent_id, secret, received=self.received(intent_id),
+                                  payer_ids=self.payers.get(paid_with, ()))
 
     def payer_identities_of(self, method, deadline: float) -> tuple[str, ...]:
         paid_with = method.confirmation_token or method.payment_method
@@ -146,7 +159,7 @@ class FakeStripe:
         self._record("create_payment_intent", order_id, card_id, amount, currency)
         intent_id = _next("pi")
         self.intents[intent_id] = {"order_id": order_id, "card_id": card_id, "amount": amount,
-                                   "currency": currency, "status": "requires_payment_method"}
+                                   "currency": currency.lower(), "status": "requires_payment_method"}
         return payments.PaymentIntent(id=intent_id, client_secret=f"{intent_id}_secret_fake")
 
     def cancel_payment_intent(self, payment_intent_id: str) -> str:
@@ -158,10 +171,10 @@ class FakeStripe:
             intent["status"] = "canceled"
         return self.cancel_status
 
-    def payer_identities_of_intent(self, payment_intent_id: str) -> tuple[str, ...]:
-        self._record("payer_identities_of_intent", payment_intent_id)
-        method = (self.intents.get(payment_intent_id) or {}).get("payment_method")
-        return self.payers.get(method, ()) if method else ()
+    def retrieve_paid(self, payment_intent_id: str) -> tuple[payments.Received, tuple[str, ...]]:
+        self._record("retrieve_paid", payment_intent_id)
+        method = self.intents[payment_intent_id].get("payment_method")
+        return self.received(payment_intent_id), self.payers.get(method, ()) if method else ()
 
     def refund(self, payment_intent_id: str, order_id: str, priority: str = "refund") -> str:
         self.refund_priorities[payment_intent_id] = priority
@@ -180,9 +193,10 @@ def load_event(name: str) -> dict:
 
 def stripe_event(event_type: str, payment_intent_id: str, order_id: str | None,
                  event_id: str | None = None, created: int | None = None,
-                 payment_method: str | None = None) -> dict:
+                 payment_method: str | None = None, amount: int = 1800, currency: str = "eur") -> dict:
     """A Stripe event about a PaymentIntent, in the shape Stripe posts it (from tests/events/);
-    payment_method replaces the saved one."""
+    payment_method replaces the saved one. amount is in minor units and, once succeeded, received;
+    Stripe writes currency in lower case."""
     template = ("stripe_payment_intent_payment_failed.json" if event_type == "payment_intent.payment_failed"
                 else "stripe_payment_intent_succeeded.json")
     event = load_event(template)
@@ -194,6 +208,8 @@ def stripe_event(event_type: str, payment_intent_id: str, order_id: str | None,
     intent["client_secret"] = f"{payment_intent_id}_secret_fake"
     if payment_method is not None:
         intent["payment_method"] = payment_method
+    intent.update(amount=amount, currency=currency,
+                  amount_received=amount if event_type == "payment_intent.succeeded" else 0)
     if event_type == "payment_intent.canceled":
         intent.update(status="canceled", amount_received=0, latest_charge=None, cancellation_reason="abandoned")
     if order_id is None:

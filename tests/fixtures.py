@@ -226,13 +226,15 @@ def closed_port_url() -> str:
 # --- helpers the tests import -------------------------------------------------------------------
 
 
-def mark_paid(order_id: str, event_id: str | None = None, payment_intent_id: str | None = None) -> None:
-    """held → paid straight in the store, as a settled payment leaves it (no Stripe, no counters)."""
+def mark_paid(order_id: str, event_id: str | None = None, payment_intent_id: str | None = None,
+              payer_ids: tuple[str, ...] = ()) -> None:
+    """held → paid straight in the store, as a settled payment leaves it (no Stripe, no counters);
+    payer_ids: who paid (card fingerprint, email)."""
     from chalicelib.domain import referral_code_for
 
     order = orders.get(order_id)
     orders.mark_paid(order, payment_intent_id or f"pi_paid_{order_id}", referral_code_for(order_id),
-                     event_id or f"evt_paid_{order_id}")
+                     event_id or f"evt_paid_{order_id}", payer_ids=payer_ids)
 
 
 def stream_event(template: str, orders: list) -> dict:

@@ -15,7 +15,8 @@ from chalicelib.domain.fields import REF_PATTERN, TOKEN_PATTERN, int_field, requ
 
 __all__ = ["HELD", "PAID", "EXPIRED", "REFUNDED", "CANCELED", "ORDER_STATUSES", "ORDER_TRANSITIONS",
            "NOT_RESTOCKED", "transition", "Order", "CheckoutRequest", "checkout_request_from", "digest",
-           "order_id_for", "order_token", "token_matches", "referral_code_for", "PayRequest", "pay_request_from"]
+           "order_id_for", "order_token", "token_matches", "referral_code_for", "PayRequest", "pay_request_from",
+           "pays_for"]
 
 # Order statuses; a held order is the only one that still owns stock it has not paid for.
 HELD, PAID, EXPIRED, REFUNDED, CANCELED = "held", "paid", "expired", "refunded", "canceled"
@@ -161,8 +162,6 @@ def referral_code_for(order_id: str) -> str:
     return digest("referral", order_id)[:10]
 
 
-
-
 # --- the pay call -----------------------------------------------------------------------------
 
 _CONFIRMATION_TOKEN = re.compile(r"^ctoken_[A-Za-z0-9_]{1,200}\Z")
@@ -198,3 +197,9 @@ def pay_request_from(payload: Any, order: Order, test_methods_allowed: bool) -> 
         raise AmountMismatch(f"This order is {order.amount} {order.currency} (in minor units); "
                              "the payment form was set up for another amount. Nothing was charged.")
     return PayRequest(confirmation_token=token, payment_method=method)
+
+
+def pays_for(order: Order, amount_received: int, currency: str) -> bool:
+    """Whether money a payment took is exactly the order's price. Both count in minor units (as
+    Stripe does); Stripe writes the currency in lower case, the order in ISO 4217's upper case."""
+    return amount_received == order.amount and currency.upper() == order.currency.upper()

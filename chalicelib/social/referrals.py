@@ -1,11 +1,13 @@
 """Referral credit: a paid order that came through another buyer's link (?ref=CODE) is credited
-to that buyer once, with the card's rebate; visits through such links are counted with the funnel
-(chalicelib/counters.py: batched per container, so a viral link never becomes one hot item)."""
+to that buyer once, with the card's rebate, unless both orders were paid by the same person; the
+rebate is earned once the order is past the refund window (REFUND_WINDOW_DAYS), pending until then.
+Visits through such links are counted with the funnel (chalicelib/counters.py: batched per
+container, so a viral link never becomes one hot item)."""
 from __future__ import annotations
 
 import time
 
-from chalicelib import counters, views
+from chalicelib import config, counters, views
 from chalicelib.domain import REF_PATTERN, NotFound, Order
 from chalicelib.social import rules
 from chalicelib.store import cards, orders, referrals
@@ -15,11 +17,11 @@ TOP_REFERRERS = 10
 
 def credit(order: Order) -> bool:
     """Credit a paid order to its referrer, once. A code that is unknown, of another card or the
-    buyer's own is ignored: the buyer never hears about it."""
+    buyer's own (by buyer token, card or email) is ignored: the buyer never hears about it."""
     if not order.ref or order.ref == order.referral_code:
         return False
     referrer = orders.with_referral_code(order.ref)
-    if referrer is None or referrer.card_id != order.card_id or referrer.buyer == order.buyer:
+    if referrer is None or referrer.card_id != order.card_id or rules.same_person(order, referrer):
         return False
     card = cards.get(order.card_id)
     return referrals.credit(
@@ -28,27 +30,31 @@ def credit(order: Order) -> bool:
         currency=order.currency, rebate=rules.rebate(order.amount, card.rebate_percent))
 
 
-def _referrers(card_id: str) -> tuple[list[dict], int, int]:
+def _referrers(card_id: str, at: float) -> tuple[list[dict], int, int]:
+    """Each referrer's orders, revenue and rebate: `rebate` earned by `at`, `rebate_pending` still
+    in the refund window."""
     by_code: dict[str, dict] = {}
     referred = revenue = 0
     for item in referrals.of_card(card_id):
         entry = by_code.setdefault(item.referrer_code, {
             "code": item.referrer_code, "name": item.referrer_name, "orders": 0, "revenue": 0, "rebate": 0,
-            "share_url": views.product_url(card_id, item.referrer_code),
+            "rebate_pending": 0, "share_url": views.product_url(card_id, item.referrer_code),
         })
         entry["orders"] += 1
         entry["revenue"] += int(item.amount)
-        entry["rebate"] += int(item.rebate or 0)
+        earned = rules.rebate_earned(int(item.created_at), at, config.REFUND_WINDOW_DAYS)
+        entry["rebate" if earned else "rebate_pending"] += int(item.rebate or 0)
         referred += 1
         revenue += int(item.amount)
     ranked = sorted(by_code.values(), key=lambda e: (-e["revenue"], -e["orders"], e["code"]))
     return ranked, referred, revenue
 
 
-def report(card) -> dict:
-    referrers, referred, revenue = _referrers(card.card_id)
+def report(card, at: float | None = None) -> dict:
+    at = time.time() if at is None else at
+    referrers, referred, revenue = _referrers(card.card_id, at)
     counters.flush()  # what this container counted shows at once
-    days = counters.read(card.card_id, counters.day_of(card.created_at), counters.day_of(time.time()))
+    days = counters.read(card.card_id, counters.day_of(card.created_at), counters.day_of(at))
     return {
         "card_id": card.card_id,
         "currency": card.currency,
@@ -57,17 +63,20 @@ def report(card) -> dict:
         "referred_revenue": revenue,
         "rebate_percent": card.rebate_percent,
         "rebate_total": sum(r["rebate"] for r in referrers),
+        "rebate_pending_total": sum(r["rebate_pending"] for r in referrers),
+        "refund_window_days": config.REFUND_WINDOW_DAYS,
         "top_referrers": referrers[:TOP_REFERRERS],
     }
 
 
-def report_csv(card) -> str:
-    """Every referrer with their accrued rebate, amounts in minor units, for paying out by hand."""
-    referrers, _, _ = _referrers(card.card_id)
+def report_csv(card, at: float | None = None) -> str:
+    """Every referrer with their earned rebate (and the one still in the refund window), amounts in
+    minor units, for paying out by hand."""
+    referrers, _, _ = _referrers(card.card_id, time.time() if at is None else at)
     return views.csv_text(
-        ["code", "name", "referred_orders", "referred_revenue", "rebate", "currency", "share_url"],
-        ([r["code"], r["name"], r["orders"], r["revenue"], r["rebate"], card.currency, r["share_url"]]
-         for r in referrers))
+        ["code", "name", "referred_orders", "referred_revenue", "rebate", "currency", "share_url", "rebate_pending"],
+        ([r["code"], r["name"], r["orders"], r["revenue"], r["rebate"], card.currency, r["share_url"],
+          r["rebate_pending"]] for r in referrers))
 
 
 # --- visits -----------------------------------------------------------------------------------

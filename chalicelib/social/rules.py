@@ -1,6 +1,6 @@
 """Rules of the social loop, without I/O (but for the share words, read once from
 widgets/words/<locale>.json): share words per locale, who a share names, reservation windows,
-channel URLs and their webhook secrets, rebates, reservation ids and tokens."""
+channel URLs and their webhook secrets, referral credit and rebates, reservation ids and tokens."""
 from __future__ import annotations
 
 import base64
@@ -17,6 +17,7 @@ from chalicelib.domain import (
     Card,
     Ended,
     InvalidRequest,
+    Order,
     ReservationsOff,
     ReserversOnly,
     digest,
@@ -231,3 +232,16 @@ def new_webhook_secret() -> str:
 def rebate(amount: int, percent: int | None) -> int:
     """The referrer's rebate in minor units, rounded down."""
     return amount * percent // 100 if percent else 0
+
+
+def same_person(order: Order, referrer: Order) -> bool:
+    """Whether a referral would credit the buyer themselves: the same buyer token, or a card or
+    email that paid both orders (a second buyer token is only another browser). Orders paid before
+    tapcard kept who paid compare by token alone."""
+    return order.buyer == referrer.buyer or bool(set(order.payer_ids) & set(referrer.payer_ids))
+
+
+def rebate_earned(credited_at: int, at: float, refund_window_days: int) -> bool:
+    """A rebate is earned once its order is past the refund window; until then it is pending (a
+    refund in the window takes the credit back)."""
+    return credited_at + refund_window_days * 24 * 3600 <= at

@@ -271,15 +271,15 @@ def _commit(tx: Transaction, event_id: str | None) -> None:
 
 def mark_paid(order: Order, payment_intent_id: str, referral_code: str, event_id: str | None = None,
               payer_ids: tuple[str, ...] = (), limit: int | None = None) -> None:
-    """held → paid by that PaymentIntent: the held units become sold. With a limit, the card
-    fingerprint and email that paid are counted too; past the limit it raises PayerLimitReached
-    and changes nothing."""
+    """held → paid by that PaymentIntent: the held units become sold, and the card fingerprint
+    and email that paid are kept (referrals compare them). With a limit they are counted too;
+    past the limit it raises PayerLimitReached and changes nothing."""
     tx = _move(order, (HELD,), PAID, [
         OrderModel.payment_intent_id.set(payment_intent_id), OrderModel.referral_code.set(referral_code),
         OrderModel.hold_shard.remove(), OrderModel.hold_expires_at.remove(), OrderModel.paying_until.remove(),
-    ] + ([OrderModel.payer_ids.set(list(payer_ids))] if payer_ids else []), event_id)
-    for payer in payer_ids:
-        stock.count_units(tx, PAYER + payer, order.card_id, payer, order.quantity, limit)
+        OrderModel.status_reason.remove(),  # a refused payment's note no longer applies
+    ] + _payer_actions(payer_ids), event_id)
+    _count_payers(tx, order, payer_ids, limit)
     _close_open_hold(tx, order)
     try:
         _commit(tx, event_id)
@@ -288,6 +288,30 @@ def mark_paid(order: Order, payment_intent_id: str, referral_code: str, event_id
             raise PayerLimitReached(order.order_id) from None
         raise
     stock.forget(order.card_id)
+
+
+def _payer_actions(payer_ids: tuple[str, ...]) -> list:
+    return [OrderModel.payer_ids.set(list(payer_ids))] if payer_ids else []
+
+
+def _count_payers(tx: Transaction, order: Order, payer_ids: tuple[str, ...], limit: int | None) -> None:
+    """Only a card with a per-buyer limit counts its payers (refund_paid takes them off again)."""
+    if limit:
+        for payer in payer_ids:
+            stock.count_units(tx, PAYER + payer, order.card_id, payer, order.quantity, limit)
+
+
+def note_refused_payment(order: Order, reason: str, event_id: str | None = None) -> None:
+    """A payment that did not pay the order went back: the order stays as it is, saying why.
+    Raises StaleOrder when the order moved meanwhile."""
+    tx = Transaction()
+    if event_id:
+        tx.save(EVENT, StripeEventModel(event_id, type=f"refunded_{reason}",
+                                        expires_at=int(time.time()) + config.STRIPE_EVENT_TTL_SECONDS),
+                condition=StripeEventModel.event_id.does_not_exist())
+    tx.update(ORDER, OrderModel(order.order_id), condition=OrderModel.status == order.status,
+              actions=[OrderModel.status_reason.set(reason), OrderModel.updated_at.set(int(time.time()))])
+    _commit(tx, event_id)
 
 
 def release(order: Order, to_status: str, reason: str, event_id: str | None = None,
@@ -311,23 +335,26 @@ def _close_open_hold(tx: Transaction, order: Order) -> None:
 
 
 def retake_for_late_payment(order: Order, card: Card, payment_intent_id: str, referral_code: str,
-                            event_id: str | None = None) -> str | None:
+                            event_id: str | None = None, payer_ids: tuple[str, ...] = ()) -> str | None:
     """expired/canceled → paid when the money arrived after the hold ended, if stock is left and
-    the buyer stays within the limit. Returns None when paid, else why not (the caller refunds)."""
+    the buyer (and the card and email that paid) stay within the limit. Returns None when paid,
+    else why not (the caller refunds)."""
     take, _ = stock.plan_fresh(card, order.quantity)
     if take is None:
         return "sold_out_after_hold"
     tx = _move(order, (EXPIRED, CANCELED), PAID, [
         OrderModel.payment_intent_id.set(payment_intent_id), OrderModel.referral_code.set(referral_code),
         OrderModel.stock_take.set(_take_map(take)), OrderModel.status_reason.set("paid_after_hold_ended"),
-    ], event_id, take=take, event_type="late_paid")
+    ] + _payer_actions(payer_ids), event_id, take=take, event_type="late_paid")
     if order.counted:
         stock.count_units(tx, BUYER, order.card_id, order.buyer, order.quantity, card.limit_per_buyer)
+    _count_payers(tx, order, payer_ids, card.limit_per_buyer)
     try:
         _commit(tx, event_id)
     except Refused as refused:
         # The buyer bought up to the limit meanwhile, or a shard ran dry since the read.
-        return "limit_reached_after_hold" if refused.failed(BUYER) else "sold_out_after_hold"
+        over = refused.failed(BUYER) or refused.failed_any(PAYER)
+        return "limit_reached_after_hold" if over else "sold_out_after_hold"
     except TransactWriteError:
         return "sold_out_after_hold"
     stock.forget(order.card_id)
@@ -350,10 +377,10 @@ def refund_paid(order: Order, refund_id: str, restock: bool) -> None:
     if not restock:
         cards.remove_units(tx, order.card_id, order.quantity)
     referrals.uncredit(tx, order.card_id, order.order_id)
-    if order.counted:
+    if order.counted:  # a card with a limit: the buyer and the payers were counted
         stock.uncount_units(tx, BUYER, order.card_id, order.buyer, order.quantity)
-    for payer in order.payer_ids:
-        stock.uncount_units(tx, PAYER + payer, order.card_id, payer, order.quantity)
+        for payer in order.payer_ids:
+            stock.uncount_units(tx, PAYER + payer, order.card_id, payer, order.quantity)
     try:
         _commit(tx, None)
     except (Refused, StaleOrder, TransactWriteError):

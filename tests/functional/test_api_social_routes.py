@@ -8,8 +8,11 @@ import pytest
 
 from chalicelib.social import stream
 from chalicelib.store import orders
-from fixtures import (assert_error, card_request, card_view, from_address, mark_paid, post_json, request_checkout,
-                      stream_event)
+from fakes import CARD_OK
+from fixtures import (
+    assert_error, card_request, card_view, from_address, hold, mark_paid, pay_order, post_json, request_checkout,
+    stream_event,
+)
 
 
 def call(client, method, path, seller=None, payload=None):
@@ -274,6 +277,33 @@ def test_referrals_are_reported_as_json_and_csv(client, seller, make_card, fake_
     assert [row["code"] for row in csv.DictReader(io.StringIO(exported.body.decode()))] == [code]
     assert_error(call(client, "GET", f"/api/cards/{card.card_id}/referrals?format=xml", seller), 400,
                  "invalid_request", field="format")
+
+
+def test_paying_through_ones_own_link_with_another_buyer_token_earns_no_rebate(client, seller, make_card, fake_stripe):
+    """Issue 13: the same person paid twice with two buyer tokens (two browsers) and credited
+    themselves. The card that paid both orders gives them away; another person's card is credited,
+    and the rebate waits for the refund window."""
+    card = make_card(price_amount=1000)
+    call(client, "PATCH", f"/api/cards/{card.card_id}/social", seller, {"rebate_percent": 10})
+    fake_stripe.payers = {CARD_OK: ("card:fp_ada", "email:ada@example.com"),
+                          "pm_card_bea": ("card:fp_bea", "email:bea@example.com")}
+
+    def pays(buyer, method, ref=None) -> str:
+        order = hold(client, card.card_id, buyer=buyer, ref=ref)
+        assert body(pay_order(client, order, {"payment_method": method}))["status"] == "succeeded"
+        stream.handle_batch(stream_event("orders_stream_paid.json", [orders.get(order["order_id"])]))
+        return orders.get(order["order_id"]).referral_code
+
+    code = pays("buyer-token-ada1", CARD_OK)
+    pays("buyer-token-ada2", CARD_OK, ref=code)
+    pays("buyer-token-bea1", "pm_card_bea", ref=code)
+
+    report = body(call(client, "GET", f"/api/cards/{card.card_id}/referrals", seller))
+
+    assert (report["referred_orders"], report["referred_revenue"]) == (1, 1000)
+    assert (report["rebate_total"], report["rebate_pending_total"], report["refund_window_days"]) == (0, 100, 14)
+    assert [(r["code"], r["orders"], r["rebate"], r["rebate_pending"]) for r in report["top_referrers"]] == [
+        (code, 1, 0, 100)]
 
 
 def test_the_share_report_shows_each_channel_and_failure(client, seller, make_card, fake_stripe, closed_port_url):

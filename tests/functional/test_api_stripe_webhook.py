@@ -68,6 +68,16 @@ def test_a_verified_event_becomes_a_typed_payment_event():
 
     assert (event.event_id, event.type, event.payment_intent_id, event.order_id) == (
         "evt_123", "payment_intent.succeeded", "pi_123", "ord_abc")
+    assert (event.amount_received, event.currency) == (1800, "eur")
+
+
+def test_the_typed_event_carries_what_the_intent_took():
+    body, headers = signed_webhook(stripe_event("payment_intent.succeeded", "pi_123", "ord_abc",
+                                                amount=1, currency="jpy"))
+
+    event = payments.parse_webhook(body.encode(), headers["Stripe-Signature"])
+
+    assert event.received == payments.Received("pi_123", 1, "jpy")
 
 
 # --- refusals -------------------------------------------------------------------------------------
@@ -217,6 +227,76 @@ def test_a_payment_after_the_hold_expired_is_refunded_if_the_stock_is_gone(clien
     assert status(client, late)["status"] == "refunded"
     assert fake_stripe.calls_to("refund") == [(late["intent"], late["order_id"])]
     assert stock(client, card) == (0, 0, 1)
+
+
+# --- a payment that is not the order's price ------------------------------------------------------
+
+
+@pytest.mark.parametrize("amount, currency", [(1, "jpy"), (1800, "usd"), (1799, "eur"), (18000, "eur")])
+def test_a_payment_of_another_amount_or_currency_is_refunded_and_the_hold_kept(
+        client, make_card, fake_stripe, amount, currency):
+    """A signed `payment_intent.succeeded` for a 1,800 EUR order that took 1 JPY pays nothing: the
+    money goes back, the order says why and keeps its unit for a payment of the right amount."""
+    card = make_card(stock=5, price_amount=1800, currency="EUR")
+    order = held(client, card)
+
+    response = deliver(client, stripe_event("payment_intent.succeeded", order["intent"], order["order_id"],
+                                            "evt_short", amount=amount, currency=currency))
+
+    assert json.loads(response.body) == {"received": True, "outcome": "refunded_amount_mismatch"}
+    assert fake_stripe.calls_to("refund") == [(order["intent"], order["order_id"])]
+    assert (status(client, order)["status"], status(client, order)["status_reason"]) == ("held", "amount_mismatch")
+    assert stock(client, card) == (4, 1, 0)
+    assert json.loads(deliver(client, stripe_event(
+        "payment_intent.succeeded", order["intent"], order["order_id"], "evt_short", amount=amount,
+        currency=currency)).body)["outcome"] == "duplicate"
+
+    paid = json.loads(pay_order(client, order, {"payment_method": "pm_card_visa"}).body)
+
+    assert paid["status"] == "succeeded"
+    assert paid["order"]["status"] == "paid" and "status_reason" not in paid["order"]
+    assert stock(client, card) == (4, 0, 1)
+
+
+def test_the_currency_stripe_writes_in_lower_case_pays_the_order(client, make_card, fake_stripe):
+    card = make_card(stock=5, price_amount=120000, currency="JPY")
+    order = held(client, card)
+    fake_stripe.complete(order["intent"])
+
+    response = deliver(client, stripe_event("payment_intent.succeeded", order["intent"], order["order_id"],
+                                            amount=120000, currency="jpy"))
+
+    assert json.loads(response.body)["outcome"] == "paid"
+    assert fake_stripe.calls_to("refund") == []
+
+
+def test_a_late_payment_of_another_amount_takes_no_stock_and_is_refunded(client, make_card, fake_stripe):
+    card = make_card(stock=5)
+    order = held(client, card, method=BANK_DEBIT)
+    payment_events.expire_holds(at=int(time.time()) + card.hold_seconds + 1)
+
+    response = deliver(client, stripe_event("payment_intent.succeeded", order["intent"], order["order_id"],
+                                            amount=1, currency="jpy"))
+
+    assert json.loads(response.body)["outcome"] == "refunded_amount_mismatch"
+    assert (status(client, order)["status"], status(client, order)["status_reason"]) == ("expired", "amount_mismatch")
+    assert fake_stripe.calls_to("refund") == [(order["intent"], order["order_id"])]
+    assert stock(client, card) == (5, 0, 0)
+
+
+def test_another_payment_for_a_paid_order_is_refunded_whatever_its_amount(client, make_card, fake_stripe):
+    card = make_card(stock=5)
+    order = held(client, card)
+    fake_stripe.complete(order["intent"])
+    assert json.loads(deliver(client, succeeded(order)).body)["outcome"] == "paid"
+
+    response = deliver(client, stripe_event("payment_intent.succeeded", "pi_someone_elses", order["order_id"],
+                                            amount=1, currency="jpy"))
+
+    assert json.loads(response.body)["outcome"] == "refunded_duplicate"
+    assert status(client, order)["status"] == "paid" and "status_reason" not in status(client, order)
+    assert fake_stripe.calls_to("refund") == [("pi_someone_elses", order["order_id"])]
+    assert stock(client, card) == (4, 0, 1)
 
 
 def test_an_event_about_an_order_tapcard_does_not_have_is_acknowledged(client, aws):

@@ -13,11 +13,16 @@ from fakes import BANK_DEBIT, CARD_3DS, CARD_OK
 
 
 def event(kind: str, order: dict, event_id: str = "evt_1", intent_id: str | None = None,
-          method: str | None = None) -> PaymentEvent:
-    intent = intent_id or orders.get(order["order_id"]).payment_intent_id
+          method: str | None = None, amount: int | None = None, currency: str | None = None) -> PaymentEvent:
+    """Stripe's event about the order's intent (or intent_id); a success reports the order's own
+    amount and currency, in Stripe's lower case, unless told otherwise."""
+    stored_order = orders.get(order["order_id"])
+    intent = intent_id or stored_order.payment_intent_id
     assert intent, "the order has no PaymentIntent yet: pay first"
+    received = (stored_order.amount if amount is None else amount) if kind == PAYMENT_SUCCEEDED else 0
     return PaymentEvent(event_id=event_id, type=kind, payment_intent_id=intent, order_id=order["order_id"],
-                        payment_method_id=method)
+                        payment_method_id=method, amount_received=received,
+                        currency=currency or stored_order.currency.lower())
 
 
 def level(card) -> tuple[int, int, int]:
@@ -91,7 +96,7 @@ def test_a_webhook_arriving_before_the_pay_call_answers_settles_the_order_once(
     def pay_and_webhook_first(*args):
         result = fake_pay(*args)
         assert payment_events.apply_payment_event(
-            PaymentEvent("evt_fast", PAYMENT_SUCCEEDED, result.payment_intent_id, order["order_id"])) == "paid"
+            fake_stripe.event(PAYMENT_SUCCEEDED, result.payment_intent_id, "evt_fast")) == "paid"
         return result
 
     monkeypatch.setattr(payments, "pay", pay_and_webhook_first)
@@ -257,6 +262,37 @@ def test_another_card_paying_within_the_limit_is_paid(make_card, buy, pay, fake_
 
     assert level(card) == (3, 0, 2)
     assert stored(second).payer_ids == ("card:fp_two",)
+
+
+def test_a_payment_its_webhook_settles_keeps_who_paid(make_card, buy, pay, fake_stripe):
+    card = make_card(stock=3)
+    fake_stripe.payers = {CARD_3DS: ("card:fp_ada",)}
+    order = buy(card)
+    intent = open_payment(pay, fake_stripe, order)
+    fake_stripe.complete(intent)
+
+    assert payment_events.apply_payment_event(event(PAYMENT_SUCCEEDED, order, method=CARD_3DS)) == "paid"
+
+    assert stored(order).payer_ids == ("card:fp_ada",)
+
+
+def test_a_late_payment_by_a_payer_past_the_limit_is_refunded(make_card, buy, pay, fake_stripe):
+    """A bank debit clears after its hold ended, and the same card meanwhile bought the limit
+    under another buyer token: the units are not taken again, the money goes back."""
+    card = make_card(stock=5, limit_per_buyer=1)
+    fake_stripe.payers = {CARD_OK: ("card:fp_same",), BANK_DEBIT: ("card:fp_same",)}
+    late = buy(card, buyer="buyer-token-0001")
+    intent = open_payment(pay, fake_stripe, late, BANK_DEBIT)
+    expire_now(card)
+    assert pay(buy(card, buyer="buyer-token-0002"), CARD_OK)["status"] == "succeeded"
+    fake_stripe.complete(intent)
+
+    outcome = payment_events.apply_payment_event(event(PAYMENT_SUCCEEDED, late, "evt_late", method=BANK_DEBIT))
+
+    assert outcome == "refunded"
+    assert (stored(late).status, stored(late).status_reason) == ("refunded", "limit_reached_after_hold")
+    assert fake_stripe.refunded() == {intent}
+    assert level(card) == (4, 0, 1)
 
 
 # --- events that are not about our orders --------------------------------------------------------------

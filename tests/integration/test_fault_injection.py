@@ -15,7 +15,7 @@ from moto import mock_aws
 from chalicelib import audit, checkout, config, paying, payment_events
 from chalicelib.store import cards, orders
 from chalicelib.domain import Card, DomainError
-from chalicelib.payments import PAYMENT_SUCCEEDED, PaymentEvent
+from chalicelib.payments import PAYMENT_SUCCEEDED
 from fakes import BANK_DEBIT, CARD_3DS, CARD_DECLINED, CARD_OK, FakeStripe
 from infra.tables import create_all
 
@@ -100,8 +100,7 @@ class World:
 
     def stripe_sends(self, intent, event_type=PAYMENT_SUCCEEDED):
         """Stripe's webhook about one intent (one event id per intent and type: a redelivery)."""
-        event = PaymentEvent(f"evt_fi_{event_type}_{intent}", event_type, intent,
-                             self.stripe.intents[intent]["order_id"], self.stripe.intents[intent].get("payment_method"))
+        event = self.stripe.event(event_type, intent, f"evt_fi_{event_type}_{intent}")
         retried(lambda: payment_events.apply_payment_event(event))
 
     def buyer_finishes(self, order, status="succeeded"):

@@ -1,11 +1,13 @@
 """Referral credit: a paid order that came through another buyer's link is credited to that buyer,
-once; codes that are unknown, foreign or the buyer's own are ignored."""
+once; codes that are unknown, foreign or the buyer's own (by token, card or email) are ignored;
+rebates are earned once the order is past the refund window."""
 import csv
 import io
+import time
 
 import pytest
 
-from chalicelib import counters
+from chalicelib import config, counters
 from chalicelib.store import counters as stored_counters
 from chalicelib.social import stream
 from chalicelib.store import cards, orders
@@ -13,13 +15,17 @@ from chalicelib.social import referrals
 from fixtures import mark_paid, stream_event
 
 
-def bought(card, buy, buyer, ref=None, quantity=1):
+def bought(card, buy, buyer, ref=None, quantity=1, payer_ids=()):
     """A paid order, through the stream as in production; returns the stored order."""
     order = buy(card, buyer=buyer, ref=ref, quantity=quantity)
-    mark_paid(order["order_id"])
+    mark_paid(order["order_id"], payer_ids=payer_ids)
     stored = orders.get(order["order_id"])
     assert stream.handle_batch(stream_event("orders_stream_paid.json", [stored])) == {"batchItemFailures": []}
     return stored
+
+
+def after_refund_window() -> float:
+    return time.time() + (config.REFUND_WINDOW_DAYS + 1) * 24 * 3600
 
 
 def test_a_chain_of_three_buyers_credits_each_link_to_its_sharer(make_card, buy):
@@ -29,7 +35,7 @@ def test_a_chain_of_three_buyers_credits_each_link_to_its_sharer(make_card, buy)
     bea = bought(card, buy, "buyer-token-bea1", ref=ada.referral_code)
     bought(card, buy, "buyer-token-cyd1", ref=bea.referral_code, quantity=2)
 
-    report = referrals.report(cards.get(card.card_id))
+    report = referrals.report(cards.get(card.card_id), at=after_refund_window())
 
     assert (report["referred_orders"], report["referred_revenue"], report["rebate_total"]) == (2, 6000, 600)
     by_code = {r["code"]: r for r in report["top_referrers"]}
@@ -108,8 +114,71 @@ def test_the_rebate_export_lists_every_referrer(make_card, buy):
     bought(card, buy, "buyer-token-bea1", ref=ada.referral_code)
     bought(card, buy, "buyer-token-cyd1", ref=ada.referral_code)
 
-    rows = list(csv.DictReader(io.StringIO(referrals.report_csv(cards.get(card.card_id)))))
+    rows = list(csv.DictReader(io.StringIO(referrals.report_csv(cards.get(card.card_id), at=after_refund_window()))))
 
     assert rows == [{"code": ada.referral_code, "name": "", "referred_orders": "2", "referred_revenue": "3000",
                      "rebate": "600", "currency": "EUR",
-                     "share_url": f"http://tapcard.test/p/{card.card_id}?ref={ada.referral_code}"}]
+                     "share_url": f"http://tapcard.test/p/{card.card_id}?ref={ada.referral_code}",
+                     "rebate_pending": "0"}]
+
+
+# --- the same person under another buyer token ----------------------------------------------------
+
+
+@pytest.mark.parametrize("payer_ids", [("card:fp_ada", "email:other@example.com"),
+                                       ("card:fp_other", "email:ada@example.com")], ids=["same card", "same email"])
+def test_a_buyer_who_paid_the_referring_order_too_credits_no_one(make_card, buy, payer_ids):
+    """The same person paying twice with two buyer tokens (two browsers) through their own link:
+    the card or the email that paid both orders gives them away."""
+    card = make_card(stock=5)
+    cards.update_social_settings(card.card_id, {"rebate_percent": 10})
+    ada = bought(card, buy, "buyer-token-ada1", payer_ids=("card:fp_ada", "email:ada@example.com"))
+
+    again = bought(card, buy, "buyer-token-ada2", ref=ada.referral_code, payer_ids=payer_ids)
+
+    assert referrals.credit(again) is False
+    report = referrals.report(cards.get(card.card_id), at=after_refund_window())
+    assert (report["referred_orders"], report["rebate_total"], report["top_referrers"]) == (0, 0, [])
+
+
+def test_another_person_through_the_link_is_credited(make_card, buy):
+    card = make_card(stock=5)
+    ada = bought(card, buy, "buyer-token-ada1", payer_ids=("card:fp_ada", "email:ada@example.com"))
+
+    bought(card, buy, "buyer-token-bea1", ref=ada.referral_code, payer_ids=("card:fp_bea", "email:bea@example.com"))
+
+    assert referrals.report(cards.get(card.card_id))["referred_orders"] == 1
+
+
+# --- rebates wait for the refund window -----------------------------------------------------------
+
+
+def test_a_rebate_is_pending_within_the_refund_window_and_earned_after(make_card, buy):
+    card = make_card(stock=5, price_amount=2000)
+    cards.update_social_settings(card.card_id, {"rebate_percent": 10})
+    ada = bought(card, buy, "buyer-token-ada1")
+    bought(card, buy, "buyer-token-bea1", ref=ada.referral_code)
+    window = config.REFUND_WINDOW_DAYS * 24 * 3600
+
+    now = referrals.report(cards.get(card.card_id))
+    last_day = referrals.report(cards.get(card.card_id), at=time.time() + window - 3600)
+    after = referrals.report(cards.get(card.card_id), at=after_refund_window())
+
+    assert (now["rebate_total"], now["rebate_pending_total"], now["referred_orders"]) == (0, 200, 1)
+    assert [(r["rebate"], r["rebate_pending"]) for r in now["top_referrers"]] == [(0, 200)]
+    assert (last_day["rebate_total"], last_day["rebate_pending_total"]) == (0, 200)
+    assert (after["rebate_total"], after["rebate_pending_total"]) == (200, 0)
+    assert [(r["rebate"], r["rebate_pending"]) for r in after["top_referrers"]] == [(200, 0)]
+    assert now["refund_window_days"] == config.REFUND_WINDOW_DAYS == 14
+
+
+def test_an_order_refunded_within_the_window_earns_nothing(make_card, buy):
+    card = make_card(stock=5, price_amount=2000)
+    cards.update_social_settings(card.card_id, {"rebate_percent": 10})
+    ada = bought(card, buy, "buyer-token-ada1")
+    bea = bought(card, buy, "buyer-token-bea1", ref=ada.referral_code)
+
+    orders.refund_paid(bea, "re_test_1", restock=True)
+
+    after = referrals.report(cards.get(card.card_id), at=after_refund_window())
+    assert (after["rebate_total"], after["rebate_pending_total"], after["referred_orders"]) == (0, 0, 0)

@@ -156,9 +156,7 @@ class Sale(RuleBasedStateMachine):
     # --- Stripe ----------------------------------------------------------------------------
 
     def _send(self, event_type, intent):
-        self._deliver(PaymentEvent(f"evt_{next(self.ids)}", event_type, intent,
-                                   self.stripe.intents[intent]["order_id"],
-                                   self.stripe.intents[intent].get("payment_method")))
+        self._deliver(self.stripe.event(event_type, intent, f"evt_{next(self.ids)}"))
 
     def _deliver(self, event):
         """POST /webhooks/stripe: a domain error is a non-2xx answer, and Stripe tries again later."""

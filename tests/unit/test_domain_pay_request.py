@@ -1,9 +1,12 @@
 """What the body of a pay call (POST /orders/{order_id}/pay) must look like: a ConfirmationToken
 from Stripe.js, or on the dev stage a test payment method; an amount or currency the payment form
-showed that is not the order's is refused before anything is charged."""
+showed that is not the order's is refused before anything is charged; and what a payment that
+succeeded must have taken to pay the order."""
 import pytest
 
-from chalicelib.domain import AmountMismatch, InvalidRequest, Order, PayRequest, pay_request_from
+from chalicelib.domain import (
+    AmountMismatch, InvalidRequest, Order, PayRequest, pay_request_from, pays_for,
+)
 
 ORDER = Order(order_id="ord_1", card_id="card_1", buyer="buyer-token-0001", quantity=2, amount=3600,
               currency="EUR", status="held", created_at=1_900_000_000, expires_at=1_900_000_600)
@@ -74,3 +77,19 @@ def test_the_orders_own_amount_and_currency_or_none_at_all_are_accepted(fields):
 
 def test_the_body_is_checked_before_the_amount():
     assert refusal({"confirmation_token": "nope", "amount": 1}).field == "confirmation_token"
+
+
+# --- what a payment that succeeded took ------------------------------------------------------------
+
+
+def test_money_received_pays_the_order_only_at_its_exact_amount_and_currency():
+    """Stripe reports amount_received in minor units, as the order counts, and its currency in
+    lower case where the order keeps ISO 4217's upper case."""
+    assert pays_for(ORDER, 3600, "eur")
+    assert pays_for(ORDER, 3600, "EUR")
+
+
+@pytest.mark.parametrize("amount, currency", [(1, "jpy"), (3600, "usd"), (3599, "eur"), (3601, "eur"),
+                                              (0, "eur"), (36, "eur"), (3600, "")])
+def test_another_amount_or_currency_does_not_pay_the_order(amount, currency):
+    assert not pays_for(ORDER, amount, currency)

@@ -1,8 +1,11 @@
-"""The social loop's rules: who a share names, reservers-only windows, tokens, channel URLs, rebates."""
+"""The social loop's rules: who a share names, reservers-only windows, tokens, channel URLs, referral
+credit and rebates."""
 import pytest
 
-from chalicelib.domain import (DEFAULT_SHARE_TEXT, Card, Ended, InvalidRequest, InvalidTemplate, ReservationsOff,
-                               ReserversOnly, new_card_from_request)
+from chalicelib.domain import (
+    DEFAULT_SHARE_TEXT, Card, Ended, InvalidRequest, InvalidTemplate, Order, ReservationsOff, ReserversOnly,
+    new_card_from_request,
+)
 from chalicelib.social import rules
 
 SECRET = "test-secret"
@@ -144,3 +147,31 @@ def test_loopback_http_is_refused_outside_dev():
 def test_the_rebate_is_a_percent_of_the_amount_rounded_down():
     assert rules.rebate(1999, 10) == 199
     assert rules.rebate(1999, None) == 0
+
+
+def paid_order(buyer: str, payer_ids: tuple[str, ...] = ()) -> Order:
+    return Order(order_id=f"ord_{buyer}", card_id="card_1", buyer=buyer, quantity=1, amount=1800, currency="EUR",
+                 status="paid", created_at=1_000_000, expires_at=1_000_600, payer_ids=payer_ids)
+
+
+@pytest.mark.parametrize("buyer, payer_ids, same", [
+    ("buyer-token-ada1", (), True),                                          # the same browser
+    ("buyer-token-ada2", ("card:fp_ada",), True),                            # another browser, the same card
+    ("buyer-token-ada2", ("card:fp_new", "email:ada@example.com"), True),    # another card, the same email
+    ("buyer-token-bea1", ("card:fp_bea", "email:bea@example.com"), False),
+    ("buyer-token-bea1", (), False),                                         # who paid unknown: the token decides
+])
+def test_a_referral_by_the_same_person_is_told_by_token_card_or_email(buyer, payer_ids, same):
+    referrer = paid_order("buyer-token-ada1", ("card:fp_ada", "email:ada@example.com"))
+
+    assert rules.same_person(paid_order(buyer, payer_ids), referrer) is same
+
+
+def test_a_rebate_is_earned_once_the_refund_window_has_passed():
+    day = 24 * 3600
+    credited = 1_000_000
+
+    assert not rules.rebate_earned(credited, credited, 14)
+    assert not rules.rebate_earned(credited, credited + 14 * day - 1, 14)
+    assert rules.rebate_earned(credited, credited + 14 * day, 14)
+    assert rules.rebate_earned(credited, credited, 0)  # no window: earned at once
