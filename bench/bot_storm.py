@@ -22,6 +22,7 @@ import random
 import sys
 import time
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 
 import aiohttp
@@ -43,7 +44,8 @@ class Sale:
         self.over = asyncio.Event()
         self.answers = {"people": Counter(), "bots": Counter()}
         self.orders = {"people": set(), "bots": set()}
-        self.bot_holds_now = self.bot_holds_peak = 0
+        self.bot_holds_open: list[float] = []  # when each unpaid bot hold runs out (epoch seconds)
+        self.bot_holds_peak = 0
         self.cards_made = 0
         self.sold_out_at: float | None = None
 
@@ -90,17 +92,14 @@ class Sale:
             buyer = f"bot_{n:02d}_{tap % BOT_TOKENS:04d}_{random.randrange(10 ** 6)}"[:40]
             status, body, _ = await self.tap(session, "bots", buyer, f"bot-{n}-{tap}-{random.randrange(10 ** 9)}")
             if status == 201:
-                self.bot_holds_now += 1
-                self.bot_holds_peak = max(self.bot_holds_peak, self.bot_holds_now)
+                now = time.time()
+                self.bot_holds_open = [ends for ends in self.bot_holds_open if ends > now]
+                self.bot_holds_peak = max(self.bot_holds_peak, len(self.bot_holds_open) + 1)
                 if await self.pay(session, body, method) != "paid":
-                    asyncio.get_running_loop().call_later(self.args.hold_seconds, self.bot_hold_ended)
-                else:
-                    self.bot_holds_now -= 1
+                    ends = datetime.fromisoformat(body["expires_at"].replace("Z", "+00:00")).timestamp()
+                    self.bot_holds_open.append(ends)
             else:
                 await asyncio.sleep(0.05)  # a bot does not wait long; it is bounded here only to spare the machine
-
-    def bot_hold_ended(self) -> None:
-        self.bot_holds_now -= 1
 
     async def person(self, session, n: int, gate: asyncio.Semaphore) -> None:
         await asyncio.sleep(random.random() * self.args.ramp_seconds)
@@ -201,6 +200,7 @@ def figures(args, sale: Sale, orders: list[dict], seconds: float, audit_report: 
         "units_paid": paid, "units_held_at_end": {side: units[side]["held"] for side in units},
         "share_paid_by_people": round(paid["people"] / args.stock, 4),
         "share_paid_by_bots": round(paid["bots"] / args.stock, 4),
+        # Bot holds unpaid and not yet run out, at the moment of each new bot hold, at most.
         "bot_holds_at_once_peak": sale.bot_holds_peak,
         "oversold": max(0, sum(paid.values()) - args.stock),
         "orders_by_status": {side: dict(units[side]) for side in units},
