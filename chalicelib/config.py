@@ -42,9 +42,6 @@ HOLD_SHARDS = int(os.environ.get("HOLD_SHARDS", "4"))
 # 0 turns the cap off (for cards with, or without, a limit).
 OPEN_HOLDS_PER_LIMIT = int(os.environ.get("OPEN_HOLDS_PER_LIMIT", "3"))
 OPEN_HOLDS_WITHOUT_LIMIT = int(os.environ.get("OPEN_HOLDS_WITHOUT_LIMIT", "10"))
-# A hold made in a rush (as many units held as left on the card) lasts at most this long, so an
-# abandoned or bot-held unit comes back on sale soon; 0 keeps the card's own hold_seconds always.
-RUSH_HOLD_SECONDS = int(os.environ.get("RUSH_HOLD_SECONDS", "180"))
 # A container that saw a client refused answers its next taps on the card for this long without
 # a DynamoDB write; also the Retry-After the refusal carries.
 OPEN_HOLDS_REFUSAL_SECONDS = int(os.environ.get("OPEN_HOLDS_REFUSAL_SECONDS", "5"))

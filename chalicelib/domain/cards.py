@@ -13,7 +13,7 @@ __all__ = ["DEFAULT_HOLD_SECONDS", "MIN_HOLD_SECONDS", "MAX_HOLD_SECONDS", "MAX_
            "UNITS_PER_SHARD", "MAX_SHARDS", "DEFAULT_SHARE_TEXT", "PUBLISHED", "UNPUBLISHED", "ARCHIVED",
            "CARD_STATUSES", "Card", "StockLevel", "SHARE_PLACEHOLDERS", "share_template", "shard_count_for",
            "new_card_from_request", "sale_state", "sold_out_message", "check_can_buy", "render_share_text",
-           "plan_take", "check_visible", "hold_seconds_now"]
+           "plan_take", "check_visible"]
 
 DEFAULT_HOLD_SECONDS = 600
 MIN_HOLD_SECONDS = 10
@@ -62,13 +62,6 @@ class StockLevel:
     held: int
     sold: int
 
-
-
-def hold_seconds_now(card_hold_seconds: int, level: StockLevel, rush_hold_seconds: int) -> int:
-    """How long a new hold lasts. In a rush (as many units wait on payment as are left) a hold
-    abandoned, or taken by a bot, should come back on sale soon: at most rush_hold_seconds then."""
-    rush = level.held > 0 and level.held >= level.available
-    return min(card_hold_seconds, rush_hold_seconds) if rush and rush_hold_seconds > 0 else card_hold_seconds
 
 
 SHARE_PLACEHOLDERS = ("buyer", "title", "price", "left", "link")

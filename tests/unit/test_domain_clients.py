@@ -29,13 +29,3 @@ def test_a_rate_window_is_fixed_and_says_how_long_until_the_next():
     assert rate_window(1_000_020, 60) == (1_000_020 - 1_000_020 % 60, 60 - 1_000_020 % 60)
     assert rate_window(120, 60) == (120, 60)
     assert rate_window(179, 60) == (120, 1)
-
-
-def test_a_hold_in_a_rush_is_short_and_otherwise_the_cards_own():
-    from chalicelib.domain import StockLevel, hold_seconds_now
-    calm, rush = StockLevel(available=90, held=10, sold=0), StockLevel(available=10, held=10, sold=80)
-    assert hold_seconds_now(600, calm, 180) == 600
-    assert hold_seconds_now(600, rush, 180) == 180
-    assert hold_seconds_now(60, rush, 180) == 60  # never longer than the seller's
-    assert hold_seconds_now(600, rush, 0) == 600  # 0: the rule is off
-    assert hold_seconds_now(600, StockLevel(available=0, held=0, sold=5), 180) == 600
