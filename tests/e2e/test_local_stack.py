@@ -227,7 +227,7 @@ def test_upcoming_sale_refuses_checkout_over_http(api):
     assert r.status_code == 409 and r.json()["error"]["code"] == "not_started"
 
 
-def test_the_social_loop_on_the_stack_mastodon_bluesky_referral_and_reservation(api, live_stack):
+def test_the_social_loop_on_the_stack_mastodon_bluesky_referral_and_reservation(api, live_stack, stripe_client):
     auth = {"Authorization": f"Bearer {live_stack['seller_api_key']}"}
     social = live_stack["social_url"]
     card = api.create_card(stock=10)
@@ -243,7 +243,10 @@ def test_the_social_loop_on_the_stack_mastodon_bluesky_referral_and_reservation(
     assert api.get(f"/p/{card['id']}", params={"ref": code}).status_code == 200
     second = api.post(f"/cards/{card['id']}/checkout", json={"quantity": 1, "buyer": "buyer_e2e_social_2", "ref": code},
                       headers={"Idempotency-Key": "e2e-social-2"}).json()
-    assert api.pay(second).json()["status"] == "succeeded"
+    # Another person, with another card: a referrer paying again with their own card earns nothing.
+    other_card = stripe_client.v1.payment_methods.create({"type": "card", "card": {
+        "number": "5555555555554444", "exp_month": 12, "exp_year": 2030, "cvc": "123"}})
+    assert api.pay(second, payment_method=other_card.id).json()["status"] == "succeeded"
     # Reservations only where the seller turns them on (here after the two sales, so they were open to all).
     r = requests.patch(f"{api.url}/api/cards/{card['id']}/social", json={"reservations": {"mode": "required"}},
                        headers={**auth, **CLOSE}, timeout=10)
