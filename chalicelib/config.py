@@ -36,6 +36,11 @@ PAYMENT_SHEET = os.environ.get("PAYMENT_SHEET", "stripe")
 DEV_ROUTES = PAYMENT_SHEET == "test"
 
 HOLD_SHARDS = int(os.environ.get("HOLD_SHARDS", "4"))
+# The sweep starts no new work once this share of its Lambda's time is gone; the holds left wait for
+# the next run, a minute later. Without a Lambda context (the local sweeper) it has SWEEP_SECONDS:
+# 80% of the 55 s lambda_timeout in .chalice/config.json.
+SWEEP_TIME_SHARE = 0.8
+SWEEP_SECONDS = float(os.environ.get("SWEEP_SECONDS", "44"))
 # How stale a container's view of a card and of its stock may be. One second of stock cache is
 # what lets a sold-out storm be answered without touching DynamoDB; a card's own fields change
 # rarely (an edit shows within ten seconds).
