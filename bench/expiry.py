@@ -222,6 +222,7 @@ def main() -> int:
     use_endpoint(f"http://127.0.0.1:{port}")
 
     began, results = time.perf_counter(), []
+    load_before = [round(load, 2) for load in os.getloadavg()]  # the figures are only as quiet as the machine
     for holds, before in [(n, False) for n in args.holds] + [(n, True) for n in args.old]:
         print(f"{'before' if before else 'batched'}: {holds} holds expire at once", file=sys.stderr)
         with MotoServer(port) as server:
@@ -230,7 +231,7 @@ def main() -> int:
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps({"interval_seconds": INTERVAL_SECONDS, "lambda_seconds": LAMBDA_SECONDS,
                                            "wall_seconds": round(time.perf_counter() - began, 1),
-                                           "results": results}, indent=2) + "\n")
+                                           "load_average_before": load_before, "results": results}, indent=2) + "\n")
     print("\n" + table(results))
     print(f"\nwall time {time.perf_counter() - began:.0f} s; written to {args.json}")
     return 0 if all(r["audit"]["clean"] and r["released"] == r["holds"] for r in results) else 1
