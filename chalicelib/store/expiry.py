@@ -2,8 +2,8 @@
 sparse index, and released many to a transaction.
 
 A transaction per order put every release of a hot card on the same few stock shard items, one
-after another, at most 400 a run: 5,000 holds abandoned in a flash sale took 13 one-minute sweeps. Here
-one transaction releases as many orders of one card as fit in DynamoDB's 100 items, each stock
+after another, at most 400 a run: 5,000 holds abandoned in a flash sale took 13 one-minute sweeps.
+Here one transaction releases as many orders of one card as fit in DynamoDB's 100 items, each stock
 shard's and each buyer's units summed into one item (an item may appear once in a transaction).
 """
 from __future__ import annotations
