@@ -45,6 +45,11 @@ OPEN_HOLDS_WITHOUT_LIMIT = int(os.environ.get("OPEN_HOLDS_WITHOUT_LIMIT", "10"))
 # A container that saw a client refused answers its next taps on the card for this long without
 # a DynamoDB write; also the Retry-After the refusal carries.
 OPEN_HOLDS_REFUSAL_SECONDS = int(os.environ.get("OPEN_HOLDS_REFUSAL_SECONDS", "5"))
+# The sweep starts no new work once this share of its Lambda's time is gone; the holds left wait for
+# the next run, a minute later. Without a Lambda context (the local sweeper) it has SWEEP_SECONDS:
+# 80% of the 55 s lambda_timeout in .chalice/config.json.
+SWEEP_TIME_SHARE = 0.8
+SWEEP_SECONDS = float(os.environ.get("SWEEP_SECONDS", "44"))
 # How stale a container's view of a card and of its stock may be. One second of stock cache is
 # what lets a sold-out storm be answered without touching DynamoDB; a card's own fields change
 # rarely (an edit shows within ten seconds).

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Callable
+from typing import Callable, Iterator
 
 from chalicelib import counters, observability, payments
 from chalicelib.domain import (
     CANCELED, EXPIRED, HELD, PAID, REFUNDED, Order, PaymentsBusy, PaymentsUnavailable, pays_for, referral_code_for,
 )
-from chalicelib.store import cards, orders
+from chalicelib.store import cards, expiry, orders
 
 log = logging.getLogger(__name__)
 
@@ -151,39 +151,59 @@ def settle_paid(order: Order, payment_intent_id: str, payer_ids: tuple[str, ...]
     return "paid"
 
 
-def expire_holds(at: int | None = None) -> int:
-    """Expire unpaid holds whose time is up; returns how many went back on sale."""
+def expire_holds(at: int | None = None, deadline: float | None = None) -> int:
+    """Expire unpaid holds whose time is up; returns how many went back on sale. With a deadline
+    (time.monotonic()), no new step starts after it and the next run releases the rest."""
     at = now() if at is None else at
     expired = 0
-    for order_id in orders.expired_hold_ids(at):
-        order = orders.get(order_id)
-        if order is None or order.status != HELD or order.expires_at > at or (order.paying_until or 0) > at:
-            continue  # paid or moved meanwhile, or a pay call is with Stripe right now
-        # A hold that never reached Stripe, or whose payment was declined, costs Stripe nothing.
-        # One waiting on the buyer (3-D Secure) is canceled first, so it cannot charge later; if
-        # Stripe says it was paid after all (its webhook lost or refused), it is settled here, as
-        # its webhook would have: paid, or the money goes back.
-        if order.client_secret:
-            try:
-                status = payments.cancel_payment_intent(order.payment_intent_id)
-                if status == "succeeded":
-                    received, payer_ids = payments.retrieve_paid(order.payment_intent_id)
-                    if _succeeded(order, received, lambda: payer_ids, None) != AMOUNT_MISMATCH:
-                        continue
-                    # Its money went back: the hold ends unpaid, as any other.
-                if status == "processing":
-                    continue  # the money is on its way: its webhook will settle the order
-            except PaymentsBusy:
-                continue  # buyers are paying: cancel (then expire) on the next run
-            except orders.StaleOrder:
-                continue
-            except PaymentsUnavailable:
-                log.warning("could not cancel %s; expiring anyway", order.payment_intent_id)
-        try:
-            orders.release(order, EXPIRED, "hold_expired")
-            counters.count(order.card_id, counters.EXPIRED)
-            expired += 1
-        except orders.StaleOrder:
-            pass
+    for released in _expiry_steps(at):
+        expired += released
+        if deadline is not None and time.monotonic() >= deadline:
+            break
     observability.count("expired_holds", expired)
     return expired
+
+
+def _expiry_steps(at: int) -> Iterator[int]:
+    """The sweep's work a step at a time (a batch of holds, or one hold waiting on the buyer), each
+    step yielding how many holds it released."""
+    for page in expiry.expired_holds(at):
+        due = [order for order in page if order.status == HELD and order.expires_at <= at
+               and (order.paying_until or 0) <= at]  # not paid or moved meanwhile, no pay call with Stripe now
+        # A hold that never reached Stripe, or whose payment was declined, costs Stripe nothing:
+        # many go back in one transaction.
+        for batch in expiry.batches([order for order in due if not order.client_secret]):
+            released = len(expiry.expire(batch))
+            if released:
+                counters.count(batch[0].card_id, counters.EXPIRED, released)
+            yield released
+        for order in due:
+            if order.client_secret:
+                yield _expire_waiting_on_buyer(order)
+
+
+def _expire_waiting_on_buyer(order: Order) -> int:
+    """A hold waiting on the buyer (3-D Secure) is canceled first, so it cannot charge later; if
+    Stripe says it was paid after all (its webhook lost or refused), it is settled here, as its
+    webhook would have: paid, or the money goes back. 1 when the hold went back on sale."""
+    try:
+        status = payments.cancel_payment_intent(order.payment_intent_id)
+        if status == "succeeded":
+            received, payer_ids = payments.retrieve_paid(order.payment_intent_id)
+            if _succeeded(order, received, lambda: payer_ids, None) != AMOUNT_MISMATCH:
+                return 0
+            # Its money went back: the hold ends unpaid, as any other.
+        if status == "processing":
+            return 0  # the money is on its way: its webhook will settle the order
+    except PaymentsBusy:
+        return 0  # buyers are paying: cancel (then expire) on the next run
+    except orders.StaleOrder:
+        return 0
+    except PaymentsUnavailable:
+        log.warning("could not cancel %s; expiring anyway", order.payment_intent_id)
+    try:
+        orders.release(order, EXPIRED, "hold_expired")
+    except orders.StaleOrder:
+        return 0
+    counters.count(order.card_id, counters.EXPIRED)
+    return 1

@@ -1,11 +1,22 @@
 """The one-minute sweep (every few seconds on the local stack): what no request or stream starts."""
 from __future__ import annotations
 
-from chalicelib import payment_events
+import time
+
+from chalicelib import config, payment_events
 from chalicelib.social import reservations, shares
 
 
-def sweep() -> dict:
-    """Expire unpaid holds, retry the share posts that are due, announce sales that opened."""
-    return {"expired": payment_events.expire_holds(), "shares_retried": shares.retry_due(),
-            "sales_opened": reservations.announce_openings()}
+def deadline(context) -> float:
+    """When (time.monotonic()) the sweep stops taking new work: at SWEEP_TIME_SHARE of the time
+    the Lambda context has left, so a run ends before the Lambda's timeout kills it mid-way."""
+    if context is None:
+        return time.monotonic() + config.SWEEP_SECONDS
+    return time.monotonic() + context.get_remaining_time_in_millis() / 1000 * config.SWEEP_TIME_SHARE
+
+
+def sweep(context=None) -> dict:
+    """Expire unpaid holds (until the deadline: the next run releases the rest), retry the share
+    posts that are due, announce sales that opened."""
+    return {"expired": payment_events.expire_holds(deadline=deadline(context)),
+            "shares_retried": shares.retry_due(), "sales_opened": reservations.announce_openings()}

@@ -40,4 +40,4 @@ def on_reservation_change(event):
 
 @bp.schedule(Rate(1, unit=Rate.MINUTES))
 def sweep_expired_holds(event):
-    return sweep.sweep()
+    return sweep.sweep(event.context)

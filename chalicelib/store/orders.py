@@ -1,7 +1,8 @@
 """The orders and Stripe-events tables: every order transition, each one conditional transaction
 over the order, its stock shards and buyer counts, the Stripe event id recorded in the same
 transaction (so a redelivered event changes nothing). The allowed moves and where their units go
-come from the domain's ORDER_TRANSITIONS. The only module that writes either table."""
+come from the domain's ORDER_TRANSITIONS. The only module that writes either table, but for the
+sweeper's batched releases of expired holds (store/expiry.py)."""
 from __future__ import annotations
 
 import random
@@ -119,13 +120,9 @@ def with_referral_code(code: str) -> Order | None:
     return None
 
 
-def expired_hold_ids(now: int, limit: int = 100) -> list[str]:
-    """Ids of held orders whose hold ended, from the sparse index, across its shards."""
-    ids: list[str] = []
-    for shard in range(config.HOLD_SHARDS):
-        for item in OrderModel.held_by_expiry.query(f"h{shard}", OrderModel.hold_expires_at <= now, limit=limit):
-            ids.append(item.order_id)
-    return ids
+def get_many(order_ids: list[str]) -> list[Order]:
+    """The orders with these ids that exist, read fresh, a hundred to a request, in no order."""
+    return [_to_order(model) for model in OrderModel.batch_get(order_ids, consistent_read=True)]
 
 
 # --- a new hold -------------------------------------------------------------------------------

@@ -62,11 +62,17 @@ def transact_write_items_backing_up_items(self, transact_items):
 
 
 _moto_transact_write_items = dynamodb_models.DynamoDBBackend.transact_write_items
-# The original's whole-table deep copy becomes a no-op (other deep copies stay); the wrapper
-# above restores what changed.
-dynamodb_models.copy = types.SimpleNamespace(
-    deepcopy=lambda value, memo=None: value if isinstance(value, Table) else copy.deepcopy(value, memo))
-dynamodb_models.DynamoDBBackend.transact_write_items = transact_write_items_backing_up_items
+
+
+def back_up_only_touched_items(set_attr=setattr) -> None:
+    """Transactions back up the items they touch, not whole tables. set_attr patches moto (a test
+    passes monkeypatch.setattr, so its in-process moto is patched for that test only)."""
+    # The original's whole-table deep copy (one per item of the transaction) becomes a no-op
+    # (other deep copies stay); the wrapper above restores what changed.
+    set_attr(dynamodb_models, "copy", types.SimpleNamespace(
+        deepcopy=lambda value, memo=None: value if isinstance(value, Table) else copy.deepcopy(value, memo)))
+    set_attr(dynamodb_models.DynamoDBBackend, "transact_write_items", transact_write_items_backing_up_items)
+
 
 def get_records_as_json(self) -> str:
     result = self.backend.get_records(self._get_param("ShardIterator"), self._get_param("Limit") or 1000)
@@ -74,7 +80,6 @@ def get_records_as_json(self) -> str:
     return json.dumps(result, default=lambda value: int(value.timestamp()))
 
 
-DynamoDBStreamsHandler.get_records = get_records_as_json
 _moto_serialized = DynamoHandler.serialized
 
 
@@ -87,8 +92,6 @@ def serialized_as_json(self, action_result):
         return 200, {**self.response_headers, "Content-Type": "application/x-amz-json-1.0"}, body
     return _moto_serialized(self, action_result)
 
-
-DynamoHandler.serialized = serialized_as_json
 
 class QuietHandler(WSGIRequestHandler):
     def log_request(self, *args, **kwargs):
@@ -126,6 +129,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=5005)
     args = parser.parse_args()
+    back_up_only_touched_items()
+    DynamoDBStreamsHandler.get_records = get_records_as_json
+    DynamoHandler.serialized = serialized_as_json
     app = serialized(DomainDispatcherApplication(create_backend_app))
     # Requests run one at a time anyway: let the one holding the lock finish before the GIL
     # passes to threads that would only queue behind it.
