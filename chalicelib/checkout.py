@@ -25,7 +25,7 @@ from chalicelib.domain import (
     token_matches,
 )
 from chalicelib.social import reservations, rules
-from chalicelib.store import cards, counts, orders, stock
+from chalicelib.store import cards, counts, orders, pay_calls, stock
 
 # Why a tap's order was canceled when Stripe could not open its payment (STRIPE_AT_TAP only).
 PAYMENTS_UNAVAILABLE = "payments_unavailable"
@@ -123,7 +123,7 @@ def _attach_payment_intent(order: Order) -> None:
         except orders.StaleOrder:
             pass
         raise
-    orders.attach_payment_intent(order.order_id, intent.id, intent.client_secret)
+    pay_calls.attach_payment_intent(order.order_id, intent.id, intent.client_secret)
     order.payment_intent_id, order.client_secret = intent.id, intent.client_secret
 
 

@@ -16,7 +16,7 @@ from chalicelib.domain import (
     PaymentInProgress,
     pay_request_from,
 )
-from chalicelib.store import cards, orders, stock
+from chalicelib.store import cards, orders, pay_calls, stock
 
 # A payment is not started in the hold's last seconds. (One started in time may finish after the
 # hold's end: the sweeper leaves an order alone while a pay call has it.)
@@ -34,7 +34,7 @@ def pay(order: Order, payload) -> dict:
     # The sweeper leaves an order alone while a pay call has it, even past its hold's end.
     until = at + int(config.STRIPE_QUEUE_SECONDS) * 2 + 30
     try:
-        attempt = orders.start_payment(order, at, until)
+        attempt = pay_calls.start_payment(order, at, until)
     except orders.StaleOrder:
         _check_payable(orders.get(order.order_id), at)
         raise PaymentInProgress("This order is being paid already; wait for that payment's answer.") from None
@@ -53,7 +53,7 @@ def pay(order: Order, payload) -> dict:
             result = payments.PayResult(payments.FAILED, result.payment_intent_id,
                                         reason="This payment could not be kept and was refunded.")
     finally:
-        orders.end_payment(order.order_id, result and result.payment_intent_id, result and result.client_secret)
+        pay_calls.end_payment(order.order_id, result and result.payment_intent_id, result and result.client_secret)
     body = {"status": result.status, "client_secret": result.client_secret,
             "order": views.order_json(orders.get(order.order_id))}
     if result.reason:

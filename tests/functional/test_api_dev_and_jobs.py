@@ -12,7 +12,7 @@ import pytest
 
 from chalicelib import checkout, config, payment_events
 from chalicelib.social import shares
-from chalicelib.store import orders
+from chalicelib.store import orders, pay_calls
 from chalicelib.store import stock as stock_levels
 from fakes import CARD_3DS
 from fixtures import assert_error, card_view, mark_paid, pay_order, request_checkout, stream_event
@@ -173,7 +173,7 @@ def test_the_sweeper_leaves_a_hold_whose_pay_call_is_with_stripe(client, make_ca
     card = make_card(stock=5)
     order = held(client, card)
     at = after_the_hold(card)
-    orders.start_payment(orders.get(order["order_id"]), int(time.time()), at + 30)  # a pay call, still going
+    pay_calls.start_payment(orders.get(order["order_id"]), int(time.time()), at + 30)  # a pay call, still going
 
     assert payment_events.expire_holds(at=at) == 0
 

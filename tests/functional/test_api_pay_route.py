@@ -8,7 +8,7 @@ import pytest
 
 from chalicelib import config, payment_events, paying
 from chalicelib.social import shares, stream
-from chalicelib.store import orders
+from chalicelib.store import orders, pay_calls
 from chalicelib.store.models import OrderModel
 from fakes import BANK_DEBIT, CARD_3DS, CARD_DECLINED, CARD_OK, DECLINE_REASON, signed_webhook, stripe_event
 from fixtures import assert_error, card_view, hold, pay_order, stream_event
@@ -214,12 +214,12 @@ def test_a_double_submit_while_a_pay_call_is_with_stripe_is_409_payment_in_progr
     card = make_card(stock=5)
     order = hold(client, card.card_id)
     now = int(time.time())
-    orders.start_payment(orders.get(order["order_id"]), now, now + 50)  # the first submit, still waiting on Stripe
+    pay_calls.start_payment(orders.get(order["order_id"]), now, now + 50)  # the first submit, still waiting on Stripe
 
     assert_error(pay_order(client, order), 409, "payment_in_progress")
     assert fake_stripe.calls == []
     assert status_of(order) == "held"
-    orders.end_payment(order["order_id"])  # the first submit came back (declined, say)
+    pay_calls.end_payment(order["order_id"])  # the first submit came back (declined, say)
     assert answer(pay_order(client, order))["status"] == "succeeded"
 
 

@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from chalicelib.store import cards, expiry, orders, stock
+from chalicelib.store import cards, expiry, orders, pay_calls, stock
 from chalicelib.domain import CANCELED, EXPIRED, HELD, PAID, LimitReached, Order, SoldOut, order_id_for
 from chalicelib.store.orders import EventAlreadyApplied, OrderExists, StaleOrder
 
@@ -177,24 +177,24 @@ def test_a_pay_call_claims_the_order_and_each_claim_is_a_new_attempt(make_card):
     order = orders.hold(card, new_order(card))
     now = int(time.time())
 
-    assert orders.start_payment(order, now, now + 50) == 1
+    assert pay_calls.start_payment(order, now, now + 50) == 1
     assert orders.get(order.order_id).paying_until == now + 50
-    orders.end_payment(order.order_id)
+    pay_calls.end_payment(order.order_id)
     assert orders.get(order.order_id).paying_until is None
 
-    assert orders.start_payment(order, now, now + 50) == 2  # a new Stripe idempotency key
+    assert pay_calls.start_payment(order, now, now + 50) == 2  # a new Stripe idempotency key
 
 
 def test_a_second_pay_call_is_refused_while_the_first_has_the_order(make_card):
     card = make_card(stock=5)
     order = orders.hold(card, new_order(card))
     now = int(time.time())
-    orders.start_payment(order, now, now + 50)
+    pay_calls.start_payment(order, now, now + 50)
 
     with pytest.raises(StaleOrder):
-        orders.start_payment(order, now + 10, now + 60)
+        pay_calls.start_payment(order, now + 10, now + 60)
 
-    assert orders.start_payment(order, now + 50, now + 100) == 2  # the first call's claim ran out (it died)
+    assert pay_calls.start_payment(order, now + 50, now + 100) == 2  # the first call's claim ran out (it died)
 
 
 @pytest.mark.parametrize("case", ["paid", "released", "ran_out"])
@@ -210,7 +210,7 @@ def test_only_a_held_order_with_time_left_can_be_claimed(make_card, case):
         now = order.expires_at
 
     with pytest.raises(StaleOrder):
-        orders.start_payment(order, now, now + 50)
+        pay_calls.start_payment(order, now, now + 50)
     assert orders.get(order.order_id).payment_attempt == 0
 
 
@@ -218,19 +218,19 @@ def test_the_pay_calls_intent_becomes_the_orders_and_a_client_secret_only_while_
     card = make_card(stock=5)
     order = orders.hold(card, new_order(card))
     now = int(time.time())
-    orders.start_payment(order, now, now + 50)
+    pay_calls.start_payment(order, now, now + 50)
 
-    orders.end_payment(order.order_id, "pi_3ds", "pi_3ds_secret_x")
+    pay_calls.end_payment(order.order_id, "pi_3ds", "pi_3ds_secret_x")
     stored = orders.get(order.order_id)
     assert (stored.payment_intent_id, stored.client_secret, stored.paying_until) == ("pi_3ds", "pi_3ds_secret_x", None)
 
-    orders.start_payment(order, now, now + 50)
-    orders.end_payment(order.order_id, "pi_declined")
+    pay_calls.start_payment(order, now, now + 50)
+    pay_calls.end_payment(order.order_id, "pi_declined")
     stored = orders.get(order.order_id)
     assert (stored.payment_intent_id, stored.client_secret) == ("pi_declined", None)
 
-    orders.start_payment(order, now, now + 50)
-    orders.end_payment(order.order_id)  # Stripe was busy: no intent was made, the last one stays
+    pay_calls.start_payment(order, now, now + 50)
+    pay_calls.end_payment(order.order_id)  # Stripe was busy: no intent was made, the last one stays
     assert orders.get(order.order_id).payment_intent_id == "pi_declined"
     assert level(card) == (4, 1, 0)
 
@@ -239,7 +239,7 @@ def test_paying_ends_the_pay_calls_claim(make_card):
     card = make_card(stock=5)
     order = orders.hold(card, new_order(card))
     now = int(time.time())
-    orders.start_payment(order, now, now + 50)
+    pay_calls.start_payment(order, now, now + 50)
 
     orders.mark_paid(order, "pi_1", "refcode123")
 
