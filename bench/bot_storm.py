@@ -28,7 +28,7 @@ from pathlib import Path
 import aiohttp
 
 from flash_sale import api_call, audit
-from local_stripe import Stripe, backoff, card_number, error_code, send
+from local_stripe import Stripe, all_orders, backoff, card_number, error_code, send
 from readers import Readers
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -155,21 +155,6 @@ class Sale:
         await bots.close()
 
 
-async def all_orders(dev: dict, card_id: str) -> list[dict]:
-    found, cursor = [], None
-    async with aiohttp.ClientSession() as session:
-        while True:
-            query = "limit=100" + (f"&cursor={cursor}" if cursor else "")
-            status, page, _ = await send(session, "GET", f"{dev['api_url']}/api/cards/{card_id}/orders?{query}",
-                                         headers={"Authorization": f"Bearer {dev['seller_api_key']}"})
-            if status != 200:
-                raise RuntimeError(f"listing orders: {status} {page}")
-            found += page["items"]
-            cursor = page.get("next_cursor")
-            if not cursor:
-                return found
-
-
 async def run(dev: dict, args) -> dict:
     await asyncio.to_thread(api_call, dev, "PUT", "/dev/settings", {"stripe_at_tap": False, "stock_cache_seconds": 1.0})
     card = await asyncio.to_thread(api_call, dev, "POST", "/api/cards", {
@@ -183,7 +168,8 @@ async def run(dev: dict, args) -> dict:
         began = time.perf_counter()
         await sale.go(bot_methods)
         seconds = time.perf_counter() - began
-    orders = await all_orders(dev, card["id"])
+    async with aiohttp.ClientSession() as session:
+        orders = await all_orders(session, dev, card["id"])
     return figures(args, sale, orders, seconds, await asyncio.to_thread(audit, dev, card["id"]))
 
 

@@ -42,6 +42,21 @@ async def send(session, method: str, url: str, **kwargs) -> tuple[int, dict, dic
         return 0, {"error": {"code": type(error).__name__}}, {}
 
 
+async def all_orders(session, dev: dict, card_id: str) -> list[dict]:
+    """Every order of the card, from the seller API, page by page."""
+    found, cursor = [], None
+    headers = {"Authorization": f"Bearer {dev['seller_api_key']}"}
+    while True:
+        query = "limit=100" + (f"&cursor={cursor}" if cursor else "")
+        status, page, _ = await send(session, "GET", f"{dev['api_url']}/api/cards/{card_id}/orders?{query}", headers=headers)
+        if status != 200:
+            raise RuntimeError(f"listing orders: {status} {page}")
+        found += page["items"]
+        cursor = page.get("next_cursor")
+        if not cursor:
+            return found
+
+
 def error_code(body: dict) -> str | None:
     return (body.get("error") or {}).get("code")
 

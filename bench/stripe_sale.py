@@ -32,7 +32,7 @@ import aiohttp
 from tqdm import tqdm
 
 from flash_sale import api_call, audit
-from local_stripe import Stripe, backoff, card_number, error_code, make_payment_methods, send
+from local_stripe import Stripe, all_orders, backoff, card_number, error_code, make_payment_methods, send
 from readers import Readers
 
 MIN_HOLD_SECONDS = 10  # chalicelib/domain/cards.py
@@ -261,22 +261,9 @@ class Arm:
             await asyncio.sleep(2.0)
             counts = await stripe.counts()
             _, card, _ = await send(session, "GET", f"{self.api}/cards/{card_id}")
-            orders = await self.all_orders(session, card_id)
+            orders = await all_orders(session, self.dev, card_id)
             money = await stripe.money(card_id)
         return self.figures(card_id, abandoned, storm, paid, payers, numbers, counts, card, orders, stripe, money)
-
-    async def all_orders(self, session, card_id: str) -> list[dict]:
-        found, cursor = [], None
-        headers = {"Authorization": f"Bearer {self.dev['seller_api_key']}"}
-        while True:
-            query = "limit=100" + (f"&cursor={cursor}" if cursor else "")
-            status, page, _ = await send(session, "GET", f"{self.api}/api/cards/{card_id}/orders?{query}", headers=headers)
-            if status != 200:
-                raise RuntimeError(f"listing orders: {status} {page}")
-            found += page["items"]
-            cursor = page.get("next_cursor")
-            if not cursor:
-                return found
 
     def figures(self, card_id, abandoned, storm, paid, payers, numbers, counts, card, orders, stripe, money) -> dict:
         stock, holds = self.args.stock, storm["holds"]
