@@ -48,26 +48,26 @@ class LimitReached(DomainError):
     code = "limit_reached"
 
 
-class TooManyHolds(DomainError):
-    """One client holds, unpaid, as many units of the card as a person would: pay or wait."""
-    code = "too_many_holds"
+class _RetryLater:
+    """An error whose answer says, in Retry-After, how many seconds to wait before trying again."""
 
     def __init__(self, message: str, retry_after: int):
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class TooManyHolds(_RetryLater, DomainError):
+    """One client holds, unpaid, as many units of the card as a person would: pay or wait."""
+    code = "too_many_holds"
 
 
 class PaymentsUnavailable(DomainError):
     code = "payments_unavailable"
 
 
-class PaymentsBusy(PaymentsUnavailable):
+class PaymentsBusy(_RetryLater, PaymentsUnavailable):
     """Stripe's budget is spent for now: the units stay held and the pay call may be retried."""
     code = "payments_busy"
-
-    def __init__(self, message: str, retry_after: int):
-        super().__init__(message)
-        self.retry_after = retry_after
 
 
 class HoldExpired(DomainError):
@@ -107,13 +107,9 @@ class ReservationsOff(DomainError):
     code = "reservations_off"
 
 
-class TooManyReservations(DomainError):
+class TooManyReservations(_RetryLater, DomainError):
     """This address made its share of reservations for now; retry_after: seconds until it may again."""
     code = "too_many_reservations"
-
-    def __init__(self, message: str, retry_after: int):
-        super().__init__(message)
-        self.retry_after = retry_after
 
 
 class SignupClosed(DomainError):
