@@ -71,10 +71,12 @@ RESERVATION_RATE_SECONDS = int(os.environ.get("RESERVATION_RATE_SECONDS", "60"))
 # A card's reservations are shared together, at most once per window of this many seconds
 # ("12 people reserved ..."), never one post per reservation.
 RESERVATION_SHARE_SECONDS = int(os.environ.get("RESERVATION_SHARE_SECONDS", "300"))
-# Whether CloudFront-Viewer-City may name a buyer's city in shares: only when a CloudFront
-# distribution of ours writes that header (an origin request policy that adds it) and the API is
-# reachable only through it. Anywhere else the caller writes it, so it is ignored.
-VIEWER_CITY_FROM_CLOUDFRONT = _flag("VIEWER_CITY_FROM_CLOUDFRONT")
+# CloudFront's viewer headers (City, Country, Country-Region) are believed only on a request that
+# carries this secret in CLOUDFRONT_ORIGIN_HEADER: a custom origin header our distribution adds.
+# Unset (the default, and locally) nobody's are: any caller can write those headers, and reaching
+# the API Gateway URL directly skips CloudFront.
+CLOUDFRONT_ORIGIN_SECRET = os.environ.get("CLOUDFRONT_ORIGIN_SECRET") or None
+CLOUDFRONT_ORIGIN_HEADER = "x-tapcard-origin-verify"
 # A referrer's rebate is earned only once the referred order is this old (and not refunded):
 # until then the buyer may still get their money back.
 REFUND_WINDOW_DAYS = int(os.environ.get("REFUND_WINDOW_DAYS", "14"))

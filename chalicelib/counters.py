@@ -53,14 +53,15 @@ def day_of(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%d")
 
 
-def place_of(headers) -> str | None:
-    """"CN" or "US-CA" from CloudFront's viewer headers on AWS; locally (no CloudFront) the region
-    of the browser's first language is the best guess. None when neither says."""
-    country = headers.get("cloudfront-viewer-country") or ""
+def place_of(viewer_headers: dict, accept_language: str | None) -> str | None:
+    """"CN" or "US-CA" from CloudFront's viewer headers (only those our CloudFront wrote:
+    api.http.viewer_headers); without them the region of the browser's first language is the best
+    guess. None when neither says."""
+    country = viewer_headers.get("cloudfront-viewer-country") or ""
     if _COUNTRY.match(country):
-        region = headers.get("cloudfront-viewer-country-region") or ""
+        region = viewer_headers.get("cloudfront-viewer-country-region") or ""
         return f"{country.upper()}-{region.upper()}" if _REGION.match(region) else country.upper()
-    match = _LANGUAGE_REGION.match(headers.get("accept-language") or "")
+    match = _LANGUAGE_REGION.match(accept_language or "")
     return match.group(1).upper() if match else None
 
 

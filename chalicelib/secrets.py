@@ -17,7 +17,10 @@ SECRETS = {
     "STRIPE_WEBHOOK_SECRET": "stripe_webhook_secret",
     "ORDER_TOKEN_SECRET": "order_token_secret",
     "CHANNEL_ENCRYPTION_KEY": "channel_encryption_key",  # a Fernet key: share channels' credentials
+    "CLOUDFRONT_ORIGIN_SECRET": "cloudfront_origin_secret",  # only where a CloudFront is in front
 }
+# Secrets a stage may leave unset: without them a feature is off, nothing breaks.
+OPTIONAL = {"CLOUDFRONT_ORIGIN_SECRET"}
 
 
 class MissingSecret(RuntimeError):
@@ -59,13 +62,21 @@ def get(setting: str) -> str:
     return getattr(config, setting)
 
 
+def optional(setting: str) -> str | None:
+    """An OPTIONAL secret's value, None when the stage has not set it."""
+    try:
+        return get(setting) or None
+    except MissingSecret:
+        return None
+
+
 def missing() -> list[str]:
     """The secrets an SSM stage has not set, each as one line saying how to set it. (Elsewhere the
     environment's defaults stand: the dev stage derives what it lacks.)"""
     if not ssm_path():
         return []
     problems = []
-    for setting in SECRETS:
+    for setting in SECRETS.keys() - OPTIONAL:
         try:
             if not get(setting):
                 problems.append(f"{setting} is empty: set it with {how_to_set(setting)}")

@@ -3,9 +3,9 @@ page and its QR code, the activity feed, checkout, the order, its pay call and i
 reservations."""
 from chalice import Response
 
-from chalicelib import checkout, config, counters, pages
-from chalicelib.api.http import (Routes, client, created, error_response, header, html, json_body, query, request,
-                                 viewer_city)
+from chalicelib import checkout, config, pages
+from chalicelib.api.http import (Routes, client, created, error_response, header, html, json_body, place, query,
+                                 request, viewer_city)
 from chalicelib.social import reservations, shares
 from chalicelib.store import models
 
@@ -60,7 +60,7 @@ def checkout_card(card_id):
     headers = request().headers
     return created(checkout.checkout(card_id, json_body(), headers.get("idempotency-key"),
                                      is_retry=headers.get("tapcard-retry") is not None,
-                                     city=viewer_city(), place=counters.place_of(headers), client=client()))
+                                     city=viewer_city(), place=place(), client=client()))
 
 
 @bp.route("/orders/{order_id}")

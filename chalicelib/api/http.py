@@ -8,12 +8,13 @@ shape, `{"error": {"code", "message", "field"?}}`, with the status STATUS_OF giv
 from __future__ import annotations
 
 import functools
+import hmac
 import json
 
 from chalice import Blueprint, Chalice, Response
 from chalice.app import Request
 
-from chalicelib import config, pages
+from chalicelib import config, counters, pages, secrets
 from chalicelib.store import sellers
 from chalicelib.domain import DomainError, InvalidRequest, client_key
 
@@ -142,10 +143,30 @@ def client(of: Request | None = None) -> str:
     return client_key(((of or request()).context.get("identity") or {}).get("sourceIp"))
 
 
+def from_our_cloudfront(headers) -> bool:
+    """Whether our CloudFront distribution forwarded this request: only then are its viewer headers
+    CloudFront's and not the caller's (config.CLOUDFRONT_ORIGIN_SECRET)."""
+    expected = secrets.optional("CLOUDFRONT_ORIGIN_SECRET")
+    sent = headers.get(config.CLOUDFRONT_ORIGIN_HEADER)
+    return bool(expected and sent) and hmac.compare_digest(sent.encode(), expected.encode())
+
+
+def viewer_headers(of: Request | None = None) -> dict:
+    """The request's CloudFront-Viewer-* headers when our CloudFront wrote them, else none."""
+    headers = (of or request()).headers
+    if not from_our_cloudfront(headers):
+        return {}
+    return {name.lower(): value for name, value in headers.items() if name.lower().startswith("cloudfront-viewer-")}
+
+
+def place(of: Request | None = None) -> str | None:
+    """Where the reader is, for the funnel's map (counters.place_of)."""
+    return counters.place_of(viewer_headers(of), (of or request()).headers.get("accept-language"))
+
+
 def viewer_city() -> str | None:
-    """CloudFront-Viewer-City, only where a CloudFront of ours writes it (config); elsewhere any
-    caller could, so there is none. Still raw: rules.viewer_city says whether it reads as a city."""
-    return header("cloudfront-viewer-city") if config.VIEWER_CITY_FROM_CLOUDFRONT else None
+    """CloudFront-Viewer-City, still raw: rules.viewer_city says whether it reads as a city."""
+    return viewer_headers().get("cloudfront-viewer-city")
 
 
 def seller_id() -> str:

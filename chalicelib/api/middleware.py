@@ -4,7 +4,7 @@ import re
 
 from chalicelib import counters, observability
 from chalicelib.api.buyer import WIDGET_PATH
-from chalicelib.api.http import client
+from chalicelib.api.http import client, place
 
 
 def chalice_errors_in_contract_shape(event, get_response):
@@ -39,5 +39,5 @@ def count_card_views(event, get_response):
     if (response.status_code == 200 and event.context.get("resourcePath") == WIDGET_PATH
             and "preview" not in query_params):
         card_id = event.uri_params["card_id"]
-        counters.count_view(card_id, client(event), place=counters.place_of(event.headers))
+        counters.count_view(card_id, client(event), place=place(event))
     return response

@@ -356,7 +356,8 @@ def test_an_order_is_refunded_once(client, seller, fake_stripe):
 # --- the funnel ----------------------------------------------------------------------------------
 
 
-def test_the_funnel_counts_each_step_with_conversion_and_places(client, seller, fake_stripe):
+def test_the_funnel_counts_each_step_with_conversion_and_places(client, seller, fake_stripe, monkeypatch):
+    monkeypatch.setattr(config, "CLOUDFRONT_ORIGIN_SECRET", "origin-secret")
     card = create_card(client, seller, stock=2)
     for n, language in enumerate(("zh-CN,zh;q=0.9", "en-US", "de-DE")):
         from_address(client, f"203.0.113.{n}")  # three readers
@@ -365,7 +366,8 @@ def test_the_funnel_counts_each_step_with_conversion_and_places(client, seller, 
     client.http.get(f"/cards/{card['id']}/widget?ref=friend01")
     client.http.get(f"/cards/{card['id']}/widget?preview=1")  # the seller's own preview is no view
     paid(client, card["id"], ref="friend01", headers={"CloudFront-Viewer-Country": "CN",
-                                                      "CloudFront-Viewer-Country-Region": "31"})
+                                                      "CloudFront-Viewer-Country-Region": "31",
+                                                      "X-Tapcard-Origin-Verify": "origin-secret"})
     hold(client, card["id"], buyer="buyer-token-0002")
     request_checkout(client, card["id"], buyer="buyer-token-0003", key="tap-key-sold-out")  # sold out: still a tap
 
@@ -378,6 +380,22 @@ def test_the_funnel_counts_each_step_with_conversion_and_places(client, seller, 
     assert stats["countries"]["CN"] == {"views": 1, "paid": 1}
     assert stats["regions"] == {"CN-31": {"views": 0, "paid": 1}}
     assert stats["days"][-1]["taps"] == 3 and len(stats["days"]) == 30
+
+
+def test_a_caller_cannot_put_itself_on_the_map_with_cloudfront_headers(client, seller, monkeypatch):
+    monkeypatch.setattr(config, "CLOUDFRONT_ORIGIN_SECRET", "origin-secret")
+    card = create_card(client, seller)
+    forged = {"CloudFront-Viewer-Country": "KP", "CloudFront-Viewer-Country-Region": "01", "Accept-Language": "de-DE"}
+    for n, origin in enumerate((None, "not-the-secret")):
+        from_address(client, f"203.0.113.{n}")
+        client.http.get(f"/cards/{card['id']}/widget", headers={**forged, **({"X-Tapcard-Origin-Verify": origin}
+                                                                             if origin else {})})
+    counters.flush()
+
+    stats = json.loads(get(client, f"/api/cards/{card['id']}/stats", seller).body)
+
+    assert "KP" not in stats["countries"] and stats["regions"] == {}
+    assert stats["countries"]["DE"]["views"] == 2  # the browser's own language is all that is left
 
 
 def test_a_view_counts_once_per_reader_a_minute(client, seller, monkeypatch):

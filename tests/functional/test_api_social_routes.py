@@ -215,18 +215,20 @@ def test_a_forged_viewer_city_never_reaches_a_share(client, make_card, fake_stri
     from chalicelib import config
     from chalicelib.social import shares
 
-    monkeypatch.setattr(config, "VIEWER_CITY_FROM_CLOUDFRONT", True)  # even where the stage trusts the header
+    monkeypatch.setattr(config, "CLOUDFRONT_ORIGIN_SECRET", "origin-secret")  # even from our CloudFront
     card = make_card(starts_at=int(time.time()) + 3600, reservation_mode="required")
     for n in range(3):
         from_address(client, f"203.0.113.{n}")
         reserved = client.http.post(f"/cards/{card.card_id}/reservations", body=json.dumps({"buyer": f"buyer-token-000{n}"}),
-                                    headers={"Content-Type": "application/json", "CloudFront-Viewer-City": city})
+                                    headers={"Content-Type": "application/json", "CloudFront-Viewer-City": city,
+                                             "X-Tapcard-Origin-Verify": "origin-secret"})
         assert reserved.status_code == 201, reserved.body
     shares.post_reservations_share(card.card_id, int(time.time()))  # what the reservations stream does
     live = make_card()
     order = body(post_json(client, f"/cards/{live.card_id}/checkout",
                            {"quantity": 1, "buyer": "buyer-token-0001", "anonymous": True},
-                           {"Idempotency-Key": "tap-key-0001", "CloudFront-Viewer-City": city}))
+                           {"Idempotency-Key": "tap-key-0001", "CloudFront-Viewer-City": city,
+                            "X-Tapcard-Origin-Verify": "origin-secret"}))
     mark_paid(order["order_id"])
     stream.handle_batch(stream_event("orders_stream_paid.json", [orders.get(order["order_id"])]))
 
@@ -236,22 +238,38 @@ def test_a_forged_viewer_city_never_reaches_a_share(client, make_card, fake_stri
     assert not any("evil" in text or "iPhone" in text or "<" in text for text in texts)
 
 
-def test_a_city_is_named_only_where_the_stage_trusts_cloudfront(client, make_card, fake_stripe, monkeypatch):
+@pytest.mark.parametrize("origin_header, named", [(None, False), ("a-guess", False), ("origin-secret", True)])
+def test_a_city_is_named_only_when_our_cloudfront_sent_the_request(client, make_card, fake_stripe, monkeypatch,
+                                                                   origin_header, named):
     from chalicelib import config
 
+    monkeypatch.setattr(config, "CLOUDFRONT_ORIGIN_SECRET", "origin-secret")
     card = make_card()
-    texts = []
-    for trusted in (False, True):
-        monkeypatch.setattr(config, "VIEWER_CITY_FROM_CLOUDFRONT", trusted)
-        buyer = f"buyer-token-{int(trusted)}000"
-        order = body(post_json(client, f"/cards/{card.card_id}/checkout",
-                               {"quantity": 1, "buyer": buyer, "anonymous": True},
-                               {"Idempotency-Key": f"tap-key-{buyer}", "CloudFront-Viewer-City": "Lyon"}))
-        mark_paid(order["order_id"])
-        stream.handle_batch(stream_event("orders_stream_paid.json", [orders.get(order["order_id"])]))
-        texts.append(body(client.http.get(f"/cards/{card.card_id}/feed"))["items"][0]["text"])
+    headers = {"Idempotency-Key": "tap-key-0001", "CloudFront-Viewer-City": "Lyon"}
+    if origin_header:
+        headers["X-Tapcard-Origin-Verify"] = origin_header
+    order = body(post_json(client, f"/cards/{card.card_id}/checkout",
+                           {"quantity": 1, "buyer": "buyer-token-0001", "anonymous": True}, headers))
+    mark_paid(order["order_id"])
+    stream.handle_batch(stream_event("orders_stream_paid.json", [orders.get(order["order_id"])]))
 
-    assert texts[0].startswith("Someone just got") and texts[1].startswith("Someone in Lyon just got")
+    text = body(client.http.get(f"/cards/{card.card_id}/feed"))["items"][0]["text"]
+    assert text.startswith("Someone in Lyon just got" if named else "Someone just got"), text
+
+
+def test_a_stage_without_a_cloudfront_secret_believes_no_viewer_city(client, make_card, fake_stripe, monkeypatch):
+    from chalicelib import config
+
+    monkeypatch.setattr(config, "CLOUDFRONT_ORIGIN_SECRET", None)
+    card = make_card()
+    order = body(post_json(client, f"/cards/{card.card_id}/checkout",
+                           {"quantity": 1, "buyer": "buyer-token-0001", "anonymous": True},
+                           {"Idempotency-Key": "tap-key-0001", "CloudFront-Viewer-City": "Lyon",
+                            "X-Tapcard-Origin-Verify": ""}))
+    mark_paid(order["order_id"])
+    stream.handle_batch(stream_event("orders_stream_paid.json", [orders.get(order["order_id"])]))
+
+    assert body(client.http.get(f"/cards/{card.card_id}/feed"))["items"][0]["text"].startswith("Someone just got")
 
 
 # --- reports ------------------------------------------------------------------------------------
