@@ -18,7 +18,7 @@ from chalicelib.domain import (
     TooManyHolds,
     check_can_buy,
     checkout_request_from,
-    client_id,
+    pseudonym,
     open_holds_cap,
     order_id_for,
     order_token,
@@ -78,7 +78,7 @@ def checkout(card_id: str, payload, idempotency_key: str | None, is_retry: bool 
         created_at=at, expires_at=at + card.hold_seconds, ref=request.ref,
         request_fingerprint=request.fingerprint, display_name=request.display_name,
         anonymous=request.anonymous, city=rules.viewer_city(city), reservation_id=reservation_id, country=place,
-        client=client_id(secrets.get("ORDER_TOKEN_SECRET"), client) if client else None,
+        client=pseudonym(secrets.get("ORDER_TOKEN_SECRET"), client) if client else None,
     )
     observability.order_context(order.order_id)
     try:

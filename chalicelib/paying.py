@@ -39,11 +39,11 @@ def pay(order: Order, payload) -> dict:
         _check_payable(orders.get(order.order_id), at)
         raise PaymentInProgress("This order is being paid already; wait for that payment's answer.") from None
     result = None
+    payer_ids = ()
     try:
         card = cards.get(order.card_id)
-        payer_ids = ()
         if card.limit_per_buyer:
-            payer_ids = payments.payer_identities_of(request, deadline)
+            payer_ids = _claim_payers(order, payments.payer_identities_of(request, deadline), at, until)
             _check_payer_limit(order, payer_ids, card.limit_per_buyer)
         result = payments.pay(order.order_id, order.card_id, order.amount, order.currency, attempt, request, deadline)
         if result.status == payments.SUCCEEDED and payment_events.paid_by_pay_call(
@@ -54,6 +54,7 @@ def pay(order: Order, payload) -> dict:
                                         reason="This payment could not be kept and was refunded.")
     finally:
         pay_calls.end_payment(order.order_id, result and result.payment_intent_id, result and result.client_secret)
+        pay_calls.release_payers(order, payer_ids)
     body = {"status": result.status, "client_secret": result.client_secret,
             "order": views.order_json(orders.get(order.order_id))}
     if result.reason:
@@ -66,6 +67,17 @@ def _check_payable(order: Order, at: int) -> None:
         raise AlreadyPaid("This order is paid already; nothing more was charged.")
     if order.status != HELD or order.expires_at - MARGIN_SECONDS <= at:
         raise HoldExpired("The hold on this order has ended; nothing was charged. Tap buy to try again.")
+
+
+def _claim_payers(order: Order, payer_ids: tuple[str, ...], at: int, until: int) -> tuple[str, ...]:
+    """One payment at a time per card or email on a limited card: otherwise two payments by one
+    card, each within the limit on its own, would both be charged and one refunded."""
+    try:
+        pay_calls.claim_payers(order, payer_ids, at, until)
+    except pay_calls.PayerBusy:
+        raise PaymentInProgress("This card or email is paying for another order of this item right now; "
+                                "nothing was charged. Try again when that payment is done.") from None
+    return payer_ids
 
 
 def _check_payer_limit(order: Order, payer_ids: tuple[str, ...], limit: int) -> None:

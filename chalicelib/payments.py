@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 
 from chalicelib import config, secrets, stripe_budget
-from chalicelib.domain import InvalidSignature, PaymentsBusy, PaymentsUnavailable, PayRequest
+from chalicelib.domain import InvalidSignature, PaymentsBusy, PaymentsUnavailable, PayRequest, pseudonym
 from chalicelib.stripe_budget import CANCEL, CONFIRM, REFUND
 
 # Stripe event types tapcard acts on, mapped to what they mean for an order.
@@ -162,13 +162,14 @@ def _paid_by(intent: dict) -> tuple[Received, tuple[str, ...]]:
 
 
 def _identities(method: dict) -> tuple[str, ...]:
+    """The card's fingerprint and the billing email, each kept only as a keyed hash."""
     identities = []
     fingerprint = (method.get("card") or {}).get("fingerprint")
     if fingerprint:
-        identities.append(f"card:{fingerprint}")
+        identities.append(f"card:{pseudonym(secrets.get('ORDER_TOKEN_SECRET'), fingerprint)}")
     email = (method.get("billing_details") or {}).get("email")
     if email:
-        identities.append(f"email:{email.strip().lower()}")
+        identities.append(f"email:{pseudonym(secrets.get('ORDER_TOKEN_SECRET'), email.strip().lower())}")
     return tuple(identities)
 
 

@@ -15,7 +15,7 @@ import hashlib
 import hmac
 import ipaddress
 
-__all__ = ["client_key", "client_id", "open_holds_cap", "rate_window"]
+__all__ = ["client_key", "pseudonym", "open_holds_cap", "rate_window"]
 
 
 def client_key(source_ip: str | None) -> str:
@@ -31,8 +31,9 @@ def client_key(source_ip: str | None) -> str:
     return str(address)
 
 
-def client_id(secret: str, key: str) -> str:
-    """What is stored for a client: a keyed hash, so no table keeps readers' addresses."""
+def pseudonym(secret: str, key: str) -> str:
+    """What is stored for a client or a payer: a keyed hash, so no table keeps readers' addresses,
+    emails or card fingerprints."""
     return hmac.new(secret.encode(), key.encode(), hashlib.sha256).hexdigest()[:24]
 
 

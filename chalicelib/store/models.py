@@ -133,6 +133,9 @@ class BuyerLimitModel(Model):
     Meta = _meta("buyer_limits")
     card_buyer = UnicodeAttribute(hash_key=True)
     units = NumberAttribute(default=0)
+    # On a payer's '<card>#paying:<payer>' item: the order that payer is paying for right now.
+    paying_order = UnicodeAttribute(null=True)
+    paying_until = NumberAttribute(null=True)
 
 
 class OrdersByCard(GlobalSecondaryIndex):

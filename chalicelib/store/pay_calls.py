@@ -1,12 +1,14 @@
 """A pay call's claim on a held order (one Stripe payment at a time, its attempt number for
-Stripe's idempotency key) and the PaymentIntent the order gets from it, on the orders table."""
+Stripe's idempotency key) and the PaymentIntent the order gets from it, on the orders table; and
+on a card with a per-buyer limit, the payer's claim (one payment at a time per card or email)."""
 from __future__ import annotations
 
-from pynamodb.exceptions import UpdateError
+from pynamodb.exceptions import DeleteError, UpdateError
 
 from chalicelib.domain import HELD, Order
-from chalicelib.store.models import OrderModel
+from chalicelib.store.models import BuyerLimitModel, OrderModel
 from chalicelib.store.orders import StaleOrder
+from chalicelib.store.transactions import Refused, Transaction
 
 
 def attach_payment_intent(order_id: str, payment_intent_id: str, client_secret: str) -> None:
@@ -44,3 +46,40 @@ def end_payment(order_id: str, payment_intent_id: str | None = None, client_secr
     except UpdateError as error:
         if error.cause_response_code != "ConditionalCheckFailedException":
             raise
+
+
+class PayerBusy(Exception):
+    """The card or email is paying for another order of this card right now."""
+
+
+def _paying_key(card_id: str, payer: str) -> str:
+    return f"{card_id}#paying:{payer}"
+
+
+def claim_payers(order: Order, payer_ids: tuple[str, ...], now: int, until: int) -> None:
+    """Claim each payer identity for this order until `until`, all or none, so a card or email
+    pays for one order of a limited card at a time: the limit is checked against what it bought
+    once no other payment of it is under way. Raises PayerBusy."""
+    if not payer_ids:
+        return
+    tx = Transaction()
+    for payer in payer_ids:
+        tx.update(payer, BuyerLimitModel(_paying_key(order.card_id, payer)),
+                  actions=[BuyerLimitModel.paying_order.set(order.order_id), BuyerLimitModel.paying_until.set(until)],
+                  condition=BuyerLimitModel.paying_until.does_not_exist() | (BuyerLimitModel.paying_until <= now)
+                  | (BuyerLimitModel.paying_order == order.order_id))
+    try:
+        tx.commit()
+    except Refused:
+        raise PayerBusy() from None
+
+
+def release_payers(order: Order, payer_ids: tuple[str, ...]) -> None:
+    """The pay call is over: its payers may pay for another order (unless another call took over)."""
+    for payer in payer_ids:
+        try:
+            BuyerLimitModel(_paying_key(order.card_id, payer)).delete(
+                condition=BuyerLimitModel.paying_order == order.order_id)
+        except DeleteError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise

@@ -77,3 +77,21 @@ def test_a_payment_and_its_webhook_report_the_amount_received(adapter, webhooks)
     events = [payments.parse_webhook(body, signature) for body, signature in webhooks]
     [succeeded] = [event for event in events if event and event.type == payments.PAYMENT_SUCCEEDED]
     assert (succeeded.order_id, succeeded.received) == (ORDER.order_id, result.received)
+
+
+def test_who_paid_is_kept_as_keyed_hashes_not_as_an_email_or_a_card_fingerprint(adapter):
+    """The per-buyer limit counts payers by card and email; the orders and limit tables keep only
+    keyed hashes of them, the same for the same payer (so the count still works)."""
+    method = payments.get_client().v1.payment_methods.create({
+        "type": "card", "billing_details": {"email": "Ada@Example.com"},
+        "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"}})
+    fingerprint = method.to_dict()["card"]["fingerprint"]
+
+    ids = payments.payer_identities(method.id)
+
+    assert [identity.split(":")[0] for identity in ids] == ["card", "email"]
+    assert not any(fingerprint in identity or "example.com" in identity.lower() for identity in ids)
+    again = payments.get_client().v1.payment_methods.create({
+        "type": "card", "billing_details": {"email": "ada@example.com "},
+        "card": {"number": "4242424242424242", "exp_month": 1, "exp_year": 2031, "cvc": "321"}})
+    assert payments.payer_identities(again.id) == ids

@@ -6,7 +6,8 @@ import time
 
 import pytest
 
-from chalicelib import config, payment_events, paying
+from chalicelib import config, payment_events, payments, paying
+from chalicelib.domain import PaymentInProgress
 from chalicelib.social import shares, stream
 from chalicelib.store import orders, pay_calls
 from chalicelib.store.models import OrderModel
@@ -243,6 +244,46 @@ def test_a_payer_who_bought_the_limit_already_is_429_limit_reached_before_any_ch
     assert status_of(second) == "held"  # still theirs: someone else may pay for it
     assert stock(client, card) == (3, 1, 1)
     assert answer(pay_order(client, second, {"payment_method": "pm_card_amex"}))["status"] == "succeeded"
+
+
+def test_one_card_paying_two_orders_at_once_is_charged_for_one_and_the_other_refused_before_charging(
+        client, make_card, fake_stripe, monkeypatch):
+    """The payer's identity is checked against the orders it is paying for right now, not only
+    against what it bought: the second payment by the same card waits its turn (409, nothing
+    charged), then gets 429 limit_reached, instead of being charged and refunded."""
+    card = make_card(stock=5, limit_per_buyer=1)
+    fake_stripe.payers = {CARD_OK: ("card:fp_same", "email:ada@example.com")}
+    first = hold(client, card.card_id, buyer="buyer-token-0001")
+    second = hold(client, card.card_id, buyer="buyer-token-0002")
+    charge = fake_stripe.pay
+    refused = []
+
+    def pay_while_the_second_order_pays_too(order_id, *args):
+        if not refused:  # the first payment is with Stripe: the same card submits the second order
+            with pytest.raises(PaymentInProgress) as busy:
+                paying.pay(orders.get(second["order_id"]), {"payment_method": CARD_OK, "amount": 1800,
+                                                            "currency": "EUR"})
+            refused.append(str(busy.value))
+        return charge(order_id, *args)
+
+    monkeypatch.setattr(payments, "pay", pay_while_the_second_order_pays_too)
+    assert answer(pay_order(client, first, {"payment_method": CARD_OK}))["status"] == "succeeded"
+
+    assert refused and "nothing was charged" in refused[0]
+    assert_error(pay_order(client, second, {"payment_method": CARD_OK}), 429, "limit_reached")
+    assert len(fake_stripe.charged()) == 1 and fake_stripe.refunded() == set()
+    assert status_of(second) == "held"
+
+
+def test_a_payer_claim_left_by_a_crashed_pay_call_lapses(client, make_card, fake_stripe):
+    card = make_card(stock=5, limit_per_buyer=1)
+    fake_stripe.payers = {CARD_OK: ("card:fp_same",)}
+    order = hold(client, card.card_id, buyer="buyer-token-0001")
+    crashed = hold(client, card.card_id, buyer="buyer-token-0002")
+    now = int(time.time())
+    pay_calls.claim_payers(orders.get(crashed["order_id"]), ("card:fp_same",), now - 60, now - 1)
+
+    assert answer(pay_order(client, order, {"payment_method": CARD_OK}))["status"] == "succeeded"
 
 
 def test_without_a_limit_the_payer_is_not_looked_up(client, make_card, fake_stripe):

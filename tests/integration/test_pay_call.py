@@ -40,16 +40,22 @@ def test_a_crash_after_the_charge_leaves_the_intent_on_the_held_order_for_its_we
 
 def test_a_payer_who_reaches_the_limit_during_the_charge_is_refunded_and_not_told_it_succeeded(
         make_card, buy, pay, fake_stripe, monkeypatch):
-    """Two orders paid by the same card at the same moment: both pass the limit check, the second
-    to settle is refunded. Its pay call must not answer `succeeded` for money that went back."""
+    """The same card pays two orders: the first asks for 3-D Secure (its pay call ends, so the card
+    may pay again), the second is charged, and the first's webhook settles it meanwhile. The second
+    to settle is refunded; its pay call must not answer `succeeded` for money that went back."""
+    from fakes import CARD_3DS
+
     card = make_card(stock=5, limit_per_buyer=1)
-    fake_stripe.payers = {CARD_OK: ("card:fp_same",)}
+    fake_stripe.payers = {CARD_OK: ("card:fp_same",), CARD_3DS: ("card:fp_same",)}
     first, second = buy(card, buyer="buyer-token-0001"), buy(card, buyer="buyer-token-0002")
+    assert pay(first, CARD_3DS)["status"] == "requires_action"
     fake_pay = payments.pay
 
     def the_other_order_settles_meanwhile(order_id, *args):
         if order_id == second["order_id"]:
-            assert checkout.pay(first["order_id"], first["order_token"], {"payment_method": CARD_OK})["status"] == "succeeded"
+            intent = stored(first).payment_intent_id
+            assert fake_stripe.complete(intent)
+            assert payment_events.apply_payment_event(fake_stripe.event(PAYMENT_SUCCEEDED, intent, "evt_3ds")) == "paid"
         return fake_pay(order_id, *args)
 
     monkeypatch.setattr(payments, "pay", the_other_order_settles_meanwhile)
