@@ -77,6 +77,9 @@ RESERVATION_SHARE_SECONDS = int(os.environ.get("RESERVATION_SHARE_SECONDS", "300
 # the API Gateway URL directly skips CloudFront.
 CLOUDFRONT_ORIGIN_SECRET = os.environ.get("CLOUDFRONT_ORIGIN_SECRET") or None
 CLOUDFRONT_ORIGIN_HEADER = "x-tapcard-origin-verify"
+# How long after a sale (after the order, on a sale without an end) a buyer's name and city and a
+# reserver's email are kept; then the sweeper (orders) and DynamoDB's TTL (reservations) drop them.
+PERSONAL_DATA_DAYS = int(os.environ.get("PERSONAL_DATA_DAYS", "90"))
 # A referrer's rebate is earned only once the referred order is this old (and not refunded):
 # until then the buyer may still get their money back.
 REFUND_WINDOW_DAYS = int(os.environ.get("REFUND_WINDOW_DAYS", "14"))

@@ -66,9 +66,13 @@ TABLES = {
             {"AttributeName": "hold_shard", "AttributeType": "S"},
             {"AttributeName": "hold_expires_at", "AttributeType": "N"},
             {"AttributeName": "referral_code", "AttributeType": "S"},
+            {"AttributeName": "forget_shard", "AttributeType": "S"},
+            {"AttributeName": "forget_at", "AttributeType": "N"},
         ],
         "GlobalSecondaryIndexes": [
             _index("by_card", "card_id", "created_at"),
+            # Sparse: orders that carry a buyer's name (or city) until the sweeper forgets it.
+            _index("personal_by_expiry", "forget_shard", "forget_at", "KEYS_ONLY"),
             # Sparse: only held orders carry hold_shard, so the sweeper reads just those.
             _index("held_by_expiry", "hold_shard", "hold_expires_at", "KEYS_ONLY"),
             # Sparse: paid orders by their referral code, to credit the buyer whose link was used.
@@ -141,6 +145,8 @@ TABLES = {
             _index("by_card", "card_id", "created_at"),
         ],
         "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        # A reservation (and the email it may keep) goes PERSONAL_DATA_DAYS after the sale.
+        "TimeToLiveSpecification": {"AttributeName": "expires_at", "Enabled": True},
     },
     # What one client address did in one fixed window (reservations a minute), counted against a
     # limit that must hold across containers; an item is useless once its window is over (TTL).

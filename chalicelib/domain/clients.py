@@ -8,6 +8,9 @@ OPEN_HOLDS_PER_LIMIT in config) and paid holds stop counting at once.
 
 A client's rate (reservations a minute) is counted in fixed windows: simple to count in one
 DynamoDB item per window, at the price of letting up to twice the rate through across a boundary.
+
+What readers tell us about themselves (a name for the share, a reserver's email) is kept only for
+a retention period after the sale (personal_data_until).
 """
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ import hashlib
 import hmac
 import ipaddress
 
-__all__ = ["client_key", "pseudonym", "open_holds_cap", "rate_window"]
+__all__ = ["client_key", "pseudonym", "open_holds_cap", "rate_window", "personal_data_until"]
 
 
 def client_key(source_ip: str | None) -> str:
@@ -47,3 +50,9 @@ def rate_window(now: int, seconds: int) -> tuple[int, int]:
     """(the start of the fixed window `now` falls in, seconds until the next one begins)."""
     start = now - now % seconds
     return start, start + seconds - now
+
+
+def personal_data_until(at: int, sale_ends_at: int | None, days: int) -> int:
+    """When a reader's name or email given at `at` is forgotten: `days` after the sale ends (after
+    `at` on a sale without an end), so refunds and after-sales can still use it until then."""
+    return max(at, sale_ends_at or at) + days * 86400

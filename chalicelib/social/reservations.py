@@ -8,8 +8,8 @@ from __future__ import annotations
 import re
 import time
 
-from chalicelib import secrets, views
-from chalicelib.domain import TOKEN_PATTERN, InvalidRequest, NotFound
+from chalicelib import config, secrets, views
+from chalicelib.domain import TOKEN_PATTERN, InvalidRequest, NotFound, personal_data_until
 from chalicelib.social import rules, shares
 from chalicelib.store import cards, counts
 from chalicelib.store import reservations as stored
@@ -32,7 +32,9 @@ def reserve(card_id: str, payload, client: str) -> tuple[dict, bool]:
         raise InvalidRequest("'email' must be an email address.", "email")
     secret = secrets.get("ORDER_TOKEN_SECRET")
     reservation_id = rules.reservation_id_for(secret, card_id, client, buyer)
-    created = stored.create(reservation_id, card_id, card.seller_id, now, email.strip() if email else None, client)
+    forget_at = personal_data_until(now, card.ends_at or card.starts_at, config.PERSONAL_DATA_DAYS)
+    created = stored.create(reservation_id, card_id, card.seller_id, now, email.strip() if email else None, client,
+                            forget_at)
     return {
         "reservation_id": reservation_id,
         "token": rules.reservation_token(secret, card_id, reservation_id, buyer),

@@ -150,6 +150,13 @@ class HeldByExpiry(GlobalSecondaryIndex):
     hold_expires_at = NumberAttribute(range_key=True)
 
 
+class PersonalDataByExpiry(GlobalSecondaryIndex):
+    """Sparse: only orders that still keep a buyer's name or city."""
+    Meta = _index_meta("personal_by_expiry", KeysOnlyProjection())
+    forget_shard = UnicodeAttribute(hash_key=True)
+    forget_at = NumberAttribute(range_key=True)
+
+
 class OrdersByReferralCode(GlobalSecondaryIndex):
     """Sparse: only paid orders have a referral code."""
     Meta = _index_meta("by_referral_code", KeysOnlyProjection())
@@ -191,6 +198,9 @@ class OrderModel(Model):
     display_name = UnicodeAttribute(null=True)
     anonymous = BooleanAttribute(null=True)
     city = UnicodeAttribute(null=True)
+    # Present while the order keeps personal data: when the sweeper forgets it (store/retention.py).
+    forget_shard = UnicodeAttribute(null=True)
+    forget_at = NumberAttribute(null=True)
     reservation_id = UnicodeAttribute(null=True)
     # Where the tap came from (ISO country, optionally "-REGION"), for the seller's insights.
     country = UnicodeAttribute(null=True)
@@ -204,6 +214,7 @@ class OrderModel(Model):
     by_card = OrdersByCard()
     held_by_expiry = HeldByExpiry()
     by_referral_code = OrdersByReferralCode()
+    personal_by_expiry = PersonalDataByExpiry()
 
 
 class StripeEventModel(Model):
@@ -280,7 +291,6 @@ class ReferralModel(Model):
     order_id = UnicodeAttribute(range_key=True)
     referrer_code = UnicodeAttribute()
     referrer_order_id = UnicodeAttribute()
-    referrer_name = UnicodeAttribute(null=True)
     amount = NumberAttribute()
     currency = UnicodeAttribute()
     rebate = NumberAttribute(default=0)
@@ -300,6 +310,7 @@ class ReservationModel(Model):
     seller_id = UnicodeAttribute()
     created_at = NumberAttribute()
     email = UnicodeAttribute(null=True)
+    expires_at = NumberAttribute(null=True)  # DynamoDB's TTL deletes it then
     by_card = ReservationsByCard()
 
 

@@ -28,7 +28,7 @@ from chalicelib.domain import (
     sold_out_message,
     transition,
 )
-from chalicelib.store import cards, referrals, stock
+from chalicelib.store import cards, referrals, retention, stock
 from chalicelib.store.models import OrderModel, StripeEventModel
 from chalicelib.store.transactions import Refused, Transaction
 
@@ -157,6 +157,7 @@ def hold(card: Card, order: Order, open_holds_cap: int = 0, attempts: int = 6) -
             counted=counted, display_name=order.display_name, anonymous=order.anonymous or None,
             city=order.city, reservation_id=order.reservation_id, country=order.country,
             hold_shard=_hold_shard(), hold_expires_at=order.expires_at, client=client,
+            **retention.marks(order, card),
         ), condition=OrderModel.order_id.does_not_exist())
         stock.move_units(tx, card.card_id, take, "available", "held")
         if counted:

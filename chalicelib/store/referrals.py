@@ -12,12 +12,12 @@ from chalicelib.store.transactions import Transaction
 REFERRAL = "referral"
 
 
-def credit(card_id: str, order_id: str, *, referrer_code: str, referrer_order_id: str, referrer_name: str | None,
+def credit(card_id: str, order_id: str, *, referrer_code: str, referrer_order_id: str,
            amount: int, currency: str, rebate: int) -> bool:
     """Credit the order to its referrer; False when an earlier delivery already did."""
     try:
         ReferralModel(card_id, order_id, referrer_code=referrer_code, referrer_order_id=referrer_order_id,
-                      referrer_name=referrer_name, amount=amount, currency=currency, rebate=rebate,
+                      amount=amount, currency=currency, rebate=rebate,
                       created_at=int(time.time())).save(condition=ReferralModel.order_id.does_not_exist())
     except PutError:
         return False

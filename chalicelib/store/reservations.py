@@ -18,16 +18,17 @@ ATTEMPTS = 3
 
 
 def create(reservation_id: str, card_id: str, seller_id: str, created_at: int, email: str | None,
-           client: str) -> bool:
-    """Store the reservation, count it on the card and in its client's window, all or nothing;
-    False when it was made before (same id: a repeat uses none of the client's rate).
+           client: str, forget_at: int) -> bool:
+    """Store the reservation (DynamoDB's TTL deletes it, email and all, at forget_at), count it on
+    the card and in its client's window, all or nothing; False when it was made before (same id:
+    a repeat uses none of the client's rate).
     TooManyReservations when the client's window is full."""
     window_start, seconds_left = rate_window(created_at, config.RESERVATION_RATE_SECONDS)
     attempt = 0
     while True:
         tx = Transaction()
         tx.save(RESERVATION, ReservationModel(reservation_id, card_id=card_id, seller_id=seller_id,
-                                              created_at=created_at, email=email),
+                                              created_at=created_at, email=email, expires_at=forget_at),
                 condition=ReservationModel.reservation_id.does_not_exist())
         counts.add_item(tx, card_id, counts.RESERVATIONS)
         rate_limits.take_item(tx, "reservations", client, window_start, config.RESERVATION_RATE_SECONDS,

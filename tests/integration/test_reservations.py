@@ -111,7 +111,7 @@ def test_the_next_window_shares_again_once(make_card, monkeypatch):
     monkeypatch.setattr(shares, "_reservations_shared", {})
     later = int(time.time()) + config.RESERVATION_SHARE_SECONDS
     for n, client in ((2, "203.0.113.2"), (3, "203.0.113.3")):
-        stored.create(f"rsv_later_{n}", card.card_id, card.seller_id, later, None, client)
+        stored.create(f"rsv_later_{n}", card.card_id, card.seller_id, later, None, client, later + 86400)
     stream.handle_batch(reservation_record("rsv_later_2", "rsv_later_3"))
 
     texts = [item["text"] for item in shares.feed(card.card_id)]
