@@ -3,7 +3,7 @@ Stripe's idempotency key) and the PaymentIntent the order gets from it, on the o
 on a card with a per-buyer limit, the payer's claim (one payment at a time per card or email)."""
 from __future__ import annotations
 
-from pynamodb.exceptions import DeleteError, UpdateError
+from pynamodb.exceptions import UpdateError
 
 from chalicelib.domain import HELD, Order
 from chalicelib.store.models import BuyerLimitModel, OrderModel
@@ -78,8 +78,9 @@ def release_payers(order: Order, payer_ids: tuple[str, ...]) -> None:
     """The pay call is over: its payers may pay for another order (unless another call took over)."""
     for payer in payer_ids:
         try:
-            BuyerLimitModel(_paying_key(order.card_id, payer)).delete(
+            BuyerLimitModel(_paying_key(order.card_id, payer)).update(
+                actions=[BuyerLimitModel.paying_order.remove(), BuyerLimitModel.paying_until.remove()],
                 condition=BuyerLimitModel.paying_order == order.order_id)
-        except DeleteError as error:
+        except UpdateError as error:
             if error.cause_response_code != "ConditionalCheckFailedException":
                 raise
