@@ -306,3 +306,27 @@ def test_the_address_is_never_logged(client, shipped_card, fake_stripe, caplog):
 
     logged = caplog.text + " ".join(str(record.__dict__) for record in caplog.records)
     assert "Secrète" not in logged and "ada@example.com" not in logged
+
+
+# --- the card's address form ------------------------------------------------------------------
+
+
+def test_the_card_shows_the_fee_and_an_address_form_in_the_readers_language(client, shipped_card):
+    en = client.http.get(f"/cards/{shipped_card['id']}/widget?locale=en&sheet=test").body.decode()
+    zh = client.http.get(f"/cards/{shipped_card['id']}/widget?locale=zh-CN&sheet=test").body.decode()
+
+    assert "Shipping: €4.50 per order" in en
+    assert 'autocomplete="shipping postal-code"' in en and 'autocomplete="email"' in en
+    assert '<label for="tc-line1">Address</label>' in en
+    assert '<option value="HK">Hong Kong SAR China</option>' in en
+    assert "收货地址" in zh and '<label for="tc-city">城市</label>' in zh
+    assert '<option value="DE">德国</option>' in zh
+    assert "window.tapcardShipping = " in en
+
+
+def test_a_card_that_ships_nothing_carries_no_address_form(client, seller):
+    card = create_card(client, seller)
+
+    page = client.http.get(f"/cards/{card['id']}/widget?sheet=test").body.decode()
+
+    assert 'data-tc="address"' not in page and "window.tapcardShipping = " not in page
