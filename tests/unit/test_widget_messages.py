@@ -47,7 +47,7 @@ def words_used() -> dict[str, set[str]]:
         domain.ReservationsOff, domain.TooManyReservations, domain.HoldExpired, domain.AlreadyPaid,
         domain.PaymentInProgress, domain.PaymentsUnavailable, domain.AmountMismatch, domain.TooManyHolds)}
     dashboard_html = read("dashboard.html")
-    dashboard_js = read("dashboard_charts.js", "dashboard.js")
+    dashboard_js = read("dashboard_charts.js", "dashboard_shipping.js", "dashboard.js")
     funnel_steps = re.search(r"var steps = \[([^\]]*)\]", dashboard_js).group(1)
     dashboard_dynamic = (
         set(domain.CARD_STATUSES)  # t(card.status)
