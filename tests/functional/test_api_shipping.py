@@ -330,3 +330,26 @@ def test_a_card_that_ships_nothing_carries_no_address_form(client, seller):
     page = client.http.get(f"/cards/{card['id']}/widget?sheet=test").body.decode()
 
     assert 'data-tc="address"' not in page and "window.tapcardShipping = " not in page
+
+
+def test_the_answers_match_openapi(client, seller, shipped_card, fake_stripe):
+    from test_openapi_schemas import assert_documented
+
+    document = json.loads(client.http.get("/openapi.json").body)
+    order = hold(client, shipped_card["id"])
+    cid, oid = shipped_card["id"], order["order_id"]
+    checks = [
+        ("/orders/{order_id}/shipping", "PUT", put_address(client, order, {**ADDRESS, "country": "US"})),
+        ("/orders/{order_id}/pay", "POST", pay_order(client, order)),
+        ("/orders/{order_id}/shipping", "PUT", put_address(client, order, {**ADDRESS, "line2": "B", "phone": "+33 1"})),
+        ("/orders/{order_id}/shipping", "PUT", put_address(client, order, ADDRESS, token="nope")),
+        ("/orders/{order_id}", "GET", client.http.get(f"/orders/{oid}?token={order['order_token']}")),
+        ("/orders/{order_id}/pay", "POST", pay_order(client, order)),
+        ("/api/cards/{card_id}/orders", "GET", client.http.get(f"/api/cards/{cid}/orders", headers=seller.auth)),
+        ("/cards/{card_id}", "GET", client.http.get(f"/cards/{cid}")),
+        ("/api/cards/{card_id}", "PATCH", patch(client, seller, cid, {"shipping": None})),
+        ("/api/cards", "POST", post_json(client, "/api/cards", {**_card_body(), "shipping": SHIPS}, seller.auth)),
+    ]
+    assert [response.status_code for _, _, response in checks] == [400, 409, 200, 404, 200, 200, 200, 200, 409, 201]
+    for route, method, response in checks:
+        assert_documented(document, route, method, response)

@@ -9,10 +9,12 @@ import boto3
 import pytest
 
 from chalicelib import checkout, config, payment_events, payments
+from chalicelib.social import referrals, stream
 from chalicelib.domain import Card, Shipping, order_total
 from chalicelib.payments import PAYMENT_SUCCEEDED, PaymentEvent
 from chalicelib.store import cards, orders
 from fakes import CARD_3DS
+from fixtures import mark_paid, stream_event
 
 ADDRESS = {"name": "Ada Lovelace", "line1": "7 impasse Secrète", "city": "Lyon", "postal_code": "69001",
            "country": "FR", "phone": "+33 4 72 00 00 00", "email": "ada@example.com"}
@@ -84,3 +86,17 @@ def test_the_address_is_not_plain_text_in_dynamodb(shipped_card, buy, fake_strip
             assert value not in raw
     assert item["shipping_address"].startswith("gAAAA")  # a Fernet token
     assert checkout.order_status(order["order_id"], order["order_token"])["shipping"] == ADDRESS
+
+
+def test_a_referral_rebate_counts_the_same_total(shipped_card, buy):
+    cards.update_social_settings(shipped_card.card_id, {"rebate_percent": 10})
+    paid = []
+    for buyer, ref in (("buyer-token-ada1", None), ("buyer-token-bea1", "first")):
+        order = buy(shipped_card, buyer=buyer, quantity=2, ref=paid[0].referral_code if ref else None)
+        mark_paid(order["order_id"])
+        paid.append(orders.get(order["order_id"]))
+        stream.handle_batch(stream_event("orders_stream_paid.json", [paid[-1]]))
+
+    report = referrals.report(cards.get(shipped_card.card_id), at=time.time() + 60 * 24 * 3600)
+
+    assert (report["referred_revenue"], report["rebate_total"]) == (4050, 405)
