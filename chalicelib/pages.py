@@ -12,7 +12,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from chalicelib import checkout, config, views
+from chalicelib import checkout, config, shipping, views
 from chalicelib.domain import NO_POSTCODE, REF_PATTERN, NotFound
 from chalicelib.social import referrals
 from chalicelib.store import cards
@@ -227,5 +227,6 @@ def order_page(order_id: str, token: str | None, accept_language: str | None) ->
         order=order, card=card, t=words_for(words_locale)["order_page"], lang=words_locale,
         amount=views.format_money(order.amount, order.currency, locale), ordered_at=views.iso(order.created_at),
         fulfilled_at=views.iso(order.fulfilled_at), share_url=view.get("share_url"), nonce=nonce,
+        address=shipping.address_of(order),  # behind the order's token only, like the page itself
     )
     return Page(html, ORDER_CSP.format(nonce=nonce))

@@ -353,3 +353,15 @@ def test_the_answers_match_openapi(client, seller, shipped_card, fake_stripe):
     assert [response.status_code for _, _, response in checks] == [400, 409, 200, 404, 200, 200, 200, 200, 409, 201]
     for route, method, response in checks:
         assert_documented(document, route, method, response)
+
+
+def test_the_buyers_order_page_shows_where_it_ships(client, shipped_card, fake_stripe):
+    order = hold(client, shipped_card["id"])
+    put_address(client, order, {**ADDRESS, "name": "<b>Ada</b>"})
+    pay_order(client, order)
+
+    page = client.http.get(f"/o/{order['order_id']}?token={order['order_token']}").body.decode()
+
+    assert "Ship to" in page and "12 rue des Potiers" in page and "69001 Lyon" in page
+    assert "&lt;b&gt;Ada&lt;/b&gt;" in page and "<b>Ada</b>" not in page
+    assert "12 rue des Potiers" not in client.http.get(f"/o/{order['order_id']}?token=wrong").body.decode()
