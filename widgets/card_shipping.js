@@ -82,9 +82,12 @@ window.tapcardShipping = (function () {
         }).then(function (r) {
           if (r.ok) return null;
           return r.json().catch(function () { return {}; }).then(function (data) {
-            var error = data.error || {}, box = error.field && mark(error.field, sw(error.field === "country" ? "not_shipped" : "invalid"));
+            var error = data.error || {}, words = sw("error_" + error.code);
+            // The order moved on (its hold ended): the pay call then says so in its own words.
+            if (error.code === "conflict") return null;
+            var box = error.field && mark(error.field, sw(error.field === "country" ? "not_shipped" : "invalid"));
             if (box && box.focus) box.focus();
-            return sw("error_" + error.code) !== "error_" + error.code ? sw("error_" + error.code) : sw("check_address");
+            return words !== "error_" + error.code ? words : sw("check_address");
           });
         });
       });
