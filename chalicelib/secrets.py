@@ -3,6 +3,9 @@ SSM Parameter Store as SecureStrings, fetched in one call on first use and kept 
 life; elsewhere (dev, the local stack, tests) from the environment, through config, as before.
 
 Nothing secret is in .chalice/config.json: it names only the path.
+
+encrypt/decrypt: the one way tapcard stores something readable only with the stage's Fernet key
+(CHANNEL_ENCRYPTION_KEY): share channels' credentials and buyers' shipping addresses.
 """
 from __future__ import annotations
 
