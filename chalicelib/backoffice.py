@@ -7,7 +7,7 @@ import dataclasses
 import uuid
 from datetime import datetime, timezone
 
-from chalicelib import checkout, config, counters, payments, views
+from chalicelib import checkout, config, counters, payments, shipping, views
 from chalicelib.domain import (
     ARCHIVED,
     PAID,
@@ -120,8 +120,10 @@ def set_card_status(seller_id: str, card_id: str, action: str) -> dict:
 
 
 def seller_order_json(order: Order) -> dict:
+    """An order as its seller sees it: with the address it ships to (and the buyer's email)."""
     return {**views.order_json(order), "created_at": views.iso(order.created_at),
-            "country": order.country, "ref": order.ref, "refund_id": order.refund_id}
+            "country": order.country, "ref": order.ref, "refund_id": order.refund_id,
+            "shipping": shipping.address_of(order)}
 
 
 def list_orders(seller_id: str, card_id: str, query: dict) -> dict:
@@ -136,7 +138,7 @@ def export_orders(seller_id: str, card_id: str, query: dict) -> str:
     cards.get_owned(seller_id, card_id)
     wanted = order_filter(query)
     found, _ = orders.of_card(card_id, wanted.status, wanted.since, wanted.until, MAX_CSV_ORDERS)
-    return orders_csv(found)
+    return orders_csv(found, {order.order_id: shipping.address_of(order) for order in found if order.shipping_address})
 
 
 def _owned_order(seller_id: str, order_id: str) -> Order:

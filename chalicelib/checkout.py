@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import time
 
-from chalicelib import config, counters, observability, paying, payments, secrets, views
+from chalicelib import config, counters, observability, paying, payments, secrets, shipping, views
 from chalicelib.domain import (
     CANCELED,
     HELD,
+    PAID,
     Card,
+    Conflict,
     IdempotencyMismatch,
     InvalidRequest,
     NotFound,
@@ -16,16 +18,18 @@ from chalicelib.domain import (
     PaymentsUnavailable,
     SoldOut,
     TooManyHolds,
+    address_from_request,
     check_can_buy,
     checkout_request_from,
     pseudonym,
     open_holds_cap,
     order_id_for,
     order_token,
+    order_total,
     token_matches,
 )
 from chalicelib.social import reservations, rules
-from chalicelib.store import cards, counts, orders, pay_calls, stock
+from chalicelib.store import addresses, cards, counts, orders, pay_calls, stock
 
 # Why a tap's order was canceled when Stripe could not open its payment (STRIPE_AT_TAP only).
 PAYMENTS_UNAVAILABLE = "payments_unavailable"
@@ -69,16 +73,18 @@ def checkout(card_id: str, payload, idempotency_key: str | None, is_retry: bool 
         counters.count(card_id, counters.TAPS)
     at = now()
     check_can_buy(card, at, request.quantity)
+    address = _inline_address(card, payload)
     reservation_id = reservations.reservation_of(card_id, request.buyer, request.reservation_token)
     rules.check_reservation(card, at, reserved=reservation_id is not None)
     order = Order(
         order_id=order_id_for(card_id, request.buyer, key), card_id=card_id,
         seller_id=card.seller_id, buyer=request.buyer, quantity=request.quantity,
-        amount=card.price_amount * request.quantity, currency=card.currency, status=HELD,
+        amount=order_total(card.price_amount, request.quantity, card.shipping), currency=card.currency, status=HELD,
         created_at=at, expires_at=at + card.hold_seconds, ref=request.ref,
         request_fingerprint=request.fingerprint, display_name=request.display_name,
         anonymous=request.anonymous, city=rules.viewer_city(city), reservation_id=reservation_id, country=place,
         client=pseudonym(secrets.get("ORDER_TOKEN_SECRET"), client) if client else None,
+        shipping_address=shipping.seal(address),
     )
     observability.order_context(order.order_id)
     try:
@@ -104,6 +110,22 @@ def checkout(card_id: str, payload, idempotency_key: str | None, is_retry: bool 
         _attach_payment_intent(order)
     # client_secret stays in the answer's shape: null, the pay call makes the payment.
     return {**views.order_json(order), "client_secret": order.client_secret, **_order_links(order.order_id)}
+
+
+def _inline_address(card: Card, payload: dict) -> dict | None:
+    """The address (`shipping`) and `email` a tap may carry, checked before anything is held;
+    errors name the body's field (shipping.postal_code, email)."""
+    if payload.get("shipping") is None and payload.get("email") is None:
+        return None
+    given = payload.get("shipping") if payload.get("shipping") is not None else {}
+    if isinstance(given, dict) and "email" in payload:
+        given = {**given, "email": payload["email"]}
+    try:
+        return address_from_request(given, card.shipping)
+    except InvalidRequest as error:
+        if error.field and error.field != "email":
+            error.field = f"shipping.{error.field}"
+        raise
 
 
 def _replayed(order_id: str, request, order: Order | None = None) -> Order:
@@ -139,13 +161,33 @@ def _owned_order(order_id: str, token: str | None) -> Order:
 
 
 def order_status(order_id: str, token: str | None) -> dict:
-    return {**views.order_json(_owned_order(order_id, token)), "order_url": _order_links(order_id)["order_url"]}
+    """The buyer's own order; its shipping address only here, behind the order's token."""
+    order = _owned_order(order_id, token)
+    return {**views.order_json(order), "order_url": _order_links(order_id)["order_url"],
+            "shipping": shipping.address_of(order)}
 
 
 def order_for_buyer(order_id: str, token: str | None) -> tuple[Order, Card]:
     """The order behind the buyer's order page, and its card (even if no longer on sale)."""
     order = _owned_order(order_id, token)
     return order, cards.get(order.card_id)
+
+
+def set_shipping_address(order_id: str, token: str | None, payload) -> dict:
+    """PUT /orders/{order_id}/shipping: the address the order ships to, checked against the
+    card's countries; the same wrong-token answer as every order route. Nothing is stored on an
+    error. A held or paid order takes it until the seller ships."""
+    order = _owned_order(order_id, token)
+    card = cards.get(order.card_id)
+    address = address_from_request(payload, card.shipping)
+    if order.status not in (HELD, PAID) or order.fulfilled_at is not None:
+        raise Conflict(f"This order is {'shipped' if order.fulfilled_at else order.status}; "
+                       "its address can no longer change.", "order_id")
+    try:
+        addresses.set_address(order, card, shipping.seal(address))
+    except orders.StaleOrder:
+        raise Conflict("This order changed meanwhile (it ended or shipped); reload it.", "order_id") from None
+    return {"order_id": order_id, "shipping": address}
 
 
 def pay(order_id: str, token: str | None, payload) -> dict:

@@ -57,7 +57,8 @@ CARD_CACHE_SECONDS = float(os.environ.get("CARD_CACHE_SECONDS", "10"))
 STOCK_CACHE_SECONDS = float(os.environ.get("STOCK_CACHE_SECONDS", "1"))
 STRIPE_EVENT_TTL_SECONDS = 30 * 24 * 3600
 
-# The social loop. Channel secrets are encrypted with this Fernet key (a per-stage secret on AWS);
+# The social loop. Channel secrets (and buyers' shipping addresses) are encrypted with this Fernet
+# key (a per-stage secret on AWS);
 # the dev stage derives one so the local stack needs no setup.
 CHANNEL_ENCRYPTION_KEY = os.environ.get("CHANNEL_ENCRYPTION_KEY") or None
 # Share channels must be https; the dev stage may also post to http on this machine.

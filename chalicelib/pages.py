@@ -12,8 +12,8 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from chalicelib import checkout, config, views
-from chalicelib.domain import REF_PATTERN, NotFound
+from chalicelib import checkout, config, shipping, views
+from chalicelib.domain import NO_POSTCODE, REF_PATTERN, NotFound
 from chalicelib.social import referrals
 from chalicelib.store import cards
 from chalicelib.words import LOCALE_TAG, WIDGETS, pick_locale, words_for
@@ -133,12 +133,30 @@ def widget(card_id: str, query: dict, accept_language: str | None = None) -> Pag
         "minor_unit_exponent": views.minor_unit_exponent(card.currency),
         "accent": options["accent"],
     }
+    ship = None
+    if card.shipping.required:  # the address form and its words weigh only on cards that ship goods
+        ship = words_for(words_locale)["shipping"]
+        settings["words"] = {**words, **ship}
+        settings["no_postcode"] = sorted(NO_POSTCODE)
     html = templates().get_template("widget.html").render(
         card=view, options=options, words=words, lang=words_locale, nonce=nonce, test_mode=sheet == "test",
         price=views.format_money(card.price_amount, card.currency, locale),
-        settings_json=script_json(settings),
+        settings_json=script_json(settings), ship=ship,
+        fee=views.format_money(card.shipping.fee, card.currency, locale) if ship else None,
+        countries=country_names(card.shipping.countries, locale) if ship else (),
     )
     return Page(html, WIDGET_CSP.format(nonce=nonce))
+
+
+def country_names(codes, locale: str) -> list[tuple[str, str]]:
+    """(code, name in the reader's language) of each country, sorted by name (Babel's names)."""
+    from babel.core import Locale, UnknownLocaleError
+
+    try:
+        names = Locale.parse(locale.replace("-", "_")).territories
+    except (UnknownLocaleError, ValueError):
+        names = Locale("en").territories
+    return sorted(((code, names.get(code, code)) for code in codes), key=lambda pair: pair[1])
 
 
 def product_page(card_id: str, query: dict, accept_language: str | None = None) -> Page:
@@ -209,5 +227,6 @@ def order_page(order_id: str, token: str | None, accept_language: str | None) ->
         order=order, card=card, t=words_for(words_locale)["order_page"], lang=words_locale,
         amount=views.format_money(order.amount, order.currency, locale), ordered_at=views.iso(order.created_at),
         fulfilled_at=views.iso(order.fulfilled_at), share_url=view.get("share_url"), nonce=nonce,
+        address=shipping.address_of(order),  # behind the order's token only, like the page itself
     )
     return Page(html, ORDER_CSP.format(nonce=nonce))

@@ -14,6 +14,7 @@ from chalicelib.domain import (
     LimitReached,
     Order,
     PaymentInProgress,
+    ShippingAddressRequired,
     pay_request_from,
 )
 from chalicelib.store import cards, orders, pay_calls, stock
@@ -26,10 +27,15 @@ MARGIN_SECONDS = 3
 def pay(order: Order, payload) -> dict:
     """{status: succeeded | requires_action | processing | failed, reason?, client_secret?, order}.
     Refused (nothing charged) when the order is paid, its hold ran out, another pay call is under
-    way, or the payer already bought the card's limit."""
+    way, the payer already bought the card's limit, or the card ships goods and the order has no
+    address yet."""
     request = pay_request_from(payload, order, test_methods_allowed=config.DEV_ROUTES)
     at = int(time.time())
     _check_payable(order, at)
+    card = cards.get(order.card_id)
+    if card.shipping.required and not order.shipping_address:
+        raise ShippingAddressRequired("This card ships goods: give the order's shipping address "
+                                      "(PUT /orders/{order_id}/shipping) first. Nothing was charged.")
     deadline = order.expires_at - MARGIN_SECONDS
     # The sweeper leaves an order alone while a pay call has it, even past its hold's end.
     until = at + int(config.STRIPE_QUEUE_SECONDS) * 2 + 30
@@ -41,7 +47,6 @@ def pay(order: Order, payload) -> dict:
     result = None
     payer_ids = ()
     try:
-        card = cards.get(order.card_id)
         if card.limit_per_buyer:
             payer_ids = _claim_payers(order, payments.payer_identities_of(request, deadline), at, until)
             _check_payer_limit(order, payer_ids, card.limit_per_buyer)

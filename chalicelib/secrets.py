@@ -3,10 +3,15 @@ SSM Parameter Store as SecureStrings, fetched in one call on first use and kept 
 life; elsewhere (dev, the local stack, tests) from the environment, through config, as before.
 
 Nothing secret is in .chalice/config.json: it names only the path.
+
+encrypt/decrypt: the one way tapcard stores something readable only with the stage's Fernet key
+(CHANNEL_ENCRYPTION_KEY): share channels' credentials and buyers' shipping addresses.
 """
 from __future__ import annotations
 
+import base64
 import functools
+import hashlib
 import os
 
 from chalicelib import config
@@ -16,7 +21,7 @@ SECRETS = {
     "STRIPE_SECRET_KEY": "stripe_secret_key",
     "STRIPE_WEBHOOK_SECRET": "stripe_webhook_secret",
     "ORDER_TOKEN_SECRET": "order_token_secret",
-    "CHANNEL_ENCRYPTION_KEY": "channel_encryption_key",  # a Fernet key: share channels' credentials
+    "CHANNEL_ENCRYPTION_KEY": "channel_encryption_key",  # a Fernet key: channels' credentials, buyers' addresses
     "CLOUDFRONT_ORIGIN_SECRET": "cloudfront_origin_secret",  # only where a CloudFront is in front
 }
 # Secrets a stage may leave unset: without them a feature is off, nothing breaks.
@@ -83,3 +88,28 @@ def missing() -> list[str]:
         except MissingSecret as error:
             problems.append(str(error))
     return problems
+
+
+# --- what is stored encrypted: share channels' credentials, buyers' shipping addresses ---------
+
+
+@functools.lru_cache(maxsize=1)
+def _fernet():
+    from cryptography.fernet import Fernet
+
+    key = get("CHANNEL_ENCRYPTION_KEY")
+    if key is None:
+        if config.STAGE != "dev":
+            raise RuntimeError("CHANNEL_ENCRYPTION_KEY must be set outside the dev stage")
+        # Dev only: a key derived from the stage's table prefix, so local data survives restarts.
+        key = base64.urlsafe_b64encode(hashlib.sha256(f"tapcard-dev-channels:{config.TABLE_PREFIX}".encode()).digest())
+    return Fernet(key)
+
+
+def encrypt(plain: str) -> str:
+    """Text sealed with the stage's key (CHANNEL_ENCRYPTION_KEY), as a Fernet token."""
+    return _fernet().encrypt(plain.encode()).decode()
+
+
+def decrypt(token: str) -> str:
+    return _fernet().decrypt(token.encode()).decode()

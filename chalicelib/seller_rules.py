@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from chalicelib.domain import (
+    ADDRESS_FIELDS,
     ORDER_STATUSES,
     Card,
     Conflict,
@@ -19,13 +20,14 @@ from chalicelib.domain import (
     StockLevel,
     new_card_from_request,
     parse_timestamp,
+    shipping_from_request,
 )
 from chalicelib.views import csv_text, iso
 
 EDITABLE = ("title", "description", "image_url", "price", "stock", "sale", "limit_per_buyer",
-            "hold_seconds", "share_text")
-# Buyers already paid (or are paying) this price under this limit: they stay as they were.
-LOCKED_ONCE_ORDERED = ("price", "limit_per_buyer")
+            "hold_seconds", "share_text", "shipping")
+# Buyers already paid (or are paying) this price and shipping under this limit: they stay as they were.
+LOCKED_ONCE_ORDERED = ("price", "limit_per_buyer", "shipping")
 MAX_PAGE = 100
 DEFAULT_PAGE = 25
 MAX_STATS_DAYS = 92
@@ -39,7 +41,7 @@ class CardEdit:
 
 def card_edit_from_request(payload: Any, card: Card, level: StockLevel, has_orders: bool) -> CardEdit:
     """The card after a PATCH. Stock may go down only to what is sold or held; price, currency and
-    the per-buyer limit are locked once the card has any order; the sale window, texts, image and
+    the per-buyer limit and shipping are locked once the card has any order; the sale window, texts, image and
     hold time may change at any time (a new hold time applies to new holds)."""
     if not isinstance(payload, dict):
         raise InvalidRequest("The body must be a JSON object.")
@@ -48,7 +50,7 @@ def card_edit_from_request(payload: Any, card: Card, level: StockLevel, has_orde
             raise InvalidRequest(f"'{name}' cannot be changed; editable: {', '.join(EDITABLE)}.", name)
     if has_orders:
         for name in LOCKED_ONCE_ORDERED:
-            if name in payload and payload[name] != _current(card, name):
+            if name in payload and not _same(card, name, payload[name]):
                 raise Conflict(f"'{name}' cannot change once the card has orders.", name)
     # Validate the whole card as a new one would be, from its current values and the changes.
     merged = {name: _current(card, name) for name in EDITABLE}
@@ -66,7 +68,20 @@ def card_edit_from_request(payload: Any, card: Card, level: StockLevel, has_orde
     return CardEdit(edited, edited.stock - card.stock)
 
 
+def _same(card: Card, name: str, value: Any) -> bool:
+    """Whether a locked field is sent as it is (shipping compared as the rules read it)."""
+    if name == "shipping":
+        try:
+            return shipping_from_request(value) == card.shipping
+        except InvalidRequest:
+            return False
+    return value == _current(card, name)
+
+
 def _current(card: Card, name: str) -> Any:
+    if name == "shipping":
+        return None if not card.shipping.required else {
+            "required": True, "countries": list(card.shipping.countries), "fee": {"amount": card.shipping.fee}}
     if name == "price":
         return {"amount": card.price_amount, "currency": card.currency}
     if name == "sale":
@@ -206,14 +221,20 @@ def funnel(days: dict[str, Counter], first: date, last: date) -> dict:
 
 CSV_COLUMNS = ("order_id", "created_at", "status", "quantity", "amount", "currency", "country", "ref",
                "referral_code", "carrier", "tracking_number", "fulfilled_at", "refund_id", "status_reason")
+# The address each order ships to, after the order's own columns (ship_country: where it goes;
+# country: where the tap came from). Cells pass views.csv_cell like every other.
+ADDRESS_COLUMNS = tuple(f"ship_{name}" if name != "email" else name for name in ADDRESS_FIELDS)
 
 
 _TIMES = ("created_at", "fulfilled_at")
 
 
-def orders_csv(orders: list[Order]) -> str:
-    return csv_text(CSV_COLUMNS, ([iso(getattr(order, name)) if name in _TIMES else getattr(order, name)
-                                   for name in CSV_COLUMNS] for order in orders))
+def orders_csv(orders: list[Order], addresses: dict[str, dict | None] | None = None) -> str:
+    """addresses: each order's shipping address in the clear, by order id (none: empty cells)."""
+    addresses = addresses or {}
+    return csv_text(CSV_COLUMNS + ADDRESS_COLUMNS, (
+        [iso(getattr(order, name)) if name in _TIMES else getattr(order, name) for name in CSV_COLUMNS]
+        + [(addresses.get(order.order_id) or {}).get(name) for name in ADDRESS_FIELDS] for order in orders))
 
 
 # --- fulfilment -----------------------------------------------------------------------------

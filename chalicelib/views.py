@@ -11,7 +11,7 @@ from typing import Iterable
 from urllib.parse import urlencode
 
 from chalicelib import config
-from chalicelib.domain import PAID, Card, Order, StockLevel, sale_state
+from chalicelib.domain import PAID, Card, Order, StockLevel, sale_state, shipping_json
 from chalicelib.social.rules import reservers_only_until
 
 # Stripe's zero- and three-decimal currencies; every other currency has two decimals in minor units.
@@ -97,6 +97,7 @@ def card_json(card: Card, level: StockLevel, social: dict[str, int], at: int) ->
         "sale": {"starts_at": iso(card.starts_at), "ends_at": iso(card.ends_at),
                  "state": sale_state(card, at, level.available)},
         "limit_per_buyer": card.limit_per_buyer,
+        "shipping": shipping_json(card.shipping, card.currency),
         "hold_seconds": card.hold_seconds,
         "url": product_url(card.card_id),
         "locale": card.locale,

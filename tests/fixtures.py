@@ -92,7 +92,7 @@ def make_card(aws, seller):
              currency: str = "EUR", starts_at: int | None = None, ends_at: int | None = None,
              limit_per_buyer: int | None = None, hold_seconds: int = 600,
              share_text: str = DEFAULT_SHARE_TEXT, shard_count: int | None = None,
-             seller_id: str | None = None, reservation_mode: str | None = None) -> Card:
+             seller_id: str | None = None, reservation_mode: str | None = None, **fields) -> Card:
         card = Card(
             card_id="card_" + uuid.uuid4().hex[:12], seller_id=seller_id or seller.seller_id,
             title=title, description="Hand-thrown stoneware, 350 ml.",
@@ -100,7 +100,7 @@ def make_card(aws, seller):
             currency=currency, stock=stock, starts_at=starts_at, ends_at=ends_at,
             limit_per_buyer=limit_per_buyer, hold_seconds=hold_seconds, share_text=share_text,
             shard_count=shard_count or shard_count_for(stock), created_at=int(time.time()),
-            reservation_mode=reservation_mode,
+            reservation_mode=reservation_mode, **fields,
         )
         cards.create(card)
         return card

@@ -6,6 +6,7 @@
   var notice = "";
   var $ = function (name) { return document.querySelector('[data-tc="' + name + '"]'); };
   var locale = S.locale || navigator.language || "en";
+  var ship = window.tapcardShipping;  // cards that ship goods: the address goes first (card_shipping.js)
 
   function log(msg) { if (window.console) console.error("[tapcard] " + msg); }
 
@@ -266,8 +267,16 @@
     say(text);
   }
 
-  // The pay call, within the hold: the unit is ours until it ends, whatever Stripe answers.
   function pay(body, walletEvent) {
+    if (!ship) return payNow(body, walletEvent);
+    payButtons(false);
+    return ship.save(order, orderToken, say).then(function (problem) {
+      return problem ? payFailed(problem, walletEvent) : payNow(body, walletEvent);
+    }, function () { payFailed(t("unreachable"), walletEvent); });
+  }
+
+  // The pay call, within the hold: the unit is ours until it ends, whatever Stripe answers.
+  function payNow(body, walletEvent) {
     payButtons(false);
     say(t("paying"));
     body.amount = order.amount;
@@ -335,6 +344,7 @@
     express.on("confirm", payWithStripe);
     express.mount($("express-checkout"));
     elements.create("payment").mount($("payment-element"));
+    if (ship) ship.mountStripe(elements);
     resize();
   }
 

@@ -117,7 +117,7 @@
     $("#card-form").reset();
     $("#editor-title").textContent = t("new_card_title");
     $("#card-status").textContent = "";
-    ["#card-actions", "#insights", "#orders", "#channels", "#referrals"].forEach(function (id) { $(id).hidden = true; });
+    ["#card-actions", "#insights", "#orders", "#channels", "#referrals", "#packing"].forEach(function (id) { $(id).hidden = true; });
     listCards([]);
     refreshCardList().catch(fail);
   }
@@ -136,6 +136,8 @@
     form.elements.ends_at.value = localInput(card.sale.ends_at);
     form.elements.share_text.value = card.share_text || "";
     form.elements.hold_minutes.value = Math.round(card.hold_seconds / 60);
+    tapcardShipping.fill(form, card, exponent(card.price.currency));
+    $("#packing").hidden = !card.shipping.required;
     $("#card-status").textContent = t(card.status) + " · " + card.sale.state;
     $("#snippet").value = card.snippet;
     ["#card-actions", "#insights", "#orders", "#channels", "#referrals"].forEach(function (id) { $(id).hidden = false; });
@@ -149,6 +151,7 @@
     refreshInsights();
     loadOrders(true);
     loadChannels();
+    loadPacking();
     clearInterval(timer);
     timer = setInterval(function () {
       if (document.hidden) return;
@@ -173,6 +176,8 @@
     if (form.elements.limit_per_buyer.value) body.limit_per_buyer = Number(form.elements.limit_per_buyer.value);
     else if (!current) delete body.limit_per_buyer;
     if (form.elements.share_text.value.trim()) body.share_text = form.elements.share_text.value;
+    body.shipping = tapcardShipping.value(form, exponent(currency));
+    if (current ? tapcardShipping.same(body.shipping, current.shipping) : !body.shipping.required) delete body.shipping;
     if (current) {
       // Send only what changed: locked fields that stay the same are no change.
       if (body.price.amount === current.price.amount && currency === current.price.currency) delete body.price;
@@ -276,10 +281,14 @@
     row.appendChild(actions);
     $("#order-rows").appendChild(row);
   }
+  function loadPacking() {
+    if (current && current.shipping.required) tapcardShipping.packingList($("#packing-rows"), cardPath(current.id, ""), api, t).catch(fail);
+  }
   function orderAction(path, body, done) {
     api("POST", "/api/orders/" + encodeURIComponent(pendingOrder) + "/" + path, body).then(function () {
       flash(t(done));
       loadOrders(true);
+      loadPacking();
       refreshInsights();
     }).catch(fail);
   }

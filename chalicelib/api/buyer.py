@@ -1,5 +1,5 @@
 """The reader's routes, no auth: the embed loader, the card and its widget, the hosted product
-page and its QR code, the activity feed, checkout, the order, its pay call and its page,
+page and its QR code, the activity feed, checkout, the order, its shipping address, its pay call and its page,
 reservations."""
 from chalice import Response
 
@@ -71,6 +71,11 @@ def get_order(order_id):
 @bp.route("/orders/{order_id}/pay", methods=["POST"])
 def pay_order(order_id):
     return checkout.pay(order_id, query().get("token"), json_body())
+
+
+@bp.route("/orders/{order_id}/shipping", methods=["PUT"])
+def set_shipping_address(order_id):
+    return checkout.set_shipping_address(order_id, query().get("token"), json_body())
 
 
 @bp.route("/o/{order_id}")

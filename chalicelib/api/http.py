@@ -41,6 +41,8 @@ STATUS_OF = {
     "already_paid": 409,
     "payment_in_progress": 409,
     "amount_mismatch": 409,
+    "shipping_address_required": 409,
+    "shipping_not_required": 409,
 }
 
 _app: Chalice | None = None  # the app the Routes blueprints were registered to: its current request

@@ -8,6 +8,7 @@ from typing import Any
 
 from chalicelib.domain.errors import Ended, InvalidRequest, InvalidTemplate, LimitReached, NotFound, NotStarted
 from chalicelib.domain.fields import CURRENCY_PATTERN, int_field, parse_timestamp, require, text_field, url_field
+from chalicelib.domain.shipping import NO_SHIPPING, Shipping, shipping_from_request
 
 __all__ = ["DEFAULT_HOLD_SECONDS", "MIN_HOLD_SECONDS", "MAX_HOLD_SECONDS", "MAX_STOCK", "MAX_QUANTITY",
            "UNITS_PER_SHARD", "MAX_SHARDS", "DEFAULT_SHARE_TEXT", "PUBLISHED", "UNPUBLISHED", "ARCHIVED",
@@ -54,6 +55,8 @@ class Card:
     reservers_minutes: int | None = None
     rebate_percent: int | None = None
     status: str = PUBLISHED
+    # Where the goods ship and for what fee; digital goods ship nothing (domain/shipping.py).
+    shipping: Shipping = NO_SHIPPING
 
 
 @dataclass
@@ -141,6 +144,7 @@ def new_card_from_request(payload: Any, card_id: str, seller_id: str, now: int) 
         share_text=share_text,
         shard_count=shards,
         created_at=now,
+        shipping=shipping_from_request(payload.get("shipping")),
     )
 
 

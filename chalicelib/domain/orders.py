@@ -90,6 +90,8 @@ class Order:
     fulfilled_at: int | None = None
     carrier: str | None = None
     tracking_number: str | None = None
+    # Where the goods ship, sealed (encrypted JSON: chalicelib/shipping.py); None until given.
+    shipping_address: str | None = None
 
 
 @dataclass

@@ -3,9 +3,6 @@ tokens, Bluesky app passwords and sessions) are stored Fernet-encrypted, returne
 webhook's own signing secret, at creation) and never logged."""
 from __future__ import annotations
 
-import base64
-import functools
-import hashlib
 import json
 from dataclasses import dataclass
 
@@ -34,25 +31,8 @@ class Channel:
     session: dict | None = None
 
 
-@functools.lru_cache(maxsize=1)
-def _fernet():
-    from cryptography.fernet import Fernet
-
-    key = secrets.get("CHANNEL_ENCRYPTION_KEY")
-    if key is None:
-        if config.STAGE != "dev":
-            raise RuntimeError("CHANNEL_ENCRYPTION_KEY must be set outside the dev stage")
-        # Dev only: a key derived from the stage's table prefix, so local data survives restarts.
-        key = base64.urlsafe_b64encode(hashlib.sha256(f"tapcard-dev-channels:{config.TABLE_PREFIX}".encode()).digest())
-    return Fernet(key)
-
-
-def encrypt(plain: str) -> str:
-    return _fernet().encrypt(plain.encode()).decode()
-
-
-def decrypt(token: str) -> str:
-    return _fernet().decrypt(token.encode()).decode()
+# Channel secrets are sealed with the app's one encryption helper (chalicelib/secrets.py).
+encrypt, decrypt = secrets.encrypt, secrets.decrypt
 
 
 def _public(model) -> dict:

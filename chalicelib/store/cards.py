@@ -7,7 +7,7 @@ import time
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 
 from chalicelib import config
-from chalicelib.domain import PUBLISHED, Card, Conflict, NotFound, check_visible
+from chalicelib.domain import NO_SHIPPING, PUBLISHED, Card, Conflict, NotFound, Shipping, check_visible
 from chalicelib.recent import Recent
 from chalicelib.store import stock
 from chalicelib.store.models import CardModel
@@ -42,7 +42,17 @@ def _to_card(model: CardModel) -> Card:
     for name in ("reservers_minutes", "rebate_percent"):
         values[name] = None if values[name] is None else int(values[name])
     values["status"] = values["status"] or PUBLISHED
+    values["shipping"] = Shipping(True, tuple(model.shipping_countries or ()), int(model.shipping_fee or 0)) \
+        if model.shipping_required else NO_SHIPPING
     return Card(**values)
+
+
+def _shipping_values(card: Card) -> dict:
+    """The card's shipping as the item's attributes (None: removed, as on digital goods)."""
+    shipping = card.shipping
+    return {"shipping_required": True if shipping.required else None,
+            "shipping_countries": list(shipping.countries) if shipping.required else None,
+            "shipping_fee": shipping.fee if shipping.required else None}
 
 
 def forget(card_id: str) -> None:
@@ -97,7 +107,8 @@ def create(card: Card) -> None:
     tx = Transaction()
     tx.save(CARD, CardModel(**{name: getattr(card, name) for name in _FIELDS + _SOCIAL_FIELDS},
                             # the sweeper announces the sale's start (sale.opened) once it comes
-                            opening_shard=_OPENING if card.starts_at is not None else None),
+                            opening_shard=_OPENING if card.starts_at is not None else None,
+                            **_shipping_values(card)),
             condition=CardModel.card_id.does_not_exist())
     stock.add_shards(tx, card)
     tx.commit()
@@ -108,6 +119,8 @@ def update(before: Card, after: Card, stock_change: int) -> None:
     from them only while each shard still has them (what is sold or held never shrinks)."""
     actions = [getattr(CardModel, name).set(getattr(after, name)) if getattr(after, name) is not None
                else getattr(CardModel, name).remove() for name in _EDITABLE]
+    actions += [getattr(CardModel, name).set(value) if value is not None else getattr(CardModel, name).remove()
+                for name, value in _shipping_values(after).items()]
     actions.append(CardModel.updated_at.set(int(time.time())))
     if after.starts_at != before.starts_at and after.starts_at is not None and after.starts_at > time.time():
         actions.append(CardModel.opening_shard.set(_OPENING))  # the new start gets its sale.opened

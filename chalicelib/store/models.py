@@ -109,6 +109,10 @@ class CardModel(Model):
     # published | unpublished | archived; cards stored before this existed are published.
     status = UnicodeAttribute(null=True)
     updated_at = NumberAttribute(null=True)
+    # Shipping (absent: digital goods); the fee is per order, in the card's minor units.
+    shipping_required = BooleanAttribute(null=True)
+    shipping_countries = ListAttribute(of=UnicodeAttribute, null=True)
+    shipping_fee = NumberAttribute(null=True)
     by_seller = CardsBySeller()
     opening = CardsOpening()
 
@@ -211,6 +215,8 @@ class OrderModel(Model):
     fulfilled_at = NumberAttribute(null=True)
     carrier = UnicodeAttribute(null=True)
     tracking_number = UnicodeAttribute(null=True)
+    # Encrypted (a Fernet token of the address as JSON), never plain text: chalicelib/shipping.py.
+    shipping_address = UnicodeAttribute(null=True)
     by_card = OrdersByCard()
     held_by_expiry = HeldByExpiry()
     by_referral_code = OrdersByReferralCode()

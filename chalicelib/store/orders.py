@@ -2,8 +2,8 @@
 over the order, its stock shards and buyer counts, the Stripe event id recorded in the same
 transaction (so a redelivered event changes nothing). The allowed moves and where their units go
 come from the domain's ORDER_TRANSITIONS. The only module that writes either table, but for the
-sweeper's batched releases of expired holds (store/expiry.py) and a pay call's claim on a held
-order (store/pay_calls.py)."""
+sweeper's batched releases of expired holds (store/expiry.py), a pay call's claim on a held
+order (store/pay_calls.py) and the buyer's shipping address (store/addresses.py)."""
 from __future__ import annotations
 
 import random
@@ -56,6 +56,7 @@ _FIELDS = (
     "expires_at", "seller_id", "payment_intent_id", "client_secret", "ref", "referral_code",
     "status_reason", "refund_id", "request_fingerprint", "counted", "payment_attempt",
     "display_name", "city", "reservation_id", "country", "carrier", "tracking_number", "client",
+    "shipping_address",
 )
 
 
@@ -157,6 +158,7 @@ def hold(card: Card, order: Order, open_holds_cap: int = 0, attempts: int = 6) -
             counted=counted, display_name=order.display_name, anonymous=order.anonymous or None,
             city=order.city, reservation_id=order.reservation_id, country=order.country,
             hold_shard=_hold_shard(), hold_expires_at=order.expires_at, client=client,
+            shipping_address=order.shipping_address,
             **retention.marks(order, card),
         ), condition=OrderModel.order_id.does_not_exist())
         stock.move_units(tx, card.card_id, take, "available", "held")

@@ -1,6 +1,7 @@
-"""What an order keeps about its buyer (the name and city the share uses) is forgotten
-PERSONAL_DATA_DAYS after the sale: the order itself stays, for the seller's books. Orders that keep
-any carry forget_shard/forget_at, a sparse index the sweeper reads like the expired holds'."""
+"""What an order keeps about its buyer (the name and city the share uses, the shipping address and
+email) is forgotten PERSONAL_DATA_DAYS after the sale: the order itself stays, for the seller's
+books. Orders that keep any carry forget_shard/forget_at, a sparse index the sweeper reads like the
+expired holds'."""
 from __future__ import annotations
 
 import random
@@ -10,15 +11,23 @@ from chalicelib import config
 from chalicelib.domain import Card, Order, personal_data_until
 from chalicelib.store.models import OrderModel
 
-PERSONAL_FIELDS = (OrderModel.display_name, OrderModel.city)
+PERSONAL_FIELDS = (OrderModel.display_name, OrderModel.city, OrderModel.shipping_address)
+
+
+def _forget(order: Order, card: Card) -> dict:
+    return {"forget_shard": f"f{random.randrange(config.HOLD_SHARDS)}",
+            "forget_at": personal_data_until(order.created_at, card.ends_at, config.PERSONAL_DATA_DAYS)}
 
 
 def marks(order: Order, card: Card) -> dict:
     """The attributes a new order needs to be forgotten in time; none when it keeps nothing."""
-    if not (order.display_name or order.city):
-        return {}
-    return {"forget_shard": f"f{random.randrange(config.HOLD_SHARDS)}",
-            "forget_at": personal_data_until(order.created_at, card.ends_at, config.PERSONAL_DATA_DAYS)}
+    return _forget(order, card) if order.display_name or order.city or order.shipping_address else {}
+
+
+def mark_actions(order: Order, card: Card) -> list:
+    """The same, as update actions, for personal data given after the tap (a shipping address)."""
+    forget = _forget(order, card)
+    return [OrderModel.forget_shard.set(forget["forget_shard"]), OrderModel.forget_at.set(forget["forget_at"])]
 
 
 def forget_due(now: int, deadline: float) -> int:

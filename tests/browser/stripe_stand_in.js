@@ -1,9 +1,11 @@
 // A stand-in for Stripe.js v3, served at https://js.stripe.com/v3/ by the browser tests: it records
 // how the card calls it. Deferred mode: elements({mode, amount, currency}), elements.submit() (fails
 // with __stripe.submitError when set), createConfirmationToken (a new ctoken_ each time, or
-// __stripe.tokenError), handleNextAction (fails with __stripe.actionError when set).
+// __stripe.tokenError), handleNextAction (fails with __stripe.actionError when set). The Address
+// Element's getValue() answers __stripe.address ({name, phone, address: {...}}; null: incomplete).
 (function () {
-  var record = window.__stripe = { calls: [], express: null, group: null, submitError: null, tokenError: null, actionError: null };
+  var record = window.__stripe = { calls: [], express: null, group: null, submitError: null, tokenError: null, actionError: null,
+    address: null };
   var tokens = 0;
 
   function later(answer) { return new Promise(function (ok) { setTimeout(function () { ok(answer); }, 30); }); }
@@ -17,7 +19,11 @@
         var methods = type === "expressCheckout" ? { googlePay: true, link: true } : undefined;
         setTimeout(function () { if (handlers.ready) handlers.ready({ elementType: type, availablePaymentMethods: methods }); }, 0);
       },
-      fire: function (name, event) { handlers[name](event); }
+      fire: function (name, event) { handlers[name](event); },
+      getValue: function () {
+        record.calls.push({ call: "getValue", type: type });
+        return later({ complete: !!record.address, value: record.address || {} });
+      }
     };
     if (type === "expressCheckout") record.express = el;
     return el;
@@ -30,7 +36,10 @@
         record.calls.push({ call: "elements", mode: options.mode, amount: options.amount, currency: options.currency,
           clientSecret: options.clientSecret || null });
         record.group = {
-          create: function (type) { record.calls.push({ call: "create", type: type }); return element(type); },
+          create: function (type, options) {
+            record.calls.push({ call: "create", type: type, options: options || null });
+            return element(type);
+          },
           submit: function () {
             record.calls.push({ call: "submit" });
             return later(record.submitError ? { error: { type: "validation_error", message: record.submitError } } : {});

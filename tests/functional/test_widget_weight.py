@@ -18,3 +18,13 @@ def test_everything_that_paints_a_live_card_stays_under_budget(client, make_card
     total = sum(gzipped(client.http.get(path).body) for path in
                 ("/embed.js", f"/cards/{card.card_id}/widget", f"/cards/{card.card_id}"))
     assert total <= PAINT_BUDGET
+
+
+def test_a_card_that_ships_goods_with_its_address_form_stays_under_budget(client, seller):
+    from fixtures import create_card
+
+    card = create_card(client, seller, title="Speckled mug " * 5,
+                       shipping={"required": True, "countries": ["FR", "DE", "HK", "US", "CN", "JP"], "fee": {"amount": 450}})
+    total = sum(gzipped(client.http.get(path).body) for path in
+                ("/embed.js", f"/cards/{card['id']}/widget", f"/cards/{card['id']}"))
+    assert total <= PAINT_BUDGET

@@ -16,7 +16,7 @@ DAY = 86400
 
 def named_order(card, buyer: str, name: str | None = "Ada Lovelace", ref: str | None = None):
     payload = {"quantity": 1, "buyer": buyer, **({"name": name} if name else {}), **({"ref": ref} if ref else {})}
-    order = checkout.checkout(card.card_id, payload, f"tap-{buyer}")
+    order = checkout.checkout(card.card_id, payload, f"tap-key-{buyer}")
     mark_paid(order["order_id"])
     stored = orders.get(order["order_id"])
     stream.handle_batch(stream_event("orders_stream_paid.json", [stored]))
@@ -72,3 +72,20 @@ def test_a_reservation_and_its_email_expire_with_dynamodb_ttl_after_the_sale(mak
         kept = stored_reservations.get(made["reservation_id"])
         assert int(kept.expires_at) == sale_end + config.PERSONAL_DATA_DAYS * DAY
     assert TABLES["reservations"]["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+
+
+def test_a_shipping_address_given_after_the_tap_is_forgotten_with_the_name(make_card, fake_stripe):
+    from chalicelib.domain import Shipping
+
+    ends = int(time.time()) + DAY
+    card = make_card(stock=5, ends_at=ends, shipping=Shipping(True, ("FR",), 450))
+    held = checkout.checkout(card.card_id, {"quantity": 1, "buyer": "buyer-token-ada1"}, "tap-key-ada")
+    assert forget_at(held["order_id"]) is None
+    checkout.set_shipping_address(held["order_id"], held["order_token"], {
+        "name": "Ada Lovelace", "line1": "7 impasse Secrète", "city": "Lyon", "postal_code": "69001",
+        "country": "FR", "email": "ada@example.com"})
+    assert forget_at(held["order_id"]) == ends + config.PERSONAL_DATA_DAYS * DAY
+
+    assert retention.forget_due(ends + config.PERSONAL_DATA_DAYS * DAY, time.monotonic() + 30) == 1
+
+    assert orders.get(held["order_id"]).shipping_address is None

@@ -12,7 +12,7 @@ from chalicelib.words import LOCALES, WIDGETS, words_for
 
 ROOT = Path(__file__).resolve().parents[2]
 WORDS = {locale: json.loads((WIDGETS / "words" / f"{locale}.json").read_text()) for locale in LOCALES}
-SECTIONS = ("card", "order_page", "dashboard", "share")
+SECTIONS = ("card", "order_page", "dashboard", "share", "shipping")
 
 
 def read(*names: str) -> str:
@@ -47,7 +47,7 @@ def words_used() -> dict[str, set[str]]:
         domain.ReservationsOff, domain.TooManyReservations, domain.HoldExpired, domain.AlreadyPaid,
         domain.PaymentInProgress, domain.PaymentsUnavailable, domain.AmountMismatch, domain.TooManyHolds)}
     dashboard_html = read("dashboard.html")
-    dashboard_js = read("dashboard_charts.js", "dashboard.js")
+    dashboard_js = read("dashboard_charts.js", "dashboard_shipping.js", "dashboard.js")
     funnel_steps = re.search(r"var steps = \[([^\]]*)\]", dashboard_js).group(1)
     dashboard_dynamic = (
         set(domain.CARD_STATUSES)  # t(card.status)
@@ -57,6 +57,7 @@ def words_used() -> dict[str, set[str]]:
         | {"language_name"}  # the language button
     )
     rules = (ROOT / "chalicelib" / "social" / "rules.py").read_text()
+    shipping_js = read("card_shipping.js")
     return {
         "card": set(re.findall(r"words\.(\w+)", card_templates + card_js))
         | set(re.findall(r'\bt\("(\w+)"', card_js)) | card_errors,
@@ -65,6 +66,11 @@ def words_used() -> dict[str, set[str]]:
         | set(re.findall(r"words\.(\w+)", dashboard_html))
         | set(re.findall(r'\bt\("(\w+)"\)', dashboard_js)) | dashboard_dynamic,
         "share": set(re.findall(r'words\["(\w+)"\]', rules)) | set(re.findall(r'\["share"\]\["(\w+)"\]', rules)),
+        # The address form (cards that ship goods): its template, and card_shipping.js's sw("...")
+        # with the marks it picks at run time and the errors of the address and pay routes.
+        "shipping": set(re.findall(r"\bship\.(\w+)", read("widget.html", "widget_shipping.html")))
+        | set(re.findall(r'\bsw\("(\w+)"\)', shipping_js)) | {"required", "invalid", "not_shipped"}
+        | {f"error_{error.code}" for error in (domain.ShippingAddressRequired, domain.ShippingNotRequired)},
     }
 
 
