@@ -115,16 +115,18 @@ def exclusions(case) -> dict:
 
 
 def name_real_resources(case, world) -> None:
-    """Point the generated request at the seller's real card, channel and order (its token too),
-    unless the path itself is what is being made invalid."""
-    if case.meta is not None and case.meta.is_negative_at(ParameterLocation.PATH):
-        return
+    """Point the generated request at the seller's real card, channel and order (the order's token
+    too), but where the path or the query is what is being made invalid."""
+    def made_invalid(location) -> bool:
+        return case.meta is not None and case.meta.is_negative_at(location)
+
     order = world["paid"] if case.path.startswith("/api/orders/") else world["held"]
     real = {"card_id": world["card"]["id"], "channel_id": world["channel"]["id"], "order_id": order["order_id"]}
-    for name in case.path_parameters or {}:
-        if name in real:
-            case.path_parameters[name] = real[name]
-    if case.query and isinstance(case.query.get("token"), str) and not case.meta.is_negative_at(ParameterLocation.QUERY):
+    if not made_invalid(ParameterLocation.PATH):
+        for name in case.path_parameters or {}:
+            if name in real:
+                case.path_parameters[name] = real[name]
+    if case.query and isinstance(case.query.get("token"), str) and not made_invalid(ParameterLocation.QUERY):
         case.query["token"] = order["order_token"]
 
 
