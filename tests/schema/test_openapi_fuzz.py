@@ -4,10 +4,11 @@ document. A request the document allows must be taken, one it forbids must be re
 answer may be a 5xx or say what the document does not, and no HTML page may carry seller text
 unescaped.
 
-Two runs: every operation on its own (25 generated examples each, plus schemathesis' boundary
-cases), naming real resources of a seller's (a card with hostile HTML in its title, a channel, a
-held and a paid order); and workflows that follow the document's links (a card made through
-POST /api/cards, then checkout, the order, the pay call, the seller's views of them).
+Two kinds of run: every operation on its own (25 generated examples each, plus schemathesis'
+boundary cases), naming real resources of a seller's (a card with hostile HTML in its title and
+description, a channel, a held and a paid order); and workflows that follow the document's links,
+the purchase (a card made through POST /api/cards, its checkout, the order, the pay call, fulfil,
+refund) and every link (channels, keys), 25 scenarios of up to 6 steps each.
 """
 import json
 
@@ -90,8 +91,8 @@ schema.app = ChaliceWSGI(app)
 @schemathesis.check  # registered: it runs with the built-in checks on every response below
 def seller_text_is_escaped_in_html(ctx, response, case):
     """A seller's title and description reach the widget, the product page and the order page:
-    as text, never as markup. (The world's card carries HOSTILE; a card the workflows make does
-    not, so this is about the pages of the one card per run that does.)"""
+    as text, never as markup. (The world's card carries HOSTILE; the cards the workflows make carry
+    generated text.)"""
     if "text/html" in (response.headers.get("content-type") or [""])[0]:
         page = response.text
         found = [text for text in HOSTILE if text in page]
