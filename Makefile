@@ -8,7 +8,7 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST := $(PY) -m pytest -p no:cacheprovider
 AXE    := node_modules/axe-core/axe.min.js
 
-.PHONY: run test install chromium unit integration functional e2e browser clean package deploy
+.PHONY: run test install chromium unit integration functional schema e2e browser clean package deploy
 
 run: install
 	$(PY) infra/local/stack.py
@@ -16,7 +16,7 @@ run: install
 test: install chromium $(AXE)
 	$(PYTEST) tests
 
-unit integration functional e2e: install
+unit integration functional schema e2e: install
 	$(PYTEST) tests/$@
 
 browser: install chromium $(AXE)

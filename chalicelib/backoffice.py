@@ -134,6 +134,14 @@ def list_orders(seller_id: str, card_id: str, query: dict) -> dict:
     return {"items": [seller_order_json(order) for order in page], "next_cursor": encode_cursor(last)}
 
 
+def orders_format(query: dict) -> str:
+    """?format=json (the default) or csv; another is refused rather than answered as JSON."""
+    fmt = query.get("format", "json")
+    if fmt not in ("json", "csv"):
+        raise InvalidRequest("'format' must be json or csv.", "format")
+    return fmt
+
+
 def export_orders(seller_id: str, card_id: str, query: dict) -> str:
     cards.get_owned(seller_id, card_id)
     wanted = order_filter(query)

@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 
 from chalicelib import checkout, config, shipping, views
-from chalicelib.domain import NO_POSTCODE, REF_PATTERN, NotFound
+from chalicelib.domain import NO_POSTCODE, REF_PATTERN, InvalidRequest, NotFound
 from chalicelib.social import referrals
 from chalicelib.store import cards
 from chalicelib.words import LOCALE_TAG, WIDGETS, pick_locale, words_for
@@ -59,7 +59,9 @@ def _not_available(words: dict, words_locale: str, options: dict, csp: str) -> P
     return Page(html, csp.format(nonce=nonce), status=404)
 
 
-# What each display option passed through the frame's URL may look like; anything else is dropped.
+THEMES = ("light", "dark", "auto")
+# What each display option passed through the frame's URL may look like; anything else is dropped
+# (but a theme: see widget).
 _OPTION_PATTERNS = {
     "locale": LOCALE_TAG,
     "theme": re.compile(r"^(light|dark|auto)\Z"),
@@ -111,6 +113,10 @@ def _options(query: dict) -> dict:
 
 def widget(card_id: str, query: dict, accept_language: str | None = None) -> Page:
     """The card a snippet frames; a visit through a referral link (?ref=) is counted."""
+    # embed.js sends only a theme it knows (it warns and sends none for another), so any other
+    # theme is a hand-made URL: it is told, as openapi.json's enum says, rather than ignored.
+    if "theme" in query and query["theme"] not in THEMES:
+        raise InvalidRequest(f"'theme' must be one of {', '.join(THEMES)}.", "theme")
     referrals.record_visit(card_id, query)
     options = _options(query)
     locale, words_locale = pick_locale(options.get("locale"), accept_language)

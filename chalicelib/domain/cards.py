@@ -91,6 +91,11 @@ def shard_count_for(stock: int) -> int:
     return max(1, min(MAX_SHARDS, -(-stock // UNITS_PER_SHARD)))
 
 
+def _description(value: Any) -> str:
+    # null or absent: no description; anything else must be text ({} or [] is not "empty").
+    return "" if value is None else text_field(value, "description", 2000, required=False)
+
+
 def new_card_from_request(payload: Any, card_id: str, seller_id: str, now: int) -> Card:
     if not isinstance(payload, dict):
         raise InvalidRequest("The body must be a JSON object.")
@@ -132,7 +137,7 @@ def new_card_from_request(payload: Any, card_id: str, seller_id: str, now: int) 
         card_id=card_id,
         seller_id=seller_id,
         title=text_field(require(payload, "title"), "title", 120),
-        description=text_field(payload.get("description") or "", "description", 2000, required=False),
+        description=_description(payload.get("description")),
         image_url=url_field(require(payload, "image_url"), "image_url"),
         price_amount=int_field(require(price, "amount", "price.amount"), "price.amount", 1, 99_999_999),
         currency=currency.upper(),

@@ -24,7 +24,10 @@ def require(payload: dict, name: str, path: str | None = None) -> Any:
 
 
 def int_field(value: Any, name: str, low: int, high: int) -> int:
-    # bool is an int in Python; a JSON true is not a number here.
+    # JSON has one number type: 226.0 is the whole number 226 (JSON Schema's integer says so too,
+    # and Python's json reads it as a float). bool is an int in Python; a JSON true is not a number.
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidRequest(f"'{name}' must be a whole number.", name)
     if not low <= value <= high:

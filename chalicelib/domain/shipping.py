@@ -77,7 +77,8 @@ def shipping_from_request(value: Any, name: str = "shipping") -> Shipping:
     required = value.get("required", False)
     if not isinstance(required, bool):
         raise InvalidRequest(f"'{name}.required' must be true or false.", f"{name}.required")
-    countries = value.get("countries") or []
+    countries = value.get("countries")
+    countries = [] if countries is None else countries
     if not isinstance(countries, list):
         raise InvalidRequest(f"'{name}.countries' must be a list of ISO 3166-1 alpha-2 codes.", f"{name}.countries")
     codes: list[str] = []

@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 
 from chalicelib import config, secrets
-from chalicelib.domain import Card, InvalidRequest, NotFound, text_field
+from chalicelib.domain import Card, Conflict, InvalidRequest, NotFound, text_field
 from chalicelib.store import cards, sellers
 from chalicelib.store import channels as stored
 from chalicelib.social.rules import channel_url, new_webhook_secret
@@ -59,11 +59,14 @@ def add_channel(seller_id: str, card_id: str, payload: dict) -> dict:
         url = channel_url(payload.get("instance"), "instance", allow_http).rstrip("/")
         secret = text_field(payload.get("access_token"), "access_token", 512)
     else:
-        url = channel_url(payload.get("service") or DEFAULT_BLUESKY_SERVICE, "service", allow_http).rstrip("/")
+        service = payload.get("service")
+        # null or "": the default service; anything else must be a URL ({} is not "empty").
+        url = channel_url(DEFAULT_BLUESKY_SERVICE if service in (None, "") else service, "service", allow_http).rstrip("/")
         identifier = text_field(payload.get("identifier"), "identifier", 253)
         secret = text_field(payload.get("app_password"), "app_password", 256)
     if stored.count_of_card(card_id) >= MAX_CHANNELS_PER_CARD:
-        raise InvalidRequest(f"A card has at most {MAX_CHANNELS_PER_CARD} channels.", "type")
+        # The request is fine; the card is full: a conflict with its state, not a bad request.
+        raise Conflict(f"A card has at most {MAX_CHANNELS_PER_CARD} channels; remove one first.", "type")
     body = _public(stored.create(card_id, seller_id, kind, url, identifier, encrypt(secret)))
     if shown_secret:
         body["secret"] = shown_secret

@@ -58,7 +58,7 @@ def reservers(card_id: str, after: str | None = None) -> dict:
     start = None
     if after is not None:
         reservation_id, _, created_at = after.partition(".")
-        if not created_at.isdigit():
+        if not re.fullmatch(r"[0-9]{1,20}", created_at):  # str.isdigit() also takes '²', which int() does not
             raise InvalidRequest("'after' must be the 'next' cursor of the previous page.", "after")
         start = (reservation_id, int(created_at))
     page, more = stored.page_of_card(card_id, PAGE_SIZE, start)

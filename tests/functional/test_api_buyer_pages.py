@@ -100,7 +100,6 @@ def test_the_widget_passes_its_settings_to_the_script(client, make_card):
 
 
 @pytest.mark.parametrize("query", [
-    "theme=%22%3E%3Cscript%3Ealert(1)%3C/script%3E",
     "accent=red;background:url(x)",
     "o=javascript:alert(1)",
     "locale=%22%3E%3Cimg%20src=x%3E",
@@ -114,6 +113,17 @@ def test_unsafe_display_options_are_dropped(client, make_card, query):
     assert "alert(1)" not in page
     assert "<img src=x>" not in page
     assert 'data-theme="auto"' in page
+
+
+@pytest.mark.parametrize("theme", ["%22%3E%3Cscript%3Ealert(1)%3C/script%3E", "neon", "", "Dark"])
+def test_a_theme_openapi_json_does_not_list_is_refused_naming_it(client, make_card, theme):
+    # embed.js sends only light, dark or auto: another theme is a hand-made URL (issue 13).
+    card = make_card(stock=5)
+
+    response = client.http.get(f"/cards/{card.card_id}/widget?theme={theme}")
+
+    assert_error(response, 400, "invalid_request", "theme")
+    assert "alert(1)" not in response.body.decode()
 
 
 def test_safe_display_options_are_applied(client, make_card):

@@ -277,6 +277,15 @@ def test_orders_export_as_csv_without_formula_injection(client, seller, fake_str
     assert rows[0]["carrier"] == "'=HYPERLINK(1)"
 
 
+def test_orders_in_a_format_there_is_none_of_are_refused(client, seller):
+    # ?format=CSV used to answer JSON without a word; openapi.json lists json and csv (issue 13).
+    card = create_card(client, seller)
+
+    for fmt in ("CSV", "xml", ""):
+        assert_error(get(client, f"/api/cards/{card['id']}/orders?format={fmt}", seller), 400, "invalid_request", "format")
+    assert get(client, f"/api/cards/{card['id']}/orders?format=json", seller).status_code == 200
+
+
 def test_a_fulfilled_order_shows_its_tracking_to_the_buyer(client, seller, fake_stripe):
     card = create_card(client, seller)
     order = paid(client, card["id"])

@@ -55,6 +55,7 @@ def test_digital_goods_ship_nothing_by_default(client, seller):
     ({"required": True, "countries": ["FRA"]}, "shipping.countries"),
     ({"required": True, "countries": []}, "shipping.countries"),
     ({"required": True, "countries": "FR"}, "shipping.countries"),
+    ({"required": False, "countries": {}}, "shipping.countries"),  # found by the schema tier: {} passed as none
     ({"required": "yes", "countries": ["FR"]}, "shipping.required"),
     ({"required": True, "countries": ["FR"], "fee": {"amount": -1}}, "shipping.fee.amount"),
     ({"required": True, "countries": ["FR"], "fee": {"amount": 1.5}}, "shipping.fee.amount"),

@@ -51,6 +51,7 @@ def test_a_webhook_channel_is_added_listed_without_its_secret_and_removed(client
     ({"type": "mastodon", "instance": "http://mastodon.example", "access_token": "t"}, "instance"),
     ({"type": "mastodon", "instance": "https://mastodon.example"}, "access_token"),
     ({"type": "bluesky", "identifier": "ada.test"}, "app_password"),
+    ({"type": "bluesky", "identifier": "ada.test", "app_password": "p", "service": {}}, "service"),
     ({"type": "carrier-pigeon"}, "type"),
 ])
 def test_a_bad_channel_is_a_400_naming_the_field(client, seller, make_card, payload, field):
@@ -58,6 +59,18 @@ def test_a_bad_channel_is_a_400_naming_the_field(client, seller, make_card, payl
 
     assert_error(call(client, "POST", f"/api/cards/{card.card_id}/channels", seller, payload), 400,
                  "invalid_request", field=field)
+
+
+def test_a_full_card_refuses_another_channel_as_a_conflict(client, seller, make_card, monkeypatch):
+    # The request is fine, the card has its channels: 409, not 400 (issue 13, found by tests/schema).
+    from chalicelib.social import channels
+
+    monkeypatch.setattr(channels, "MAX_CHANNELS_PER_CARD", 1)
+    card = make_card()
+    hook = {"type": "webhook", "url": "https://hooks.example.com/x"}
+    assert call(client, "POST", f"/api/cards/{card.card_id}/channels", seller, hook).status_code == 201
+
+    assert_error(call(client, "POST", f"/api/cards/{card.card_id}/channels", seller, hook), 409, "conflict", field="type")
 
 
 def test_another_sellers_card_has_no_channels_for_you(client, seller, make_card):
@@ -355,5 +368,6 @@ def test_the_seller_pages_through_the_reservers_to_notify_them(client, seller, m
     emails = [item["email"] for item in first["items"] + second["items"]]
     assert sorted(emails) == ["reader0@example.com", "reader1@example.com", "reader2@example.com"]
     assert "next" not in second
-    assert_error(call(client, "GET", f"/api/cards/{card.card_id}/reservations?after=garbage", seller), 400,
-                 "invalid_request", field="after")
+    for after in ("garbage", "rsv_x.%C2%B2"):  # '²' passes str.isdigit() but not int(): it was a 500
+        assert_error(call(client, "GET", f"/api/cards/{card.card_id}/reservations?after={after}", seller), 400,
+                     "invalid_request", field="after")

@@ -66,9 +66,16 @@ def test_a_body_that_is_not_an_object_is_refused(payload):
     assert "JSON object" in error.message
 
 
+def test_a_quantity_written_with_a_zero_fraction_is_that_whole_number():
+    # JSON has one number type: 2.0 is 2 (openapi.json's "integer" takes it too, issue 13).
+    request, _ = checkout_request_from({"quantity": 2.0, "buyer": "buyer-token-0001"}, KEY)
+
+    assert request.quantity == 2 and isinstance(request.quantity, int)
+
+
 @pytest.mark.parametrize(
     "quantity",
-    [None, 0, -1, MAX_QUANTITY + 1, 10**9, 1.0, 1.5, "1", "one", True, False, [1], {"n": 1}],
+    [None, 0, -1, MAX_QUANTITY + 1, 10**9, 0.0, 1.5, 101.0, float("inf"), "1", "one", True, False, [1], {"n": 1}],
     ids=repr,
 )
 def test_a_quantity_that_is_not_a_whole_number_from_1_to_100_is_refused(quantity):
