@@ -20,6 +20,8 @@ from chalicelib.domain import (
     Order,
     SignupClosed,
     new_card_from_request,
+    new_code_from_request,
+    normalise_code,
 )
 from chalicelib.seller_rules import (
     card_edit_from_request,
@@ -35,7 +37,7 @@ from chalicelib.seller_rules import (
     stats_days,
 )
 from chalicelib.social import rules
-from chalicelib.store import cards, orders, sellers, stock
+from chalicelib.store import cards, codes, orders, sellers, stock
 
 # Enough for any sale tapcard is built for; a longer export is cut here and says so.
 MAX_CSV_ORDERS = 50_000
@@ -114,6 +116,30 @@ def set_card_status(seller_id: str, card_id: str, action: str) -> dict:
     status, expected = _TRANSITIONS[action]
     cards.set_status(card_id, status, expected)
     return seller_card_json(cards.get_fresh(card_id))
+
+
+# --- discount codes ---------------------------------------------------------------------------
+
+
+def create_code(seller_id: str, card_id: str, payload) -> dict:
+    cards.get_owned(seller_id, card_id)
+    code = new_code_from_request(payload, card_id, checkout.now())
+    codes.create(code)
+    return views.code_json(code)
+
+
+def list_codes(seller_id: str, card_id: str) -> dict:
+    cards.get_owned(seller_id, card_id)
+    return {"items": [views.code_json(code) for code in codes.of_card(card_id)]}
+
+
+def remove_code(seller_id: str, card_id: str, code: str) -> None:
+    """Buyers can no longer use it; holds made with it keep their price and may still be paid."""
+    cards.get_owned(seller_id, card_id)
+    name = normalise_code(code)
+    if name is None:
+        raise NotFound("This card has no code of that name.")
+    codes.remove(card_id, name)
 
 
 # --- orders ---------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import time
 from chalicelib import config, counters, observability, paying, payments, secrets, views
 from chalicelib.domain import (
     CANCELED,
+    CODE,
     HELD,
     Card,
     IdempotencyMismatch,
@@ -16,16 +17,25 @@ from chalicelib.domain import (
     PaymentsUnavailable,
     SoldOut,
     TooManyHolds,
+    Code,
+    CodeExpired,
+    CodeInvalid,
+    CodeUsedUp,
+    Discount,
+    best_discount,
     check_can_buy,
+    check_code_usable,
     checkout_request_from,
     client_id,
     open_holds_cap,
     order_id_for,
+    normalise_code,
     order_token,
+    price_order,
     token_matches,
 )
-from chalicelib.social import reservations, rules
-from chalicelib.store import cards, counts, orders, pay_calls, stock
+from chalicelib.social import referrals, reservations, rules
+from chalicelib.store import cards, codes, counts, orders, pay_calls, stock
 
 # Why a tap's order was canceled when Stripe could not open its payment (STRIPE_AT_TAP only).
 PAYMENTS_UNAVAILABLE = "payments_unavailable"
@@ -71,10 +81,23 @@ def checkout(card_id: str, payload, idempotency_key: str | None, is_retry: bool 
     check_can_buy(card, at, request.quantity)
     reservation_id = reservations.reservation_of(card_id, request.buyer, request.reservation_token)
     rules.check_reservation(card, at, reserved=reservation_id is not None)
+    order_id = order_id_for(card_id, request.buyer, key)
+    try:
+        code = _usable_code(card_id, request.code, at)
+    except (CodeInvalid, CodeExpired, CodeUsedUp):
+        # The retry of a tap that got its hold (and the code's last redemption) gets its order.
+        replayed = orders.get(order_id) if is_retry else None
+        if replayed is None:
+            raise
+        return _answer(_replayed(order_id, request, replayed))
+    discount = best_discount(card.price_amount, request.quantity, card.currency,
+                             _code_discount(code), referrals.referral_discount(card, request.ref, request.buyer))
+    priced = price_order(card.price_amount, request.quantity, card.currency, discount)
     order = Order(
-        order_id=order_id_for(card_id, request.buyer, key), card_id=card_id,
+        order_id=order_id, card_id=card_id,
         seller_id=card.seller_id, buyer=request.buyer, quantity=request.quantity,
-        amount=card.price_amount * request.quantity, currency=card.currency, status=HELD,
+        amount=priced.amount, discount_amount=priced.discount, code=discount.code if discount else None,
+        discount_kind=discount.kind if discount else None, currency=card.currency, status=HELD,
         created_at=at, expires_at=at + card.hold_seconds, ref=request.ref,
         request_fingerprint=request.fingerprint, display_name=request.display_name,
         anonymous=request.anonymous, city=rules.viewer_city(city), reservation_id=reservation_id, country=place,
@@ -83,7 +106,8 @@ def checkout(card_id: str, payload, idempotency_key: str | None, is_retry: bool 
     observability.order_context(order.order_id)
     try:
         orders.hold(card, order, open_holds_cap(card.limit_per_buyer, config.OPEN_HOLDS_PER_LIMIT,
-                                                config.OPEN_HOLDS_WITHOUT_LIMIT))
+                                                config.OPEN_HOLDS_WITHOUT_LIMIT),
+                    code=code if order.discount_kind == CODE else None)
         counters.count(card_id, counters.HOLDS)
     except orders.OrderExists:
         order = _replayed(order.order_id, request)
@@ -102,8 +126,28 @@ def checkout(card_id: str, payload, idempotency_key: str | None, is_retry: bool 
         order = _replayed(order.order_id, request, replayed)
     if STRIPE_AT_TAP and order.status == HELD and not order.payment_intent_id:
         _attach_payment_intent(order)
+    return _answer(order)
+
+
+def _answer(order: Order) -> dict:
     # client_secret stays in the answer's shape: null, the pay call makes the payment.
     return {**views.order_json(order), "client_secret": order.client_secret, **_order_links(order.order_id)}
+
+
+def _usable_code(card_id: str, typed: str | None, at: int) -> Code | None:
+    """The card's code the buyer typed, if it may be used now (else code_invalid / code_expired /
+    code_used_up); another card's code reads exactly like an unknown one."""
+    if typed is None:
+        return None
+    name = normalise_code(typed)
+    if name is None:
+        raise CodeInvalid("This code is not valid for this item.")
+    return check_code_usable(codes.get(card_id, name), at)
+
+
+def _code_discount(code: Code | None) -> Discount | None:
+    return None if code is None else Discount(CODE, percent_off=code.percent_off, amount_off=code.amount_off,
+                                              code=code.code)
 
 
 def _replayed(order_id: str, request, order: Order | None = None) -> Order:

@@ -23,7 +23,7 @@ from chalicelib.domain import (
 from chalicelib.views import csv_text, iso
 
 EDITABLE = ("title", "description", "image_url", "price", "stock", "sale", "limit_per_buyer",
-            "hold_seconds", "share_text")
+            "hold_seconds", "share_text", "compare_at")
 # Buyers already paid (or are paying) this price under this limit: they stay as they were.
 LOCKED_ONCE_ORDERED = ("price", "limit_per_buyer")
 MAX_PAGE = 100
@@ -71,6 +71,8 @@ def _current(card: Card, name: str) -> Any:
         return {"amount": card.price_amount, "currency": card.currency}
     if name == "sale":
         return {"starts_at": iso(card.starts_at), "ends_at": iso(card.ends_at)}
+    if name == "compare_at":
+        return None if card.compare_at_amount is None else {"amount": card.compare_at_amount}
     return getattr(card, name)
 
 

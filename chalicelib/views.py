@@ -11,7 +11,7 @@ from typing import Iterable
 from urllib.parse import urlencode
 
 from chalicelib import config
-from chalicelib.domain import PAID, Card, Order, StockLevel, sale_state
+from chalicelib.domain import PAID, Card, Code, Order, StockLevel, sale_state
 from chalicelib.social.rules import reservers_only_until
 
 # Stripe's zero- and three-decimal currencies; every other currency has two decimals in minor units.
@@ -93,6 +93,10 @@ def card_json(card: Card, level: StockLevel, social: dict[str, int], at: int) ->
         "description": card.description,
         "image_url": card.image_url,
         "price": {"amount": card.price_amount, "currency": card.currency},
+        "compare_at": None if card.compare_at_amount is None else {
+            "amount": card.compare_at_amount, "currency": card.currency,
+            "saving": card.compare_at_amount - card.price_amount},
+        "referral_discount_percent": card.referral_discount_percent,
         "stock": {"available": level.available, "sold": level.sold, "held": level.held},
         "sale": {"starts_at": iso(card.starts_at), "ends_at": iso(card.ends_at),
                  "state": sale_state(card, at, level.available)},
@@ -118,6 +122,9 @@ def order_json(order: Order) -> dict:
         "currency": order.currency,
         "expires_at": iso(order.expires_at),
     }
+    body["discount"] = None if not order.discount_kind else {
+        "kind": order.discount_kind, "code": order.code, "amount": order.discount_amount,
+        "subtotal": order.amount + order.discount_amount}
     if order.status_reason:
         body["status_reason"] = order.status_reason
     if order.status == PAID and order.referral_code:
@@ -127,6 +134,15 @@ def order_json(order: Order) -> dict:
         "carrier": order.carrier, "tracking_number": order.tracking_number, "fulfilled_at": iso(order.fulfilled_at),
     }
     return body
+
+
+def code_json(code: Code) -> dict:
+    """A discount code as its seller sees it."""
+    return {
+        "code": code.code, "percent_off": code.percent_off, "amount_off": code.amount_off,
+        "max_redemptions": code.max_redemptions, "per_buyer": code.per_buyer, "redeemed": code.redeemed,
+        "starts_at": iso(code.starts_at), "ends_at": iso(code.ends_at), "created_at": iso(code.created_at),
+    }
 
 
 # --- CSV --------------------------------------------------------------------------------------

@@ -40,6 +40,10 @@ STATUS_OF = {
     "already_paid": 409,
     "payment_in_progress": 409,
     "amount_mismatch": 409,
+    "code_invalid": 409,
+    "code_expired": 409,
+    "code_used_up": 409,
+    "code_exists": 409,
 }
 
 _app: Chalice | None = None  # the app the Routes blueprints were registered to: its current request

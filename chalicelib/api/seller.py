@@ -90,6 +90,25 @@ def card_stats(card_id):
     return backoffice.stats(seller_id(), card_id, query())
 
 
+# --- discount codes ---------------------------------------------------------------------------
+
+
+@bp.route("/api/cards/{card_id}/codes", methods=["POST"])
+def create_code(card_id):
+    return created(backoffice.create_code(seller_id(), card_id, seller_body()))
+
+
+@bp.route("/api/cards/{card_id}/codes", methods=["GET"])
+def list_codes(card_id):
+    return backoffice.list_codes(seller_id(), card_id)
+
+
+@bp.route("/api/cards/{card_id}/codes/{code}", methods=["DELETE"])
+def remove_code(card_id, code):
+    backoffice.remove_code(seller_id(), card_id, code)
+    return Response(body="", status_code=204)
+
+
 # --- orders ------------------------------------------------------------------------------------
 
 

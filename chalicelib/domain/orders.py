@@ -90,6 +90,10 @@ class Order:
     fulfilled_at: int | None = None
     carrier: str | None = None
     tracking_number: str | None = None
+    # The discount priced into amount (domain/offers.py): "code" or "referral", and the code.
+    code: str | None = None
+    discount_kind: str | None = None
+    discount_amount: int = 0
 
 
 @dataclass
@@ -100,10 +104,12 @@ class CheckoutRequest:
     display_name: str | None = None
     anonymous: bool = False
     reservation_token: str | None = None
+    code: str | None = None
 
     @property
     def fingerprint(self) -> str:
-        return f"{self.quantity}|{self.ref or ''}"
+        base = f"{self.quantity}|{self.ref or ''}"
+        return f"{base}|{self.code}" if self.code else base
 
 
 def checkout_request_from(payload: Any, idempotency_key: str | None) -> tuple[CheckoutRequest, str]:
@@ -131,8 +137,14 @@ def checkout_request_from(payload: Any, idempotency_key: str | None) -> tuple[Ch
     reservation = payload.get("reservation")
     if reservation is not None and (not isinstance(reservation, str) or not TOKEN_PATTERN.match(reservation)):
         raise InvalidRequest("'reservation' must be the token the reservation returned.", "reservation")
+    code = payload.get("code")
+    if code is not None and not isinstance(code, str):
+        raise InvalidRequest("'code' must be text.", "code")
+    if isinstance(code, str):
+        # A code that cannot be one is still the buyer's typo: checkout answers it code_invalid.
+        code = code.strip().upper()[:64] or None
     return CheckoutRequest(quantity=quantity, buyer=buyer, ref=ref, display_name=name, anonymous=anonymous,
-                           reservation_token=reservation), idempotency_key
+                           reservation_token=reservation, code=code), idempotency_key
 
 
 # --- identifiers ----------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 
 from chalicelib import config, counters, views
-from chalicelib.domain import REF_PATTERN, NotFound, Order
+from chalicelib.domain import REF_PATTERN, REFERRAL, Card, Discount, NotFound, Order
 from chalicelib.social import rules
 from chalicelib.store import cards, orders, referrals
 
@@ -77,6 +77,16 @@ def report_csv(card, at: float | None = None) -> str:
         ["code", "name", "referred_orders", "referred_revenue", "rebate", "currency", "share_url", "rebate_pending"],
         ([r["code"], r["name"], r["orders"], r["revenue"], r["rebate"], card.currency, r["share_url"],
           r["rebate_pending"]] for r in referrers))
+
+def referral_discount(card: Card, ref: str | None, buyer: str) -> Discount | None:
+    """The card's referral discount, for a reader who came through another buyer's link of this
+    card (checked like a credit's referrer, by buyer token at the tap); None otherwise."""
+    if not card.referral_discount_percent or not ref:
+        return None
+    referrer = orders.with_referral_code(ref)
+    if referrer is None or referrer.card_id != card.card_id or referrer.buyer == buyer:
+        return None
+    return Discount(REFERRAL, percent_off=card.referral_discount_percent)
 
 
 # --- visits -----------------------------------------------------------------------------------

@@ -105,6 +105,8 @@ class CardModel(Model):
     reservation_mode = UnicodeAttribute(null=True)
     reservers_minutes = NumberAttribute(null=True)
     rebate_percent = NumberAttribute(null=True)
+    referral_discount_percent = NumberAttribute(null=True)
+    compare_at_amount = NumberAttribute(null=True)
     opening_shard = UnicodeAttribute(null=True)
     # published | unpublished | archived; cards stored before this existed are published.
     status = UnicodeAttribute(null=True)
@@ -198,6 +200,10 @@ class OrderModel(Model):
     fulfilled_at = NumberAttribute(null=True)
     carrier = UnicodeAttribute(null=True)
     tracking_number = UnicodeAttribute(null=True)
+    # The discount priced into amount: "code" (then code) or "referral".
+    code = UnicodeAttribute(null=True)
+    discount_kind = UnicodeAttribute(null=True)
+    discount_amount = NumberAttribute(null=True)
     by_card = OrdersByCard()
     held_by_expiry = HeldByExpiry()
     by_referral_code = OrdersByReferralCode()
@@ -332,6 +338,23 @@ class StripeBudgetModel(Model):
     next_slot_ms = NumberAttribute(null=True)
 
 
+class CodeModel(Model):
+    """A discount code ("<CODE>": its terms and redeemed count) or one buyer's use of it
+    ("<CODE>#<buyer>": redeemed only)."""
+    Meta = _meta("codes")
+    card_id = UnicodeAttribute(hash_key=True)
+    code_key = UnicodeAttribute(range_key=True)
+    redeemed = NumberAttribute(default=0)
+    percent_off = NumberAttribute(null=True)
+    amount_off = NumberAttribute(null=True)
+    max_redemptions = NumberAttribute(null=True)
+    per_buyer = NumberAttribute(null=True)
+    starts_at = NumberAttribute(null=True)
+    ends_at = NumberAttribute(null=True)
+    created_at = NumberAttribute(null=True)
+    deleted_at = NumberAttribute(null=True)
+
+
 ALL_MODELS = {
     "sellers": SellerModel,
     "api_keys": ApiKeyModel,
@@ -348,6 +371,7 @@ ALL_MODELS = {
     "social_counts": SocialCountModel,
     "counters": CounterModel,
     "stripe_budget": StripeBudgetModel,
+    "codes": CodeModel,
 }
 
 

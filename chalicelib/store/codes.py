@@ -1,0 +1,137 @@
+"""The codes table: a card's discount codes and their redemption counts, and each buyer's count of
+one code. The only module that writes it; the orders store adds its items to the hold's (and the
+releases') transactions, so a redemption is taken and given back with the order's own move.
+
+A code is one item: every tap that redeems it writes that item (a hot code takes about 500
+redemptions a second, DynamoDB's rate for one item in transactions; a code used up is answered
+from the read before any write).
+"""
+from __future__ import annotations
+
+import time
+
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+
+from chalicelib.domain import CODE, MAX_CODES_PER_CARD, Code, CodeExists, Conflict, NotFound, Order
+from chalicelib.store.models import CodeModel
+from chalicelib.store.transactions import Transaction
+
+# Transaction labels of a code's item and of the buyer's count of it.
+CODE_ITEM, CODE_BUYER = "code", "code_buyer"
+
+
+def _buyer_key(code: str, buyer: str) -> str:
+    return f"{code}#{buyer}"
+
+
+def _to_code(model: CodeModel) -> Code:
+    def number(value):
+        return None if value is None else int(value)
+
+    return Code(card_id=model.card_id, code=model.code_key, percent_off=number(model.percent_off),
+                amount_off=number(model.amount_off), max_redemptions=number(model.max_redemptions),
+                per_buyer=number(model.per_buyer), starts_at=number(model.starts_at), ends_at=number(model.ends_at),
+                redeemed=int(model.redeemed or 0), created_at=int(model.created_at or 0),
+                deleted=model.deleted_at is not None)
+
+
+def create(code: Code) -> None:
+    """A new code of the card; a code the card has (or had: a removed code's name stays taken, its
+    holds may still give redemptions back) is CodeExists."""
+    if len(of_card(code.card_id, include_deleted=True)) >= MAX_CODES_PER_CARD:
+        raise Conflict(f"A card has at most {MAX_CODES_PER_CARD} codes.", "code")
+    try:
+        CodeModel(code.card_id, code.code, redeemed=0, percent_off=code.percent_off, amount_off=code.amount_off,
+                  max_redemptions=code.max_redemptions, per_buyer=code.per_buyer, starts_at=code.starts_at,
+                  ends_at=code.ends_at, created_at=code.created_at).save(condition=CodeModel.code_key.does_not_exist())
+    except PutError:
+        raise CodeExists("This card has (or had) a code of that name.", "code") from None
+
+
+def get(card_id: str, code: str, consistent: bool = False) -> Code | None:
+    """The code of the card, removed or not; None when the card has none of that name."""
+    if "#" in code:
+        return None
+    try:
+        return _to_code(CodeModel.get(card_id, code, consistent_read=consistent))
+    except DoesNotExist:
+        return None
+
+
+def of_card(card_id: str, include_deleted: bool = False) -> list[Code]:
+    """The card's codes, oldest first (buyers' counts are left out)."""
+    found = [_to_code(model) for model in CodeModel.query(card_id, consistent_read=True)
+             if "#" not in model.code_key]
+    found = [code for code in found if include_deleted or not code.deleted]
+    return sorted(found, key=lambda code: (code.created_at, code.code))
+
+
+def remove(card_id: str, code: str) -> None:
+    """Buyers can no longer use it; holds that use it keep their price."""
+    try:
+        CodeModel(card_id, code).update(actions=[CodeModel.deleted_at.set(int(time.time()))],
+                                        condition=CodeModel.code_key.exists() & CodeModel.deleted_at.does_not_exist())
+    except UpdateError:
+        raise NotFound("This card has no code of that name.") from None
+
+
+def buyer_counts(card_id: str) -> dict[tuple[str, str], int]:
+    """{(code, buyer): redeemed} of every buyer count of the card (the audit)."""
+    counts = {}
+    for model in CodeModel.query(card_id, consistent_read=True):
+        if "#" in model.code_key:
+            code, _, buyer = model.code_key.partition("#")
+            counts[(code, buyer)] = int(model.redeemed or 0)
+    return counts
+
+
+# --- transaction items ------------------------------------------------------------------------
+
+
+def redeem(tx: Transaction, code: Code, buyer: str, suffix: str = "") -> None:
+    """One redemption, conditional on the code being there, not removed, with redemptions left
+    (max_redemptions) and this buyer below per_buyer. Labels CODE and CODE_BUYER (+ suffix)."""
+    condition = CodeModel.code_key.exists() & CodeModel.deleted_at.does_not_exist()
+    if code.max_redemptions is not None:
+        condition &= CodeModel.redeemed < code.max_redemptions
+    tx.update(CODE_ITEM + suffix, CodeModel(code.card_id, code.code), actions=[CodeModel.redeemed.add(1)],
+              condition=condition)
+    buyer_condition = None
+    if code.per_buyer is not None:
+        buyer_condition = CodeModel.redeemed.does_not_exist() | (CodeModel.redeemed < code.per_buyer)
+    tx.update(CODE_BUYER + suffix, CodeModel(code.card_id, _buyer_key(code.code, buyer)),
+              actions=[CodeModel.redeemed.add(1)], condition=buyer_condition)
+
+
+def give_back(tx: Transaction, card_id: str, code: str, redemptions: int, buyers: dict[str, int]) -> None:
+    """Redemptions that come back (holds released, refunds restocked): off the code's count and
+    off each buyer's."""
+    tx.update(f"{CODE_ITEM}:{code}", CodeModel(card_id, code), actions=[CodeModel.redeemed.add(-redemptions)])
+    for buyer, count in buyers.items():
+        tx.update(f"{CODE_BUYER}:{code}#{buyer}", CodeModel(card_id, _buyer_key(code, buyer)),
+                  actions=[CodeModel.redeemed.add(-count)])
+
+
+def redeems(order: Order) -> bool:
+    """Whether the order's price came from a code: it holds one of the code's redemptions while
+    it is held, paid, or refunded without its units coming back on sale."""
+    return order.discount_kind == CODE and bool(order.code)
+
+
+def give_back_order(tx: Transaction, order: Order) -> None:
+    """A hold released (expired, canceled, refunded unpaid) or a refund whose units go back on
+    sale gives its code's redemption back, to everyone and to the buyer."""
+    if redeems(order):
+        give_back(tx, order.card_id, order.code, 1, {order.buyer: 1})
+
+
+def redeem_again(tx: Transaction, order: Order) -> bool:
+    """A payment that arrived after its hold ended (and gave its redemption back) takes it again,
+    on the same conditions as a new hold; False when the code is gone. True for an order without one."""
+    if not redeems(order):
+        return True
+    code = get(order.card_id, order.code, consistent=True)
+    if code is None:
+        return False
+    redeem(tx, code, order.buyer)
+    return True
