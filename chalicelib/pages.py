@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 
 from chalicelib import checkout, config, views
-from chalicelib.domain import REF_PATTERN, NotFound
+from chalicelib.domain import CODE_PATTERN, REF_PATTERN, NotFound
 from chalicelib.social import referrals
 from chalicelib.store import cards
 from chalicelib.words import LOCALE_TAG, WIDGETS, pick_locale, words_for
@@ -65,6 +65,7 @@ _OPTION_PATTERNS = {
     "theme": re.compile(r"^(light|dark|auto)\Z"),
     "accent": re.compile(r"^#?[0-9A-Fa-f]{3,8}\Z"),
     "ref": REF_PATTERN,
+    "code": CODE_PATTERN,  # ?code= on the post or share link: pre-filled in the card
     "o": re.compile(r"^https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?\Z"),
 }
 if config.DEV_ROUTES:
@@ -136,9 +137,48 @@ def widget(card_id: str, query: dict, accept_language: str | None = None) -> Pag
     html = templates().get_template("widget.html").render(
         card=view, options=options, words=words, lang=words_locale, nonce=nonce, test_mode=sheet == "test",
         price=views.format_money(card.price_amount, card.currency, locale),
-        settings_json=script_json(settings),
+        settings_json=script_json(settings), **_compare_at(card, locale),
+        referral_discount=card.referral_discount_percent if options.get("ref") else None,
     )
     return Page(html, WIDGET_CSP.format(nonce=nonce))
+
+
+def _frame_src(card_id: str, options: dict) -> str:
+    """The card's frame on the product page, with the link's referral and discount code."""
+    from urllib.parse import urlencode
+
+    passed = {name: options[name] for name in ("ref", "code") if options.get(name)}
+    return f"{config.PUBLIC_BASE_URL}/cards/{card_id}/widget" + (f"?{urlencode(passed)}" if passed else "")
+
+
+def _compare_at(card, locale: str) -> dict:
+    """The struck-through price and the saving, in the reader's locale (none without compare_at)."""
+    if card.compare_at_amount is None:
+        return {"compare_at": None, "saving": None}
+    return {"compare_at": views.format_money(card.compare_at_amount, card.currency, locale),
+            "saving": views.format_money(card.compare_at_amount - card.price_amount, card.currency, locale)}
+
+
+def _offer_ld(card, view: dict) -> dict:
+    """schema.org Offer: the price (the special price when there is a compare-at one, which rides
+    along as a StrikethroughPrice) and, when the sale ends, priceValidUntil."""
+    price = views.major_units(card.price_amount, card.currency)
+    offer = {
+        "@type": "Offer",
+        "price": price,
+        "priceCurrency": card.currency,
+        "availability": "https://schema.org/" + SCHEMA_AVAILABILITY[view["sale"]["state"]],
+        "url": view["url"],
+    }
+    if card.ends_at is not None:
+        offer["priceValidUntil"] = views.iso(card.ends_at)[:10]
+    if card.compare_at_amount is not None:
+        offer["priceSpecification"] = [
+            {"@type": "UnitPriceSpecification", "price": price, "priceCurrency": card.currency},
+            {"@type": "UnitPriceSpecification", "priceType": "https://schema.org/StrikethroughPrice",
+             "price": views.major_units(card.compare_at_amount, card.currency), "priceCurrency": card.currency},
+        ]
+    return offer
 
 
 def product_page(card_id: str, query: dict, accept_language: str | None = None) -> Page:
@@ -152,7 +192,7 @@ def product_page(card_id: str, query: dict, accept_language: str | None = None) 
         return _not_available(words, words_locale, _options({}), PRODUCT_CSP)
     nonce = new_nonce()
     view = checkout.card_view(card)
-    ref = _options(query).get("ref")
+    options = _options(query)
     product_ld = {
         "@context": "https://schema.org",
         "@type": "Product",
@@ -160,16 +200,11 @@ def product_page(card_id: str, query: dict, accept_language: str | None = None) 
         "description": card.description,
         "image": card.image_url,
         "url": view["url"],
-        "offers": {
-            "@type": "Offer",
-            "price": views.major_units(card.price_amount, card.currency),
-            "priceCurrency": card.currency,
-            "availability": "https://schema.org/" + SCHEMA_AVAILABILITY[view["sale"]["state"]],
-            "url": view["url"],
-        },
+        "offers": _offer_ld(card, view),
     }
     html = templates().get_template("product.html").render(
-        card=view, ref=ref, api=config.PUBLIC_BASE_URL, price_value=product_ld["offers"]["price"],
+        card=view, frame_src=_frame_src(card.card_id, options), **_compare_at(card, locale),
+        price_value=product_ld["offers"]["price"],
         price=views.format_money(card.price_amount, card.currency, locale), words=words, lang=words_locale,
         json_ld=script_json(product_ld), nonce=nonce,
     )
