@@ -24,6 +24,7 @@ from chalicelib.domain import (
     Conflict,
     LimitReached,
     NOT_RESTOCKED,
+    NOT_RESTOCKED_REASON,
     Order,
     SoldOut,
     TooManyHolds,
@@ -346,7 +347,7 @@ def refund_paid(order: Order, refund_id: str, restock: bool) -> None:
     """paid → refunded by the seller. Restocked units go back on sale; others leave the card's
     stock (damaged, kept by the buyer). Either way they leave the buyer's and the payer's counts,
     so the buyer may buy again, and the order's referral credit is taken back."""
-    reason = "refunded_by_seller" if restock else "refunded_by_seller_not_restocked"
+    reason = "refunded_by_seller" if restock else NOT_RESTOCKED_REASON
     tx = _move(order, (PAID,), REFUNDED, [OrderModel.refund_id.set(refund_id), OrderModel.status_reason.set(reason)],
                None, units=None if restock else NOT_RESTOCKED)
     if not restock:
