@@ -35,7 +35,7 @@ from chalicelib.domain import (
     token_matches,
 )
 from chalicelib.social import referrals, reservations, rules
-from chalicelib.store import cards, codes, counts, orders, pay_calls, stock
+from chalicelib.store import cards, codes, counts, orders, pay_calls, reviews, stock
 
 # Why a tap's order was canceled when Stripe could not open its payment (STRIPE_AT_TAP only).
 PAYMENTS_UNAVAILABLE = "payments_unavailable"
@@ -50,7 +50,8 @@ def now() -> int:
 
 def card_view(card: Card, at: int | None = None) -> dict:
     """The card's JSON with its live stock and social proof."""
-    return views.card_json(card, stock.level(card), counts.of_card(card.card_id), now() if at is None else at)
+    return views.card_json(card, stock.level(card), counts.of_card(card.card_id), now() if at is None else at,
+                           reviews.stats(card.card_id))
 
 
 def buyer_card(card_id: str) -> dict:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from chalicelib import checkout, config, views
 from chalicelib.domain import CODE_PATTERN, REF_PATTERN, NotFound
 from chalicelib.social import referrals
-from chalicelib.store import cards
+from chalicelib.store import cards, reviews
 from chalicelib.words import LOCALE_TAG, WIDGETS, pick_locale, words_for
 
 # Only this response's own inline code runs; Stripe.js and its frames are the only other code.
@@ -139,8 +139,36 @@ def widget(card_id: str, query: dict, accept_language: str | None = None) -> Pag
         price=views.format_money(card.price_amount, card.currency, locale),
         settings_json=script_json(settings), **_compare_at(card, locale),
         referral_discount=card.referral_discount_percent if options.get("ref") else None,
+        **_reviews(card.card_id, words, 1),
     )
     return Page(html, WIDGET_CSP.format(nonce=nonce))
+
+
+def _reviews(card_id: str, words: dict, count: int) -> dict:
+    """The rating ("★ 4.7 (213)", and the words a screen reader says instead) and the newest reviews."""
+    stats = reviews.stats(card_id)
+    if not stats.count:
+        return {"rating": None, "newest_reviews": []}
+    average = f"{stats.average:.1f}"
+    return {"rating": {"average": average, "count": stats.count,
+                       "label": words["rated"].replace("{average}", average).replace("{count}", str(stats.count))},
+            "newest_reviews": reviews.newest(card_id, count)}
+
+
+def _rating_ld(card_id: str) -> dict:
+    """schema.org aggregateRating and the newest reviews shown, for the product page's JSON-LD."""
+    stats = reviews.stats(card_id)
+    if not stats.count:
+        return {}
+    return {
+        "aggregateRating": {"@type": "AggregateRating", "ratingValue": stats.average, "reviewCount": stats.count,
+                            "bestRating": 5, "worstRating": 1},
+        "review": [{"@type": "Review", "reviewRating": {"@type": "Rating", "ratingValue": review.rating,
+                                                        "bestRating": 5, "worstRating": 1},
+                    "author": {"@type": "Person", "name": review.name or "Anonymous"},
+                    "reviewBody": review.text, "datePublished": views.iso(review.created_at)[:10]}
+                   for review in reviews.newest(card_id, 5)],
+    }
 
 
 def _frame_src(card_id: str, options: dict) -> str:
@@ -201,9 +229,11 @@ def product_page(card_id: str, query: dict, accept_language: str | None = None) 
         "image": card.image_url,
         "url": view["url"],
         "offers": _offer_ld(card, view),
+        **_rating_ld(card.card_id),
     }
     html = templates().get_template("product.html").render(
         card=view, frame_src=_frame_src(card.card_id, options), **_compare_at(card, locale),
+        **_reviews(card.card_id, words, 5),
         price_value=product_ld["offers"]["price"],
         price=views.format_money(card.price_amount, card.currency, locale), words=words, lang=words_locale,
         json_ld=script_json(product_ld), nonce=nonce,

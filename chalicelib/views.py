@@ -11,7 +11,7 @@ from typing import Iterable
 from urllib.parse import urlencode
 
 from chalicelib import config
-from chalicelib.domain import PAID, Card, Code, Order, StockLevel, sale_state
+from chalicelib.domain import PAID, Card, Code, Order, Review, ReviewStats, StockLevel, sale_state
 from chalicelib.social.rules import reservers_only_until
 
 # Stripe's zero- and three-decimal currencies; every other currency has two decimals in minor units.
@@ -85,8 +85,9 @@ def snippet(card: Card) -> str:
 # --- JSON shapes --------------------------------------------------------------------------------
 
 
-def card_json(card: Card, level: StockLevel, social: dict[str, int], at: int) -> dict:
-    """The card as GET /cards/{card_id} shows it; social: the card's shares and reservations."""
+def card_json(card: Card, level: StockLevel, social: dict[str, int], at: int, rating: ReviewStats | None = None) -> dict:
+    """The card as GET /cards/{card_id} shows it; social: the card's shares and reservations;
+    rating: its reviews' totals."""
     return {
         "id": card.card_id,
         "title": card.title,
@@ -109,7 +110,25 @@ def card_json(card: Card, level: StockLevel, social: dict[str, int], at: int) ->
         "reservations": social["reservations"],
         "reservation": {"mode": card.reservation_mode or "none",
                         "reservers_only_until": iso(reservers_only_until(card))},
+        "rating": rating_json(rating or ReviewStats()),
     }
+
+
+def rating_json(stats: ReviewStats, histogram: bool = False) -> dict:
+    """{average (one decimal, null without reviews), count} of the reviews shown; histogram: {"1".."5": n}."""
+    body = {"average": stats.average, "count": stats.count}
+    if histogram:
+        body["histogram"] = {str(stars): stats.histogram.get(stars, 0) for stars in range(1, 6)}
+    return body
+
+
+def review_json(review: Review, seller: bool = False) -> dict:
+    body = {"order_id": review.order_id, "rating": review.rating, "text": review.text, "name": review.name,
+            "created_at": iso(review.created_at),
+            "reply": None if review.reply is None else {"text": review.reply, "replied_at": iso(review.replied_at)}}
+    if seller:
+        body["hidden"] = None if review.hidden_at is None else {"at": iso(review.hidden_at), "reason": review.hidden_reason}
+    return body
 
 
 def order_json(order: Order) -> dict:

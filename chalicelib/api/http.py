@@ -44,6 +44,8 @@ STATUS_OF = {
     "code_expired": 409,
     "code_used_up": 409,
     "code_exists": 409,
+    "not_reviewable": 409,
+    "already_reviewed": 409,
 }
 
 _app: Chalice | None = None  # the app the Routes blueprints were registered to: its current request

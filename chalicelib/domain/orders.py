@@ -94,6 +94,7 @@ class Order:
     code: str | None = None
     discount_kind: str | None = None
     discount_amount: int = 0
+    review_key: str | None = None  # its buyer's review, once written
 
 
 @dataclass

@@ -59,7 +59,7 @@ _FIELDS = (
     "expires_at", "seller_id", "payment_intent_id", "client_secret", "ref", "referral_code",
     "status_reason", "refund_id", "request_fingerprint", "counted", "payment_attempt",
     "display_name", "city", "reservation_id", "country", "carrier", "tracking_number", "client",
-    "code", "discount_kind",
+    "code", "discount_kind", "review_key",
 )
 
 
