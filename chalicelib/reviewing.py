@@ -18,11 +18,15 @@ from chalicelib.seller_rules import decode_cursor, encode_cursor, page_size
 from chalicelib.store import cards, orders, reviews
 
 
+def ships(card) -> bool:
+    """Whether the card's goods are shipped, so a review waits for the order's fulfilment: a card
+    with `shipping` settings (the shipping issue adds them; cards without them are not shipped)."""
+    return bool(getattr(card, "shipping", None))
+
+
 def write(order_id: str, token: str | None, payload) -> dict:
     order, card = checkout.order_for_buyer(order_id, token)
-    # Where the card ships (a card with `shipping`, from the shipping issue), only once fulfilled.
-    ships = bool(getattr(card, "shipping", None))
-    check_reviewable(order.status, order.fulfilled_at is not None, ships, order.review_key is not None)
+    check_reviewable(order.status, order.fulfilled_at is not None, ships(card), order.review_key is not None)
     review = review_from_request(payload, order.card_id, order.order_id, checkout.now())
     reviews.add(order, review)
     return views.review_json(review)
