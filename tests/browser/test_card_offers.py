@@ -13,9 +13,24 @@ def add_code(live_stack, card_id: str, **body) -> None:
     assert response.status_code == 201, response.text
 
 
+def reviewed(live_stack, card_id: str, buyer: str, rating: int, text: str) -> None:
+    """A reader's order, paid with a test card, then reviewed."""
+    api, close = live_stack["api_url"], {"Connection": "close"}
+    order = requests.post(f"{api}/cards/{card_id}/checkout", json={"quantity": 1, "buyer": buyer}, timeout=10,
+                          headers={"Idempotency-Key": f"key-{buyer}", **close}).json()
+    token = order["order_token"]
+    paid = requests.post(f"{api}/orders/{order['order_id']}/pay?token={token}", json={"payment_method": "pm_card_visa"},
+                         timeout=30, headers=close)
+    assert paid.json()["status"] == "succeeded", paid.text
+    response = requests.post(f"{api}/orders/{order['order_id']}/review?token={token}", timeout=10, headers=close,
+                             json={"rating": rating, "text": text, "name": "Ada"})
+    assert response.status_code == 201, response.text
+
+
 def test_a_special_price_and_a_code_from_the_post_url_in_english(page, live_stack, create_card):
     card = create_card(title="Sale cup", compare_at={"amount": 1500})
     add_code(live_stack, card["id"], code="SPRING10", percent_off=10)
+    reviewed(live_stack, card["id"], "buyer-review-0001", 5, "Lovely <glaze> & sturdy")
 
     host(page, live_stack, "<h1>A post</h1>" + snippet(live_stack["api_url"], card["id"], card["title"], locale="en"))
     page.goto(page.url + "?code=spring10")  # the blogger's link carries the code
@@ -26,6 +41,8 @@ def test_a_special_price_and_a_code_from_the_post_url_in_english(page, live_stac
     expect(frame.locator("[data-tc=saving]")).to_have_text("Save €3.00")
     expect(frame.locator("[data-tc=code]")).to_have_value("spring10")
     expect(frame.locator("[data-tc=code]")).to_be_visible()  # the code box opened by itself
+    expect(frame.locator("[data-tc=rating]")).to_have_text("★ 5.0 (1)Rated 5.0 out of 5 from 1 reviews")
+    expect(frame.locator("[data-tc=newest-review]")).to_have_text("Lovely <glaze> & sturdy— Ada")
     assert axe_violations(frame_of(page, card["id"])) == []
     screenshot(page, "special-price")
 
