@@ -273,6 +273,7 @@ def order_page(order_id: str, token: str | None, accept_language: str | None) ->
     html = templates().get_template("order.html").render(
         order=order, card=card, t=words_for(words_locale)["order_page"], lang=words_locale,
         amount=views.format_money(order.amount, order.currency, locale), ordered_at=views.iso(order.created_at),
+        discount=views.format_money(order.discount_amount, order.currency, locale) if order.discount_amount else None,
         fulfilled_at=views.iso(order.fulfilled_at), share_url=view.get("share_url"), nonce=nonce,
     )
     return Page(html, ORDER_CSP.format(nonce=nonce))

@@ -207,7 +207,8 @@ def funnel(days: dict[str, Counter], first: date, last: date) -> dict:
 # --- the CSV export -------------------------------------------------------------------------
 
 CSV_COLUMNS = ("order_id", "created_at", "status", "quantity", "amount", "currency", "country", "ref",
-               "referral_code", "carrier", "tracking_number", "fulfilled_at", "refund_id", "status_reason")
+               "referral_code", "carrier", "tracking_number", "fulfilled_at", "refund_id", "status_reason", "code",
+               "discount_amount")
 
 
 _TIMES = ("created_at", "fulfilled_at")
