@@ -160,8 +160,8 @@ TABLES = {
         "KeySchema": [{"AttributeName": "budget_key", "KeyType": "HASH"}],
         "AttributeDefinitions": [{"AttributeName": "budget_key", "AttributeType": "S"}],
     },
-    # A card's discount codes (code_key "<CODE>") with their redemption counts, and what each
-    # buyer redeemed of one ("<CODE>#<buyer>"): the hold's transaction counts both.
+    # A card's discount codes (code_key "c#<CODE>") with their redemption counts, and what each
+    # buyer redeemed of one ("b#<CODE>#<buyer>"): the hold's transaction counts both.
     "codes": {
         "KeySchema": [
             {"AttributeName": "card_id", "KeyType": "HASH"},

@@ -20,15 +20,24 @@ from chalicelib.store.transactions import Transaction
 CODE_ITEM, CODE_BUYER = "code", "code_buyer"
 
 
+# Range keys: a code's own item, and one buyer's count of it (so the codes are read without the
+# counts, which a busy code has thousands of).
+_CODE, _BUYER = "c#", "b#"
+
+
+def _code_key(code: str) -> str:
+    return _CODE + code
+
+
 def _buyer_key(code: str, buyer: str) -> str:
-    return f"{code}#{buyer}"
+    return f"{_BUYER}{code}#{buyer}"
 
 
 def _to_code(model: CodeModel) -> Code:
     def number(value):
         return None if value is None else int(value)
 
-    return Code(card_id=model.card_id, code=model.code_key, percent_off=number(model.percent_off),
+    return Code(card_id=model.card_id, code=model.code_key[len(_CODE):], percent_off=number(model.percent_off),
                 amount_off=number(model.amount_off), max_redemptions=number(model.max_redemptions),
                 per_buyer=number(model.per_buyer), starts_at=number(model.starts_at), ends_at=number(model.ends_at),
                 redeemed=int(model.redeemed or 0), created_at=int(model.created_at or 0),
@@ -41,7 +50,7 @@ def create(code: Code) -> None:
     if len(of_card(code.card_id, include_deleted=True)) >= MAX_CODES_PER_CARD:
         raise Conflict(f"A card has at most {MAX_CODES_PER_CARD} codes.", "code")
     try:
-        CodeModel(code.card_id, code.code, redeemed=0, percent_off=code.percent_off, amount_off=code.amount_off,
+        CodeModel(code.card_id, _code_key(code.code), redeemed=0, percent_off=code.percent_off, amount_off=code.amount_off,
                   max_redemptions=code.max_redemptions, per_buyer=code.per_buyer, starts_at=code.starts_at,
                   ends_at=code.ends_at, created_at=code.created_at).save(condition=CodeModel.code_key.does_not_exist())
     except PutError:
@@ -53,15 +62,15 @@ def get(card_id: str, code: str, consistent: bool = False) -> Code | None:
     if "#" in code:
         return None
     try:
-        return _to_code(CodeModel.get(card_id, code, consistent_read=consistent))
+        return _to_code(CodeModel.get(card_id, _code_key(code), consistent_read=consistent))
     except DoesNotExist:
         return None
 
 
 def of_card(card_id: str, include_deleted: bool = False) -> list[Code]:
     """The card's codes, oldest first (buyers' counts are left out)."""
-    found = [_to_code(model) for model in CodeModel.query(card_id, consistent_read=True)
-             if "#" not in model.code_key]
+    found = [_to_code(model) for model in CodeModel.query(card_id, CodeModel.code_key.startswith(_CODE),
+                                                          consistent_read=True)]
     found = [code for code in found if include_deleted or not code.deleted]
     return sorted(found, key=lambda code: (code.created_at, code.code))
 
@@ -69,7 +78,7 @@ def of_card(card_id: str, include_deleted: bool = False) -> list[Code]:
 def remove(card_id: str, code: str) -> None:
     """Buyers can no longer use it; holds that use it keep their price."""
     try:
-        CodeModel(card_id, code).update(actions=[CodeModel.deleted_at.set(int(time.time()))],
+        CodeModel(card_id, _code_key(code)).update(actions=[CodeModel.deleted_at.set(int(time.time()))],
                                         condition=CodeModel.code_key.exists() & CodeModel.deleted_at.does_not_exist())
     except UpdateError:
         raise NotFound("This card has no code of that name.") from None
@@ -78,35 +87,34 @@ def remove(card_id: str, code: str) -> None:
 def buyer_counts(card_id: str) -> dict[tuple[str, str], int]:
     """{(code, buyer): redeemed} of every buyer count of the card (the audit)."""
     counts = {}
-    for model in CodeModel.query(card_id, consistent_read=True):
-        if "#" in model.code_key:
-            code, _, buyer = model.code_key.partition("#")
-            counts[(code, buyer)] = int(model.redeemed or 0)
+    for model in CodeModel.query(card_id, CodeModel.code_key.startswith(_BUYER), consistent_read=True):
+        code, _, buyer = model.code_key[len(_BUYER):].partition("#")
+        counts[(code, buyer)] = int(model.redeemed or 0)
     return counts
 
 
 # --- transaction items ------------------------------------------------------------------------
 
 
-def redeem(tx: Transaction, code: Code, buyer: str, suffix: str = "") -> None:
+def redeem(tx: Transaction, code: Code, buyer: str) -> None:
     """One redemption, conditional on the code being there, not removed, with redemptions left
-    (max_redemptions) and this buyer below per_buyer. Labels CODE and CODE_BUYER (+ suffix)."""
+    (max_redemptions) and this buyer below per_buyer. Labels CODE_ITEM and CODE_BUYER."""
     condition = CodeModel.code_key.exists() & CodeModel.deleted_at.does_not_exist()
     if code.max_redemptions is not None:
         condition &= CodeModel.redeemed < code.max_redemptions
-    tx.update(CODE_ITEM + suffix, CodeModel(code.card_id, code.code), actions=[CodeModel.redeemed.add(1)],
+    tx.update(CODE_ITEM, CodeModel(code.card_id, _code_key(code.code)), actions=[CodeModel.redeemed.add(1)],
               condition=condition)
     buyer_condition = None
     if code.per_buyer is not None:
         buyer_condition = CodeModel.redeemed.does_not_exist() | (CodeModel.redeemed < code.per_buyer)
-    tx.update(CODE_BUYER + suffix, CodeModel(code.card_id, _buyer_key(code.code, buyer)),
+    tx.update(CODE_BUYER, CodeModel(code.card_id, _buyer_key(code.code, buyer)),
               actions=[CodeModel.redeemed.add(1)], condition=buyer_condition)
 
 
 def give_back(tx: Transaction, card_id: str, code: str, redemptions: int, buyers: dict[str, int]) -> None:
     """Redemptions that come back (holds released, refunds restocked): off the code's count and
     off each buyer's."""
-    tx.update(f"{CODE_ITEM}:{code}", CodeModel(card_id, code), actions=[CodeModel.redeemed.add(-redemptions)])
+    tx.update(f"{CODE_ITEM}:{code}", CodeModel(card_id, _code_key(code)), actions=[CodeModel.redeemed.add(-redemptions)])
     for buyer, count in buyers.items():
         tx.update(f"{CODE_BUYER}:{code}#{buyer}", CodeModel(card_id, _buyer_key(code, buyer)),
                   actions=[CodeModel.redeemed.add(-count)])

@@ -7,8 +7,8 @@ from chalicelib.store.model_base import meta
 
 
 class CodeModel(Model):
-    """A discount code ("<CODE>": its terms and redeemed count) or one buyer's use of it
-    ("<CODE>#<buyer>": redeemed only)."""
+    """A discount code ("c#<CODE>": its terms and redeemed count) or one buyer's use of it
+    ("b#<CODE>#<buyer>": redeemed only)."""
     Meta = meta("codes")
     card_id = UnicodeAttribute(hash_key=True)
     code_key = UnicodeAttribute(range_key=True)

@@ -96,6 +96,6 @@ def test_the_audit_sees_a_count_that_does_not_match_the_orders(card):
     code = new_code(card)
     orders.hold(card, with_code(card, code), code=code)
     from chalicelib.store.models import CodeModel
-    CodeModel(card.card_id, "SAVE1").update(actions=[CodeModel.redeemed.add(1)])
+    CodeModel(card.card_id, "c#SAVE1").update(actions=[CodeModel.redeemed.add(1)])
 
     assert audit.run(card.card_id).problems == ["code SAVE1: redeemed 2, orders holding it 1"]
