@@ -9,7 +9,7 @@ from pynamodb.attributes import (
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
-from chalicelib.store.model_base import connection, index_meta, meta  # noqa: F401 - connection: for transactions
+from chalicelib.store.model_base import index_meta, meta
 from chalicelib.store.offer_models import CodeModel, ReviewModel
 
 
