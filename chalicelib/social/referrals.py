@@ -16,7 +16,7 @@ from chalicelib.store import cards, orders, referrals
 TOP_REFERRERS = 10
 # Whose link each referral code is ((card, buyer), or None): a code never changes owner, so every
 # tap through a viral link need not query the index again.
-_referrers = Recent(300)
+_link_owners = Recent(300)
 
 
 def credit(order: Order) -> bool:
@@ -87,7 +87,7 @@ def referral_discount(card: Card, ref: str | None, buyer: str) -> Discount | Non
     card (checked like a credit's referrer, by buyer token at the tap); None otherwise."""
     if not card.referral_discount_percent or not ref:
         return None
-    owner = _referrers.get(ref, lambda: _owner_of(ref))
+    owner = _link_owners.get(ref, lambda: _owner_of(ref))
     if owner is None or owner[0] != card.card_id or owner[1] == buyer:
         return None
     return Discount(REFERRAL, percent_off=card.referral_discount_percent)
