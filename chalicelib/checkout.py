@@ -143,7 +143,7 @@ def _usable_code(card_id: str, typed: str | None, at: int) -> Code | None:
     name = normalise_code(typed)
     if name is None:
         raise CodeInvalid("This code is not valid for this item.")
-    return check_code_usable(codes.get(card_id, name), at)
+    return check_code_usable(codes.for_tap(card_id, name), at)
 
 
 def _code_discount(code: Code | None) -> Discount | None:

@@ -12,13 +12,20 @@ import time
 
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
+from chalicelib import config
 from chalicelib.domain import CODE, MAX_CODES_PER_CARD, Code, CodeExists, Conflict, NotFound, Order
+from chalicelib.recent import Recent
 from chalicelib.store.models import CodeModel
-from chalicelib.store.transactions import Transaction
+from chalicelib.store.transactions import Refused, Transaction
 
 # Transaction labels of a code's item and of the buyer's count of it.
 CODE_ITEM, CODE_BUYER = "code", "code_buyer"
 
+
+# Codes as taps read them: at most about a second old, like the stock levels, so a storm of taps
+# on a code costs a read a second per container; a code this container saw used up is refused
+# without a write until then. The hold's transaction decides.
+_for_taps = Recent(config.STOCK_CACHE_SECONDS)
 
 # Range keys: a code's own item, and one buyer's count of it (so the codes are read without the
 # counts, which a busy code has thousands of).
@@ -67,6 +74,21 @@ def get(card_id: str, code: str, consistent: bool = False) -> Code | None:
         return None
 
 
+def for_tap(card_id: str, code: str) -> Code | None:
+    """The code as this container remembers it (a second at most), for a buyer's tap."""
+    return _for_taps.get(f"{card_id}#{code}", lambda: get(card_id, code))
+
+
+def refused(refusal: Refused, code: Code) -> bool:
+    """Whether the hold's transaction was refused for the code (no redemptions left for all, or
+    for this buyer); the first is remembered so the next taps here are answered without a write."""
+    if refusal.failed(CODE_ITEM):
+        _for_taps.change(f"{code.card_id}#{code.code}",
+                         lambda known: known and setattr(known, "redeemed", max(known.redeemed, known.max_redemptions or 0)))
+        return True
+    return refusal.failed(CODE_BUYER)
+
+
 def of_card(card_id: str, include_deleted: bool = False) -> list[Code]:
     """The card's codes, oldest first (buyers' counts are left out)."""
     found = [_to_code(model) for model in CodeModel.query(card_id, CodeModel.code_key.startswith(_CODE),
@@ -82,6 +104,7 @@ def remove(card_id: str, code: str) -> None:
                                         condition=CodeModel.code_key.exists() & CodeModel.deleted_at.does_not_exist())
     except UpdateError:
         raise NotFound("This card has no code of that name.") from None
+    _for_taps.forget(f"{card_id}#{code}")
 
 
 def buyer_counts(card_id: str) -> dict[tuple[str, str], int]:
@@ -113,7 +136,8 @@ def redeem(tx: Transaction, code: Code, buyer: str) -> None:
 
 def give_back(tx: Transaction, card_id: str, code: str, redemptions: int, buyers: dict[str, int]) -> None:
     """Redemptions that come back (holds released, refunds restocked): off the code's count and
-    off each buyer's."""
+    off each buyer's. This container forgets the code, so its taps see them at once."""
+    _for_taps.forget(f"{card_id}#{code}")
     tx.update(f"{CODE_ITEM}:{code}", CodeModel(card_id, _code_key(code)), actions=[CodeModel.redeemed.add(-redemptions)])
     for buyer, count in buyers.items():
         tx.update(f"{CODE_BUYER}:{code}#{buyer}", CodeModel(card_id, _buyer_key(code, buyer)),

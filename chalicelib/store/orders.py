@@ -188,7 +188,7 @@ def hold(card: Card, order: Order, open_holds_cap: int = 0, attempts: int = 6, c
             if refused.failed(CLIENT):
                 stock.remember_client_refused(card.card_id, client)
                 raise _too_many_holds() from None
-            if refused.failed(codes.CODE_ITEM) or refused.failed(codes.CODE_BUYER):
+            if code is not None and codes.refused(refused, code):
                 raise CodeUsedUp("This code has been used up (or you used it as often as it allows).") from None
             if refused.conflicted:
                 time.sleep(random.uniform(0, 0.02 * 2**attempt))

@@ -53,7 +53,10 @@ def storm(card_id: str, buyers: list[str], code: str) -> Counter:
 
 
 def test_fifty_concurrent_taps_redeem_a_ten_use_code_exactly_ten_times_and_get_them_back(
-        aws, make_card, serialized_moto):
+        aws, make_card, serialized_moto, monkeypatch):
+    refused_by_the_write = []
+    real_refused = codes.refused
+    monkeypatch.setattr(codes, "refused", lambda refusal, code: refused_by_the_write.append(1) or real_refused(refusal, code))
     card = make_card(stock=100, hold_seconds=60)
     codes.create(new_code_from_request({"code": "STORM", "percent_off": 25, "max_redemptions": MAX_REDEMPTIONS},
                                        card.card_id, int(time.time())))
@@ -62,6 +65,8 @@ def test_fifty_concurrent_taps_redeem_a_ten_use_code_exactly_ten_times_and_get_t
     outcome = storm(card.card_id, buyers, "storm")
 
     assert outcome == {"held with code": MAX_REDEMPTIONS, "code_used_up": TAPS - MAX_REDEMPTIONS}
+    # The taps raced past the read (the code looked unused to them): the transaction's condition refused them.
+    assert len(refused_by_the_write) >= TAPS - MAX_REDEMPTIONS - 5
     assert codes.get(card.card_id, "STORM", consistent=True).redeemed == MAX_REDEMPTIONS
     report = audit.run(card.card_id)
     assert report.clean, report.problems
