@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from chalicelib.domain import HELD, ORDER_STATUSES, PAID, REFUNDED, Order
+from chalicelib.domain import HELD, ORDER_STATUSES, PAID, REFUNDED, Order, holds_redemption
 
 
 @dataclass
@@ -24,9 +24,11 @@ class AuditReport:
 
 
 def check(card_id: str, stock: int, shards: dict[int, list[int]], orders: list[Order],
-          buyer_units: dict[str, int], limit: int | None, open_holds: dict[str, int] | None = None) -> AuditReport:
+          buyer_units: dict[str, int], limit: int | None, open_holds: dict[str, int] | None = None,
+          code_counts: dict[str, int] | None = None, code_buyers: dict[tuple[str, str], int] | None = None) -> AuditReport:
     """shards: {shard: [available, held, sold]}; buyer_units: the per-buyer counters by buyer;
-    open_holds: each client's counter of units held unpaid."""
+    open_holds: each client's counter of units held unpaid; code_counts: each discount code's
+    redeemed count, code_buyers: each (code, buyer)'s."""
     available = sum(s[0] for s in shards.values())
     held = sum(s[1] for s in shards.values())
     sold = sum(s[2] for s in shards.values())
@@ -68,6 +70,7 @@ def check(card_id: str, stock: int, shards: dict[int, list[int]], orders: list[O
     for client, counted in sorted((open_holds or {}).items()):
         if counted != per_client.get(client, 0):
             problems.append(f"client {client}: open holds counter says {counted}, held orders say {per_client.get(client, 0)}")
+    problems += _code_problems(orders, code_counts or {}, code_buyers or {})
     if limit is not None:
         for buyer, bought in sorted(per_buyer.items()):
             if bought > limit:
@@ -75,13 +78,37 @@ def check(card_id: str, stock: int, shards: dict[int, list[int]], orders: list[O
     return AuditReport(card_id, stock, available, held, sold, dict(by_status), problems)
 
 
+def _code_problems(orders: list[Order], code_counts: dict[str, int],
+                   code_buyers: dict[tuple[str, str], int]) -> list[str]:
+    """Each code's redeemed count (and each buyer's) against the orders that hold one of its
+    redemptions (domain.holds_redemption); a count past max_redemptions shows as more orders than
+    the code allows only through the counts themselves, which the hold's condition bounds."""
+    per_code: dict[str, int] = defaultdict(int)
+    per_code_buyer: dict[tuple[str, str], int] = defaultdict(int)
+    for order in orders:
+        if holds_redemption(order.status, order.discount_kind, order.code, order.status_reason):
+            per_code[order.code] += 1
+            per_code_buyer[(order.code, order.buyer)] += 1
+    problems = []
+    for code in sorted(set(code_counts) | set(per_code)):
+        if code_counts.get(code, 0) != per_code.get(code, 0):
+            problems.append(f"code {code}: redeemed {code_counts.get(code, 0)}, orders holding it {per_code.get(code, 0)}")
+    for key in sorted(set(code_buyers) | set(per_code_buyer)):
+        if code_buyers.get(key, 0) != per_code_buyer.get(key, 0):
+            problems.append(f"code {key[0]}, buyer {key[1]}: counter says {code_buyers.get(key, 0)}, "
+                            f"orders say {per_code_buyer.get(key, 0)}")
+    return problems
+
+
 def run(card_id: str) -> AuditReport:
     """The audit of the card as stored now (read fresh, not from this container's memory)."""
-    from chalicelib.store import cards, orders, stock
+    from chalicelib.store import cards, codes, orders, stock
 
     card = cards.get_fresh(card_id)
     all_orders, _ = orders.of_card(card_id)
     counted = {order.buyer for order in all_orders if order.counted}
     clients = {order.client for order in all_orders if order.client}
     return check(card_id, card.stock, stock.read_fresh(card), all_orders, stock.buyer_units(card_id, counted),
-                 card.limit_per_buyer, stock.open_holds(card_id, clients))
+                 card.limit_per_buyer, stock.open_holds(card_id, clients),
+                 {code.code: code.redeemed for code in codes.of_card(card_id, include_deleted=True)},
+                 codes.buyer_counts(card_id))

@@ -20,6 +20,8 @@ from chalicelib.domain import (
     Order,
     SignupClosed,
     new_card_from_request,
+    new_code_from_request,
+    normalise_code,
 )
 from chalicelib.seller_rules import (
     card_edit_from_request,
@@ -35,7 +37,7 @@ from chalicelib.seller_rules import (
     stats_days,
 )
 from chalicelib.social import rules
-from chalicelib.store import cards, orders, sellers, stock
+from chalicelib.store import cards, codes, delivery, orders, sellers, stock
 
 # Enough for any sale tapcard is built for; a longer export is cut here and says so.
 MAX_CSV_ORDERS = 50_000
@@ -116,6 +118,30 @@ def set_card_status(seller_id: str, card_id: str, action: str) -> dict:
     return seller_card_json(cards.get_fresh(card_id))
 
 
+# --- discount codes ---------------------------------------------------------------------------
+
+
+def create_code(seller_id: str, card_id: str, payload) -> dict:
+    cards.get_owned(seller_id, card_id)
+    code = new_code_from_request(payload, card_id, checkout.now())
+    codes.create(code)
+    return views.code_json(code)
+
+
+def list_codes(seller_id: str, card_id: str) -> dict:
+    cards.get_owned(seller_id, card_id)
+    return {"items": [views.code_json(code) for code in codes.of_card(card_id)]}
+
+
+def remove_code(seller_id: str, card_id: str, code: str) -> None:
+    """Buyers can no longer use it; holds made with it keep their price and may still be paid."""
+    cards.get_owned(seller_id, card_id)
+    name = normalise_code(code)
+    if name is None:
+        raise NotFound("This card has no code of that name.")
+    codes.remove(card_id, name)
+
+
 # --- orders ---------------------------------------------------------------------------------
 
 
@@ -159,7 +185,7 @@ def _owned_order(seller_id: str, order_id: str) -> Order:
 def fulfil(seller_id: str, order_id: str, payload) -> dict:
     order = _owned_order(seller_id, order_id)
     carrier, tracking_number = fulfilment_from_request(payload)
-    order.fulfilled_at = orders.fulfil(order, carrier, tracking_number)
+    order.fulfilled_at = delivery.fulfil(order, carrier, tracking_number)
     order.carrier, order.tracking_number = carrier, tracking_number
     return seller_order_json(order)
 

@@ -7,6 +7,7 @@ import time
 from chalicelib import config, counters, observability, paying, payments, secrets, shipping, views
 from chalicelib.domain import (
     CANCELED,
+    CODE,
     HELD,
     PAID,
     Card,
@@ -19,17 +20,26 @@ from chalicelib.domain import (
     SoldOut,
     TooManyHolds,
     address_from_request,
+    Code,
+    CodeExpired,
+    CodeInvalid,
+    CodeUsedUp,
+    Discount,
+    best_discount,
     check_can_buy,
+    check_code_usable,
     checkout_request_from,
     pseudonym,
     open_holds_cap,
     order_id_for,
+    normalise_code,
     order_token,
-    order_total,
+    price_order,
+    shipping_fee,
     token_matches,
 )
-from chalicelib.social import reservations, rules
-from chalicelib.store import addresses, cards, counts, orders, pay_calls, stock
+from chalicelib.social import referrals, reservations, rules
+from chalicelib.store import cards, codes, counts, delivery, orders, pay_calls, reviews, stock
 
 # Why a tap's order was canceled when Stripe could not open its payment (STRIPE_AT_TAP only).
 PAYMENTS_UNAVAILABLE = "payments_unavailable"
@@ -44,7 +54,8 @@ def now() -> int:
 
 def card_view(card: Card, at: int | None = None) -> dict:
     """The card's JSON with its live stock and social proof."""
-    return views.card_json(card, stock.level(card), counts.of_card(card.card_id), now() if at is None else at)
+    return views.card_json(card, stock.level(card), counts.of_card(card.card_id), now() if at is None else at,
+                           reviews.stats(card.card_id))
 
 
 def buyer_card(card_id: str) -> dict:
@@ -76,10 +87,23 @@ def checkout(card_id: str, payload, idempotency_key: str | None, is_retry: bool 
     address = _inline_address(card, payload)
     reservation_id = reservations.reservation_of(card_id, request.buyer, request.reservation_token)
     rules.check_reservation(card, at, reserved=reservation_id is not None)
+    order_id = order_id_for(card_id, request.buyer, key)
+    try:
+        code = _usable_code(card_id, request.code, at)
+    except (CodeInvalid, CodeExpired, CodeUsedUp):
+        # The retry of a tap that got its hold (and the code's last redemption) gets its order.
+        replayed = orders.get(order_id) if is_retry else None
+        if replayed is None:
+            raise
+        return _answer(_replayed(order_id, request, replayed))
+    discount = best_discount(card.price_amount, request.quantity, card.currency,
+                             _code_discount(code), referrals.referral_discount(card, request.ref, request.buyer))
+    priced = price_order(card.price_amount, request.quantity, card.currency, discount, fee=shipping_fee(card.shipping))
     order = Order(
-        order_id=order_id_for(card_id, request.buyer, key), card_id=card_id,
+        order_id=order_id, card_id=card_id,
         seller_id=card.seller_id, buyer=request.buyer, quantity=request.quantity,
-        amount=order_total(card.price_amount, request.quantity, card.shipping), currency=card.currency, status=HELD,
+        amount=priced.amount, discount_amount=priced.discount, code=discount.code if discount else None,
+        discount_kind=discount.kind if discount else None, currency=card.currency, status=HELD,
         created_at=at, expires_at=at + card.hold_seconds, ref=request.ref,
         request_fingerprint=request.fingerprint, display_name=request.display_name,
         anonymous=request.anonymous, city=rules.viewer_city(city), reservation_id=reservation_id, country=place,
@@ -89,7 +113,8 @@ def checkout(card_id: str, payload, idempotency_key: str | None, is_retry: bool 
     observability.order_context(order.order_id)
     try:
         orders.hold(card, order, open_holds_cap(card.limit_per_buyer, config.OPEN_HOLDS_PER_LIMIT,
-                                                config.OPEN_HOLDS_WITHOUT_LIMIT))
+                                                config.OPEN_HOLDS_WITHOUT_LIMIT),
+                    code=code if order.discount_kind == CODE else None)
         counters.count(card_id, counters.HOLDS)
     except orders.OrderExists:
         order = _replayed(order.order_id, request)
@@ -108,6 +133,10 @@ def checkout(card_id: str, payload, idempotency_key: str | None, is_retry: bool 
         order = _replayed(order.order_id, request, replayed)
     if STRIPE_AT_TAP and order.status == HELD and not order.payment_intent_id:
         _attach_payment_intent(order)
+    return _answer(order)
+
+
+def _answer(order: Order) -> dict:
     # client_secret stays in the answer's shape: null, the pay call makes the payment.
     return {**views.order_json(order), "client_secret": order.client_secret, **_order_links(order.order_id)}
 
@@ -126,6 +155,22 @@ def _inline_address(card: Card, payload: dict) -> dict | None:
         if error.field and error.field != "email":
             error.field = f"shipping.{error.field}"
         raise
+
+
+def _usable_code(card_id: str, typed: str | None, at: int) -> Code | None:
+    """The card's code the buyer typed, if it may be used now (else code_invalid / code_expired /
+    code_used_up); another card's code reads exactly like an unknown one."""
+    if typed is None:
+        return None
+    name = normalise_code(typed)
+    if name is None:
+        raise CodeInvalid("This code is not valid for this item.")
+    return check_code_usable(codes.for_tap(card_id, name), at)
+
+
+def _code_discount(code: Code | None) -> Discount | None:
+    return None if code is None else Discount(CODE, percent_off=code.percent_off, amount_off=code.amount_off,
+                                              code=code.code)
 
 
 def _replayed(order_id: str, request, order: Order | None = None) -> Order:
@@ -184,7 +229,7 @@ def set_shipping_address(order_id: str, token: str | None, payload) -> dict:
         raise Conflict(f"This order is {'shipped' if order.fulfilled_at else order.status}; "
                        "its address can no longer change.", "order_id")
     try:
-        addresses.set_address(order, card, shipping.seal(address))
+        delivery.set_address(order, card, shipping.seal(address))
     except orders.StaleOrder:
         raise Conflict("This order changed meanwhile (it ended or shipped); reload it.", "order_id") from None
     return {"order_id": order_id, "shipping": address}

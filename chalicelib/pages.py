@@ -13,9 +13,9 @@ import secrets
 from dataclasses import dataclass
 
 from chalicelib import checkout, config, shipping, views
-from chalicelib.domain import NO_POSTCODE, REF_PATTERN, InvalidRequest, NotFound
+from chalicelib.domain import CODE_PATTERN, NO_POSTCODE, REF_PATTERN, InvalidRequest, NotFound
 from chalicelib.social import referrals
-from chalicelib.store import cards
+from chalicelib.store import cards, reviews
 from chalicelib.words import LOCALE_TAG, WIDGETS, pick_locale, words_for
 
 # Only this response's own inline code runs; Stripe.js and its frames are the only other code.
@@ -67,6 +67,7 @@ _OPTION_PATTERNS = {
     "theme": re.compile(r"^(light|dark|auto)\Z"),
     "accent": re.compile(r"^#?[0-9A-Fa-f]{3,8}\Z"),
     "ref": REF_PATTERN,
+    "code": CODE_PATTERN,  # ?code= on the post or share link: pre-filled in the card
     "o": re.compile(r"^https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?\Z"),
 }
 if config.DEV_ROUTES:
@@ -150,6 +151,9 @@ def widget(card_id: str, query: dict, accept_language: str | None = None) -> Pag
         settings_json=script_json(settings), ship=ship,
         fee=views.format_money(card.shipping.fee, card.currency, locale) if ship else None,
         countries=country_names(card.shipping.countries, locale) if ship else (),
+        settings_json=script_json(settings), **_compare_at(card, locale),
+        referral_discount=card.referral_discount_percent if options.get("ref") else None,
+        **_reviews(card.card_id, words, 1),
     )
     return Page(html, WIDGET_CSP.format(nonce=nonce))
 
@@ -165,6 +169,71 @@ def country_names(codes, locale: str) -> list[tuple[str, str]]:
     return sorted(((code, names.get(code, code)) for code in codes), key=lambda pair: pair[1])
 
 
+def _reviews(card_id: str, words: dict, count: int) -> dict:
+    """The rating ("★ 4.7 (213)", and the words a screen reader says instead) and the newest reviews."""
+    stats = reviews.stats(card_id)
+    if not stats.count:
+        return {"rating": None, "newest_reviews": []}
+    average = f"{stats.average:.1f}"
+    return {"rating": {"average": average, "count": stats.count,
+                       "label": words["rated"].replace("{average}", average).replace("{count}", str(stats.count))},
+            "newest_reviews": reviews.newest(card_id, count)}
+
+
+def _rating_ld(card_id: str) -> dict:
+    """schema.org aggregateRating and the newest reviews shown, for the product page's JSON-LD."""
+    stats = reviews.stats(card_id)
+    if not stats.count:
+        return {}
+    return {
+        "aggregateRating": {"@type": "AggregateRating", "ratingValue": stats.average, "reviewCount": stats.count,
+                            "bestRating": 5, "worstRating": 1},
+        "review": [{"@type": "Review", "reviewRating": {"@type": "Rating", "ratingValue": review.rating,
+                                                        "bestRating": 5, "worstRating": 1},
+                    "author": {"@type": "Person", "name": review.name or "Anonymous"},
+                    "reviewBody": review.text, "datePublished": views.iso(review.created_at)[:10]}
+                   for review in reviews.newest(card_id, 5)],
+    }
+
+
+def _frame_src(card_id: str, options: dict) -> str:
+    """The card's frame on the product page, with the link's referral and discount code."""
+    from urllib.parse import urlencode
+
+    passed = {name: options[name] for name in ("ref", "code") if options.get(name)}
+    return f"{config.PUBLIC_BASE_URL}/cards/{card_id}/widget" + (f"?{urlencode(passed)}" if passed else "")
+
+
+def _compare_at(card, locale: str) -> dict:
+    """The struck-through price and the saving, in the reader's locale (none without compare_at)."""
+    if card.compare_at_amount is None:
+        return {"compare_at": None, "saving": None}
+    return {"compare_at": views.format_money(card.compare_at_amount, card.currency, locale),
+            "saving": views.format_money(card.compare_at_amount - card.price_amount, card.currency, locale)}
+
+
+def _offer_ld(card, view: dict) -> dict:
+    """schema.org Offer: the price (the special price when there is a compare-at one, which rides
+    along as a StrikethroughPrice) and, when the sale ends, priceValidUntil."""
+    price = views.major_units(card.price_amount, card.currency)
+    offer = {
+        "@type": "Offer",
+        "price": price,
+        "priceCurrency": card.currency,
+        "availability": "https://schema.org/" + SCHEMA_AVAILABILITY[view["sale"]["state"]],
+        "url": view["url"],
+    }
+    if card.ends_at is not None:
+        offer["priceValidUntil"] = views.iso(card.ends_at)[:10]
+    if card.compare_at_amount is not None:
+        offer["priceSpecification"] = [
+            {"@type": "UnitPriceSpecification", "price": price, "priceCurrency": card.currency},
+            {"@type": "UnitPriceSpecification", "priceType": "https://schema.org/StrikethroughPrice",
+             "price": views.major_units(card.compare_at_amount, card.currency), "priceCurrency": card.currency},
+        ]
+    return offer
+
+
 def product_page(card_id: str, query: dict, accept_language: str | None = None) -> Page:
     """The hosted page (works without JavaScript); a visit through a referral link is counted."""
     referrals.record_visit(card_id, query)
@@ -176,7 +245,7 @@ def product_page(card_id: str, query: dict, accept_language: str | None = None) 
         return _not_available(words, words_locale, _options({}), PRODUCT_CSP)
     nonce = new_nonce()
     view = checkout.card_view(card)
-    ref = _options(query).get("ref")
+    options = _options(query)
     product_ld = {
         "@context": "https://schema.org",
         "@type": "Product",
@@ -184,16 +253,13 @@ def product_page(card_id: str, query: dict, accept_language: str | None = None) 
         "description": card.description,
         "image": card.image_url,
         "url": view["url"],
-        "offers": {
-            "@type": "Offer",
-            "price": views.major_units(card.price_amount, card.currency),
-            "priceCurrency": card.currency,
-            "availability": "https://schema.org/" + SCHEMA_AVAILABILITY[view["sale"]["state"]],
-            "url": view["url"],
-        },
+        "offers": _offer_ld(card, view),
+        **_rating_ld(card.card_id),
     }
     html = templates().get_template("product.html").render(
-        card=view, ref=ref, api=config.PUBLIC_BASE_URL, price_value=product_ld["offers"]["price"],
+        card=view, frame_src=_frame_src(card.card_id, options), **_compare_at(card, locale),
+        **_reviews(card.card_id, words, 5),
+        price_value=product_ld["offers"]["price"],
         price=views.format_money(card.price_amount, card.currency, locale), words=words, lang=words_locale,
         json_ld=script_json(product_ld), nonce=nonce,
     )
@@ -232,6 +298,7 @@ def order_page(order_id: str, token: str | None, accept_language: str | None) ->
     html = templates().get_template("order.html").render(
         order=order, card=card, t=words_for(words_locale)["order_page"], lang=words_locale,
         amount=views.format_money(order.amount, order.currency, locale), ordered_at=views.iso(order.created_at),
+        discount=views.format_money(order.discount_amount, order.currency, locale) if order.discount_amount else None,
         fulfilled_at=views.iso(order.fulfilled_at), share_url=view.get("share_url"), nonce=nonce,
         address=shipping.address_of(order),  # behind the order's token only, like the page itself
     )

@@ -25,7 +25,7 @@ from chalicelib.domain import (
 from chalicelib.views import csv_text, iso
 
 EDITABLE = ("title", "description", "image_url", "price", "stock", "sale", "limit_per_buyer",
-            "hold_seconds", "share_text", "shipping")
+            "hold_seconds", "share_text", "shipping", "compare_at")
 # Buyers already paid (or are paying) this price and shipping under this limit: they stay as they were.
 LOCKED_ONCE_ORDERED = ("price", "limit_per_buyer", "shipping")
 MAX_PAGE = 100
@@ -86,6 +86,8 @@ def _current(card: Card, name: str) -> Any:
         return {"amount": card.price_amount, "currency": card.currency}
     if name == "sale":
         return {"starts_at": iso(card.starts_at), "ends_at": iso(card.ends_at)}
+    if name == "compare_at":
+        return None if card.compare_at_amount is None else {"amount": card.compare_at_amount}
     return getattr(card, name)
 
 
@@ -220,7 +222,8 @@ def funnel(days: dict[str, Counter], first: date, last: date) -> dict:
 # --- the CSV export -------------------------------------------------------------------------
 
 CSV_COLUMNS = ("order_id", "created_at", "status", "quantity", "amount", "currency", "country", "ref",
-               "referral_code", "carrier", "tracking_number", "fulfilled_at", "refund_id", "status_reason")
+               "referral_code", "carrier", "tracking_number", "fulfilled_at", "refund_id", "status_reason", "code",
+               "discount_amount")
 # The address each order ships to, after the order's own columns (ship_country: where it goes;
 # country: where the tap came from). Cells pass views.csv_cell like every other.
 ADDRESS_COLUMNS = tuple(f"ship_{name}" if name != "email" else name for name in ADDRESS_FIELDS)

@@ -11,7 +11,7 @@ from typing import Iterable
 from urllib.parse import urlencode
 
 from chalicelib import config
-from chalicelib.domain import PAID, Card, Order, StockLevel, sale_state, shipping_json
+from chalicelib.domain import PAID, Card, Code, Order, Review, ReviewStats, StockLevel, sale_state, shipping_json
 from chalicelib.social.rules import reservers_only_until
 
 # Stripe's zero- and three-decimal currencies; every other currency has two decimals in minor units.
@@ -85,14 +85,19 @@ def snippet(card: Card) -> str:
 # --- JSON shapes --------------------------------------------------------------------------------
 
 
-def card_json(card: Card, level: StockLevel, social: dict[str, int], at: int) -> dict:
-    """The card as GET /cards/{card_id} shows it; social: the card's shares and reservations."""
+def card_json(card: Card, level: StockLevel, social: dict[str, int], at: int, rating: ReviewStats | None = None) -> dict:
+    """The card as GET /cards/{card_id} shows it; social: the card's shares and reservations;
+    rating: its reviews' totals."""
     return {
         "id": card.card_id,
         "title": card.title,
         "description": card.description,
         "image_url": card.image_url,
         "price": {"amount": card.price_amount, "currency": card.currency},
+        "compare_at": None if card.compare_at_amount is None else {
+            "amount": card.compare_at_amount, "currency": card.currency,
+            "saving": card.compare_at_amount - card.price_amount},
+        "referral_discount_percent": card.referral_discount_percent,
         "stock": {"available": level.available, "sold": level.sold, "held": level.held},
         "sale": {"starts_at": iso(card.starts_at), "ends_at": iso(card.ends_at),
                  "state": sale_state(card, at, level.available)},
@@ -106,7 +111,25 @@ def card_json(card: Card, level: StockLevel, social: dict[str, int], at: int) ->
         "reservations": social["reservations"],
         "reservation": {"mode": card.reservation_mode or "none",
                         "reservers_only_until": iso(reservers_only_until(card))},
+        "rating": rating_json(rating or ReviewStats()),
     }
+
+
+def rating_json(stats: ReviewStats, histogram: bool = False) -> dict:
+    """{average (one decimal, null without reviews), count} of the reviews shown; histogram: {"1".."5": n}."""
+    body = {"average": stats.average, "count": stats.count}
+    if histogram:
+        body["histogram"] = {str(stars): stats.histogram.get(stars, 0) for stars in range(1, 6)}
+    return body
+
+
+def review_json(review: Review, seller: bool = False) -> dict:
+    body = {"order_id": review.order_id, "rating": review.rating, "text": review.text, "name": review.name,
+            "created_at": iso(review.created_at),
+            "reply": None if review.reply is None else {"text": review.reply, "replied_at": iso(review.replied_at)}}
+    if seller:
+        body["hidden"] = None if review.hidden_at is None else {"at": iso(review.hidden_at), "reason": review.hidden_reason}
+    return body
 
 
 def order_json(order: Order) -> dict:
@@ -119,6 +142,9 @@ def order_json(order: Order) -> dict:
         "currency": order.currency,
         "expires_at": iso(order.expires_at),
     }
+    body["discount"] = None if not order.discount_kind else {
+        "kind": order.discount_kind, "code": order.code, "amount": order.discount_amount,
+        "subtotal": order.amount + order.discount_amount}
     if order.status_reason:
         body["status_reason"] = order.status_reason
     if order.status == PAID and order.referral_code:
@@ -128,6 +154,15 @@ def order_json(order: Order) -> dict:
         "carrier": order.carrier, "tracking_number": order.tracking_number, "fulfilled_at": iso(order.fulfilled_at),
     }
     return body
+
+
+def code_json(code: Code) -> dict:
+    """A discount code as its seller sees it."""
+    return {
+        "code": code.code, "percent_off": code.percent_off, "amount_off": code.amount_off,
+        "max_redemptions": code.max_redemptions, "per_buyer": code.per_buyer, "redeemed": code.redeemed,
+        "starts_at": iso(code.starts_at), "ends_at": iso(code.ends_at), "created_at": iso(code.created_at),
+    }
 
 
 # --- CSV --------------------------------------------------------------------------------------

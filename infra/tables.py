@@ -166,6 +166,30 @@ TABLES = {
         "KeySchema": [{"AttributeName": "budget_key", "KeyType": "HASH"}],
         "AttributeDefinitions": [{"AttributeName": "budget_key", "AttributeType": "S"}],
     },
+    # A card's discount codes (code_key "c#<CODE>") with their redemption counts, and what each
+    # buyer redeemed of one ("b#<CODE>#<buyer>"): the hold's transaction counts both.
+    "codes": {
+        "KeySchema": [
+            {"AttributeName": "card_id", "KeyType": "HASH"},
+            {"AttributeName": "code_key", "KeyType": "RANGE"},
+        ],
+        "AttributeDefinitions": [
+            {"AttributeName": "card_id", "AttributeType": "S"},
+            {"AttributeName": "code_key", "AttributeType": "S"},
+        ],
+    },
+    # Reviews of paid orders ("r#<created_at>#<order_id>") and each card's totals of those shown
+    # ("stats"), written together.
+    "reviews": {
+        "KeySchema": [
+            {"AttributeName": "card_id", "KeyType": "HASH"},
+            {"AttributeName": "review_key", "KeyType": "RANGE"},
+        ],
+        "AttributeDefinitions": [
+            {"AttributeName": "card_id", "AttributeType": "S"},
+            {"AttributeName": "review_key", "AttributeType": "S"},
+        ],
+    },
     # The funnel: per card, one item per (day, shard). Each container adds its counts in one
     # UpdateItem every few seconds to a shard of its own, so a flash sale's counting stays cheap.
     "counters": {

@@ -166,6 +166,7 @@
     var body = { quantity: 1, buyer: buyerToken() }, reservation = remember("tapcard-reservation-" + card.id);
     if (S.ref) body.ref = S.ref;
     if (reservation) body.reservation = reservation;
+    if ($("code").value.trim()) body.code = $("code").value.trim();  // the server prices it
     say(t("reserving"));
     withBackoff(function (attempt) {
       // A retry says so: the server then looks for the order its first attempt may have made.
@@ -205,6 +206,9 @@
   }
 
   function startPayment() {
+    var off = order.discount;  // what the server took off (a code, or a friend's link)
+    $("discount").hidden = !off;
+    if (off) $("discount").textContent = t(off.kind === "code" ? "discount_code" : "discount_referral", { code: off.code, amount: money(off.amount, order.currency), total: money(order.amount, order.currency) });
     say("");
     payButtons(true);
     step("pay");

@@ -4,7 +4,8 @@
   var me = d.currentScript;
   if (!me) return;
   var base = me.src.replace(/\/embed\.js(\?.*)?$/, ""), origin = new URL(base).origin;
-  var ref = (location.search.match(/[?&]ref=([\w-]{1,32})/) || [])[1];
+  var pass = [];  // the post URL's referral (?ref=) and discount code (?code=) go to each card
+  location.search.replace(/[?&](ref|code)=([\w-]{1,32})/g, function (m, k, v) { pass.push(k + "=" + v); });
   // What each data-* option may look like; anything else falls back to the card's default.
   var valid = {
     locale: /^[a-z]{2,3}(-[a-z0-9]{2,8}){0,2}$/i,
@@ -22,7 +23,7 @@
       if (valid[k].test(v)) q.push(k + "=" + encodeURIComponent(v));
       else console.warn("[tapcard] ignoring data-" + k + '="' + v + '" on card ' + id + ": using the default");
     });
-    if (ref) q.push("ref=" + ref);
+    q = q.concat(pass);
     f.src = base + "/cards/" + encodeURIComponent(id) + "/widget?" + q.join("&");
     f.title = "Buy on tapcard: " + (el.textContent.trim() || id);
     f.setAttribute("allow", "payment; clipboard-write; web-share");

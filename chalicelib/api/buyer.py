@@ -3,7 +3,7 @@ page and its QR code, the activity feed, checkout, the order, its shipping addre
 reservations."""
 from chalice import Response
 
-from chalicelib import checkout, config, pages
+from chalicelib import checkout, config, pages, reviewing
 from chalicelib.api.http import (Routes, client, created, error_response, header, html, json_body, place, query,
                                  request, viewer_city)
 from chalicelib.social import reservations, shares
@@ -87,3 +87,13 @@ def order_page(order_id):
 def reserve(card_id):
     reservation, is_new = reservations.reserve(card_id, json_body(), client())
     return Response(body=reservation, status_code=201 if is_new else 200)
+
+
+@bp.route("/orders/{order_id}/review", methods=["POST"])
+def review_order(order_id):
+    return created(reviewing.write(order_id, query().get("token"), json_body()))
+
+
+@bp.route("/cards/{card_id}/reviews")
+def card_reviews(card_id):
+    return Response(body=reviewing.card_reviews(card_id, query()), headers={"Cache-Control": "public, max-age=5"})

@@ -43,6 +43,12 @@ STATUS_OF = {
     "amount_mismatch": 409,
     "shipping_address_required": 409,
     "shipping_not_required": 409,
+    "code_invalid": 409,
+    "code_expired": 409,
+    "code_used_up": 409,
+    "code_exists": 409,
+    "not_reviewable": 409,
+    "already_reviewed": 409,
 }
 
 _app: Chalice | None = None  # the app the Routes blueprints were registered to: its current request

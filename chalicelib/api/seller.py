@@ -2,7 +2,7 @@
 GET /openapi.json) and the dashboard page that drives them."""
 from chalice import Response
 
-from chalicelib import backoffice, dashboard, pages
+from chalicelib import backoffice, dashboard, pages, reviewing
 from chalicelib.api.http import Routes, attachment, created, html, query, request, seller_body, seller_id
 from chalicelib.social import channels, seller_api, shares
 
@@ -88,6 +88,43 @@ def archive_card(card_id):
 @bp.route("/api/cards/{card_id}/stats")
 def card_stats(card_id):
     return backoffice.stats(seller_id(), card_id, query())
+
+
+# --- discount codes ---------------------------------------------------------------------------
+
+
+@bp.route("/api/cards/{card_id}/codes", methods=["POST"])
+def create_code(card_id):
+    return created(backoffice.create_code(seller_id(), card_id, seller_body()))
+
+
+@bp.route("/api/cards/{card_id}/codes", methods=["GET"])
+def list_codes(card_id):
+    return backoffice.list_codes(seller_id(), card_id)
+
+
+@bp.route("/api/cards/{card_id}/codes/{code}", methods=["DELETE"])
+def remove_code(card_id, code):
+    backoffice.remove_code(seller_id(), card_id, code)
+    return Response(body="", status_code=204)
+
+
+# --- reviews ----------------------------------------------------------------------------------
+
+
+@bp.route("/api/cards/{card_id}/reviews")
+def seller_reviews(card_id):
+    return reviewing.seller_reviews(seller_id(), card_id, query())
+
+
+@bp.route("/api/cards/{card_id}/reviews/{order_id}/reply", methods=["POST"])
+def reply_to_review(card_id, order_id):
+    return reviewing.reply(seller_id(), card_id, order_id, seller_body())
+
+
+@bp.route("/api/cards/{card_id}/reviews/{order_id}/hide", methods=["POST"])
+def hide_review(card_id, order_id):
+    return reviewing.hide(seller_id(), card_id, order_id, seller_body())
 
 
 # --- orders ------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from typing import Any
 from chalicelib.domain.errors import Ended, InvalidRequest, InvalidTemplate, LimitReached, NotFound, NotStarted
 from chalicelib.domain.fields import CURRENCY_PATTERN, int_field, parse_timestamp, require, text_field, url_field
 from chalicelib.domain.shipping import NO_SHIPPING, Shipping, shipping_from_request
+from chalicelib.domain.offers import compare_at_from
 
 __all__ = ["DEFAULT_HOLD_SECONDS", "MIN_HOLD_SECONDS", "MAX_HOLD_SECONDS", "MAX_STOCK", "MAX_QUANTITY",
            "UNITS_PER_SHARD", "MAX_SHARDS", "DEFAULT_SHARE_TEXT", "PUBLISHED", "UNPUBLISHED", "ARCHIVED",
@@ -57,6 +58,10 @@ class Card:
     status: str = PUBLISHED
     # Where the goods ship and for what fee; digital goods ship nothing (domain/shipping.py).
     shipping: Shipping = NO_SHIPPING
+    # What makes a reader buy (domain/offers.py): the price shown struck through, and the
+    # discount a reader arriving through a referral link gets.
+    compare_at_amount: int | None = None
+    referral_discount_percent: int | None = None
 
 
 @dataclass
@@ -133,13 +138,15 @@ def new_card_from_request(payload: Any, card_id: str, seller_id: str, now: int) 
     shards = shard_count_for(stock) if shards is None else int_field(shards, "shards", 1, MAX_SHARDS)
     if shards > stock:
         raise InvalidRequest("'shards' cannot be more than 'stock'.", "shards")
+    price_amount = int_field(require(price, "amount", "price.amount"), "price.amount", 1, 99_999_999)
     return Card(
         card_id=card_id,
         seller_id=seller_id,
         title=text_field(require(payload, "title"), "title", 120),
         description=_description(payload.get("description")),
         image_url=url_field(require(payload, "image_url"), "image_url"),
-        price_amount=int_field(require(price, "amount", "price.amount"), "price.amount", 1, 99_999_999),
+        price_amount=price_amount,
+        compare_at_amount=compare_at_from(payload.get("compare_at"), price_amount),
         currency=currency.upper(),
         stock=stock,
         starts_at=starts_at,

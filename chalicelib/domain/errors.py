@@ -5,7 +5,7 @@ __all__ = ["DomainError", "InvalidRequest", "Unauthorized", "NotFound", "NotStar
            "LimitReached", "TooManyHolds", "PaymentsUnavailable", "PaymentsBusy", "HoldExpired", "AlreadyPaid",
            "PaymentInProgress", "AmountMismatch", "IdempotencyMismatch", "InvalidSignature",
            "InvalidTemplate", "ReserversOnly", "ReservationsOff", "TooManyReservations", "SignupClosed",
-           "Conflict"]
+           "Conflict", "CodeInvalid", "CodeExpired", "CodeUsedUp", "CodeExists"]
 
 
 class DomainError(Exception):
@@ -123,3 +123,22 @@ class Conflict(DomainError):
     def __init__(self, message: str, field_name: str | None = None):
         super().__init__(message)
         self.field = field_name
+
+
+class CodeInvalid(DomainError):
+    """A discount code this card does not take: unknown, another card's, removed, or not yet valid.
+    All read alike, so codes cannot be probed."""
+    code = "code_invalid"
+
+
+class CodeExpired(DomainError):
+    code = "code_expired"
+
+
+class CodeUsedUp(DomainError):
+    """Every redemption of the code is taken (or this buyer used their share of it)."""
+    code = "code_used_up"
+
+
+class CodeExists(Conflict):
+    code = "code_exists"

@@ -92,6 +92,11 @@ class Order:
     tracking_number: str | None = None
     # Where the goods ship, sealed (encrypted JSON: chalicelib/shipping.py); None until given.
     shipping_address: str | None = None
+    # The discount priced into amount (domain/offers.py): "code" or "referral", and the code.
+    code: str | None = None
+    discount_kind: str | None = None
+    discount_amount: int = 0
+    review_key: str | None = None  # its buyer's review, once written
 
 
 @dataclass
@@ -102,10 +107,12 @@ class CheckoutRequest:
     display_name: str | None = None
     anonymous: bool = False
     reservation_token: str | None = None
+    code: str | None = None
 
     @property
     def fingerprint(self) -> str:
-        return f"{self.quantity}|{self.ref or ''}"
+        base = f"{self.quantity}|{self.ref or ''}"
+        return f"{base}|{self.code}" if self.code else base
 
 
 def checkout_request_from(payload: Any, idempotency_key: str | None) -> tuple[CheckoutRequest, str]:
@@ -133,8 +140,14 @@ def checkout_request_from(payload: Any, idempotency_key: str | None) -> tuple[Ch
     reservation = payload.get("reservation")
     if reservation is not None and (not isinstance(reservation, str) or not TOKEN_PATTERN.match(reservation)):
         raise InvalidRequest("'reservation' must be the token the reservation returned.", "reservation")
+    code = payload.get("code")
+    if code is not None and not isinstance(code, str):
+        raise InvalidRequest("'code' must be text.", "code")
+    if isinstance(code, str):
+        # A code that cannot be one is still the buyer's typo: checkout answers it code_invalid.
+        code = code.strip().upper()[:64] or None
     return CheckoutRequest(quantity=quantity, buyer=buyer, ref=ref, display_name=name, anonymous=anonymous,
-                           reservation_token=reservation), idempotency_key
+                           reservation_token=reservation, code=code), idempotency_key
 
 
 # --- identifiers ----------------------------------------------------------------------------

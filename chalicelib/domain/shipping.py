@@ -10,7 +10,7 @@ from chalicelib.domain.errors import DomainError, InvalidRequest
 from chalicelib.domain.fields import int_field
 
 __all__ = ["COUNTRIES", "NO_POSTCODE", "ADDRESS_FIELDS", "ADDRESS_LIMITS", "MAX_FEE", "Shipping", "NO_SHIPPING",
-           "shipping_from_request", "shipping_json", "order_total", "address_from_request",
+           "shipping_from_request", "shipping_json", "shipping_fee", "address_from_request",
            "ShippingAddressRequired", "ShippingNotRequired"]
 
 # ISO 3166-1 alpha-2, every officially assigned code (249).
@@ -111,11 +111,9 @@ def shipping_json(shipping: Shipping, currency: str) -> dict:
             "fee": {"amount": shipping.fee, "currency": currency}}
 
 
-def order_total(price_amount: int, quantity: int, shipping: Shipping) -> int:
-    """What an order costs, in minor units: the goods plus the card's shipping fee (once per
-    order). The one place the amount is computed: the PaymentIntent, the webhook's check of what
-    Stripe took, refunds and referral rebates all use the order's amount made here."""
-    return price_amount * quantity + (shipping.fee if shipping.required else 0)
+def shipping_fee(shipping: Shipping) -> int:
+    """The fee an order of the card adds, once per order (domain.price_order adds it)."""
+    return shipping.fee if shipping.required else 0
 
 
 def address_from_request(payload: Any, shipping: Shipping, name: str = "shipping") -> dict:

@@ -8,11 +8,15 @@ from __future__ import annotations
 import time
 
 from chalicelib import config, counters, views
-from chalicelib.domain import REF_PATTERN, NotFound, Order
+from chalicelib.recent import Recent
+from chalicelib.domain import REF_PATTERN, REFERRAL, Card, Discount, NotFound, Order
 from chalicelib.social import rules
 from chalicelib.store import cards, orders, referrals
 
 TOP_REFERRERS = 10
+# Whose link each referral code is ((card, buyer), or None): a code never changes owner, so every
+# tap through a viral link need not query the index again.
+_link_owners = Recent(300)
 
 
 def credit(order: Order) -> bool:
@@ -86,6 +90,21 @@ def report_csv(card, at: float | None = None) -> str:
         ["code", "name", "referred_orders", "referred_revenue", "rebate", "currency", "share_url", "rebate_pending"],
         ([r["code"], r["name"], r["orders"], r["revenue"], r["rebate"], card.currency, r["share_url"],
           r["rebate_pending"]] for r in referrers))
+
+def referral_discount(card: Card, ref: str | None, buyer: str) -> Discount | None:
+    """The card's referral discount, for a reader who came through another buyer's link of this
+    card (checked like a credit's referrer, by buyer token at the tap); None otherwise."""
+    if not card.referral_discount_percent or not ref:
+        return None
+    owner = _link_owners.get(ref, lambda: _owner_of(ref))
+    if owner is None or owner[0] != card.card_id or owner[1] == buyer:
+        return None
+    return Discount(REFERRAL, percent_off=card.referral_discount_percent)
+
+
+def _owner_of(ref: str) -> tuple[str, str] | None:
+    referrer = orders.with_referral_code(ref)
+    return None if referrer is None else (referrer.card_id, referrer.buyer)
 
 
 # --- visits -----------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from urllib.parse import unquote, urlsplit
 
 from chalicelib.domain import (
     DEFAULT_SHARE_TEXT,
+    MAX_REFERRAL_DISCOUNT_PERCENT,
     Card,
     Ended,
     InvalidRequest,
@@ -76,7 +77,7 @@ def viewer_city(header: str | None) -> str | None:
 
 # --- card settings ----------------------------------------------------------------------------
 
-SETTINGS = ("locale", "shares_enabled", "reservations", "rebate_percent", "share_text")
+SETTINGS = ("locale", "shares_enabled", "reservations", "rebate_percent", "referral_discount_percent", "share_text")
 
 
 def social_settings_from(payload: Any) -> dict:
@@ -98,6 +99,10 @@ def social_settings_from(payload: Any) -> dict:
         percent = payload["rebate_percent"]
         values["rebate_percent"] = None if percent is None else int_field(
             percent, "rebate_percent", 0, MAX_REBATE_PERCENT)
+    if "referral_discount_percent" in payload:
+        percent = payload["referral_discount_percent"]
+        values["referral_discount_percent"] = None if percent is None else int_field(
+            percent, "referral_discount_percent", 1, MAX_REFERRAL_DISCOUNT_PERCENT)
     if payload.get("share_text") is not None:
         values["share_text"] = share_template(payload["share_text"])
     return values
@@ -121,6 +126,7 @@ def settings_json(card: Card) -> dict:
         "shares_enabled": card.shares_enabled,
         "reservations": {"mode": card.reservation_mode or "none", "minutes": card.reservers_minutes},
         "rebate_percent": card.rebate_percent,
+        "referral_discount_percent": card.referral_discount_percent,
         "share_text": card.share_text,
     }
 

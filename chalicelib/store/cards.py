@@ -17,13 +17,14 @@ CARD = "card"
 _FIELDS = (
     "card_id", "seller_id", "title", "description", "image_url", "price_amount", "currency",
     "stock", "starts_at", "ends_at", "limit_per_buyer", "hold_seconds", "share_text",
-    "shard_count", "created_at", "status",
+    "shard_count", "created_at", "status", "compare_at_amount",
 )
 # What a seller's edit may change (shards and the social settings have their own ways).
 _EDITABLE = ("title", "description", "image_url", "price_amount", "currency", "stock", "starts_at",
-             "ends_at", "limit_per_buyer", "hold_seconds", "share_text")
+             "ends_at", "limit_per_buyer", "hold_seconds", "share_text", "compare_at_amount")
 # The social loop's settings; a card stored before them reads as the defaults.
-_SOCIAL_FIELDS = ("locale", "shares_enabled", "reservation_mode", "reservers_minutes", "rebate_percent")
+_SOCIAL_FIELDS = ("locale", "shares_enabled", "reservation_mode", "reservers_minutes", "rebate_percent",
+                  "referral_discount_percent")
 _SOCIAL_DEFAULTS = {"locale": "en", "shares_enabled": True}
 _OPENING = "open"  # the sparse index's one key: cards whose sale start is not announced yet
 
@@ -34,12 +35,12 @@ def _to_card(model: CardModel) -> Card:
     values = {name: getattr(model, name) for name in _FIELDS}
     for name in ("price_amount", "stock", "hold_seconds", "shard_count", "created_at"):
         values[name] = int(values[name])
-    for name in ("starts_at", "ends_at", "limit_per_buyer"):
+    for name in ("starts_at", "ends_at", "limit_per_buyer", "compare_at_amount"):
         values[name] = None if values[name] is None else int(values[name])
     for name in _SOCIAL_FIELDS:
         value = getattr(model, name)
         values[name] = _SOCIAL_DEFAULTS.get(name) if value is None else value
-    for name in ("reservers_minutes", "rebate_percent"):
+    for name in ("reservers_minutes", "rebate_percent", "referral_discount_percent"):
         values[name] = None if values[name] is None else int(values[name])
     values["status"] = values["status"] or PUBLISHED
     values["shipping"] = Shipping(True, tuple(model.shipping_countries or ()), int(model.shipping_fee or 0)) \

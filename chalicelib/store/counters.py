@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from chalicelib.store.models import CounterModel, connection
+from chalicelib.store.model_base import connection
+from chalicelib.store.models import CounterModel
 
 
 def add(card_id: str, bucket: str, counts: Counter) -> None:

@@ -17,7 +17,7 @@ from typing import Iterator
 
 from chalicelib import config
 from chalicelib.domain import EXPIRED, HELD, Order, transition
-from chalicelib.store import orders, stock
+from chalicelib.store import codes, orders, stock
 from chalicelib.store.models import OrderModel
 from chalicelib.store.transactions import Refused, Transaction
 
@@ -44,12 +44,18 @@ class _Batch:
     shards: set[int] = field(default_factory=set)
     buyers: set[str] = field(default_factory=set)
     clients: set[str] = field(default_factory=set)
+    codes: set[str] = field(default_factory=set)
+    code_buyers: set[tuple[str, str]] = field(default_factory=set)
 
     def fits(self, order: Order) -> bool:
         new_buyer = order.counted and order.buyer not in self.buyers
         new_client = bool(order.client) and order.client not in self.clients
+        redeems = codes.redeems(order)
+        new_code = redeems and order.code not in self.codes
+        new_code_buyer = redeems and (order.code, order.buyer) not in self.code_buyers
         items = (len(self.orders) + 1 + len(self.shards | order.stock_take.keys()) + len(self.buyers) + new_buyer
-                 + len(self.clients) + new_client)
+                 + len(self.clients) + new_client + len(self.codes) + new_code
+                 + len(self.code_buyers) + new_code_buyer)
         return items <= TRANSACTION_ITEMS
 
     def add(self, order: Order) -> None:
@@ -59,6 +65,9 @@ class _Batch:
             self.buyers.add(order.buyer)
         if order.client:
             self.clients.add(order.client)
+        if codes.redeems(order):
+            self.codes.add(order.code)
+            self.code_buyers.add((order.code, order.buyer))
 
 
 def batches(held: list[Order]) -> list[list[Order]]:
@@ -83,7 +92,7 @@ def _label(order: Order) -> str:
 def _transaction(held: list[Order]) -> Transaction:
     card_id, at = held[0].card_id, int(time.time())
     tx = Transaction()
-    units, buyers, clients = Counter(), Counter(), Counter()
+    units, buyers, clients, redeemed = Counter(), Counter(), Counter(), {}
     for order in held:
         tx.update(_label(order), OrderModel(order.order_id), condition=OrderModel.status == HELD, actions=[
             OrderModel.status.set(EXPIRED), OrderModel.updated_at.set(at), OrderModel.status_reason.set("hold_expired"),
@@ -93,11 +102,15 @@ def _transaction(held: list[Order]) -> Transaction:
             buyers[order.buyer] += order.quantity
         if order.client:
             clients[order.client] += order.quantity
+        if codes.redeems(order):  # the hold's redemption of its code comes back with it
+            redeemed.setdefault(order.code, Counter())[order.buyer] += 1
     stock.move_units(tx, card_id, dict(units), *transition((HELD,), EXPIRED))
     for buyer, quantity in buyers.items():
         stock.uncount_units(tx, f"buyer:{buyer}", card_id, buyer, quantity)
     for client, quantity in clients.items():  # no longer open holds of their client
         stock.uncount_open_holds(tx, f"client:{client}", card_id, client, quantity)
+    for code, by_buyer in redeemed.items():
+        codes.give_back(tx, card_id, code, sum(by_buyer.values()), dict(by_buyer))
     return tx
 
 

@@ -1,6 +1,4 @@
 """pynamodb models: the only module that knows item layouts. Table shapes come from infra/tables.py."""
-import functools
-
 from pynamodb.attributes import (
     BooleanAttribute,
     ListAttribute,
@@ -8,42 +6,15 @@ from pynamodb.attributes import (
     NumberAttribute,
     UnicodeAttribute,
 )
-from pynamodb.connection import Connection
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
-from chalicelib import config
-
-
-def _meta(logical: str):
-    class Meta:
-        table_name = f"{config.TABLE_PREFIX}{logical}"
-        region = config.AWS_REGION
-        host = config.DYNAMODB_ENDPOINT
-        max_pool_connections = 50
-
-    return Meta
-
-
-def _index_meta(name: str, projection):
-    class Meta:
-        index_name = name
-        region = config.AWS_REGION
-        host = config.DYNAMODB_ENDPOINT
-
-    Meta.projection = projection
-    return Meta
-
-
-@functools.lru_cache(maxsize=1)
-def connection() -> Connection:
-    """For transactions, which span tables. One per container: making a botocore client costs
-    tens of milliseconds of CPU."""
-    return Connection(region=config.AWS_REGION, host=config.DYNAMODB_ENDPOINT, max_pool_connections=50)
+from chalicelib.store.model_base import index_meta, meta
+from chalicelib.store.offer_models import CodeModel, ReviewModel
 
 
 class SellerModel(Model):
-    Meta = _meta("sellers")
+    Meta = meta("sellers")
     seller_id = UnicodeAttribute(hash_key=True)
     name = UnicodeAttribute()
     email = UnicodeAttribute()
@@ -53,13 +24,13 @@ class SellerModel(Model):
 
 
 class KeysBySeller(GlobalSecondaryIndex):
-    Meta = _index_meta("by_seller", AllProjection())
+    Meta = index_meta("by_seller", AllProjection())
     seller_id = UnicodeAttribute(hash_key=True)
     created_at = NumberAttribute(range_key=True)
 
 
 class ApiKeyModel(Model):
-    Meta = _meta("api_keys")
+    Meta = meta("api_keys")
     key_hash = UnicodeAttribute(hash_key=True)
     seller_id = UnicodeAttribute()
     prefix = UnicodeAttribute()
@@ -70,20 +41,20 @@ class ApiKeyModel(Model):
 
 
 class CardsBySeller(GlobalSecondaryIndex):
-    Meta = _index_meta("by_seller", AllProjection())
+    Meta = index_meta("by_seller", AllProjection())
     seller_id = UnicodeAttribute(hash_key=True)
     created_at = NumberAttribute(range_key=True)
 
 
 class CardsOpening(GlobalSecondaryIndex):
     """Sparse: cards whose sale start is not yet announced (sale.opened) carry opening_shard."""
-    Meta = _index_meta("opening", KeysOnlyProjection())
+    Meta = index_meta("opening", KeysOnlyProjection())
     opening_shard = UnicodeAttribute(hash_key=True)
     starts_at = NumberAttribute(range_key=True)
 
 
 class CardModel(Model):
-    Meta = _meta("cards")
+    Meta = meta("cards")
     card_id = UnicodeAttribute(hash_key=True)
     seller_id = UnicodeAttribute()
     created_at = NumberAttribute()
@@ -105,6 +76,8 @@ class CardModel(Model):
     reservation_mode = UnicodeAttribute(null=True)
     reservers_minutes = NumberAttribute(null=True)
     rebate_percent = NumberAttribute(null=True)
+    referral_discount_percent = NumberAttribute(null=True)
+    compare_at_amount = NumberAttribute(null=True)
     opening_shard = UnicodeAttribute(null=True)
     # published | unpublished | archived; cards stored before this existed are published.
     status = UnicodeAttribute(null=True)
@@ -120,7 +93,7 @@ class CardModel(Model):
 class StockShardModel(Model):
     """One shard of a card's stock. Each shard is its own partition key, so a hot sale spreads
     over partitions instead of sharing one item collection."""
-    Meta = _meta("stock")
+    Meta = meta("stock")
     shard_key = UnicodeAttribute(hash_key=True)
     card_id = UnicodeAttribute()
     shard = NumberAttribute()
@@ -134,7 +107,7 @@ class StockShardModel(Model):
 
 
 class BuyerLimitModel(Model):
-    Meta = _meta("buyer_limits")
+    Meta = meta("buyer_limits")
     card_buyer = UnicodeAttribute(hash_key=True)
     units = NumberAttribute(default=0)
     # On a payer's '<card>#paying:<payer>' item: the order that payer is paying for right now.
@@ -143,32 +116,32 @@ class BuyerLimitModel(Model):
 
 
 class OrdersByCard(GlobalSecondaryIndex):
-    Meta = _index_meta("by_card", AllProjection())
+    Meta = index_meta("by_card", AllProjection())
     card_id = UnicodeAttribute(hash_key=True)
     created_at = NumberAttribute(range_key=True)
 
 
 class HeldByExpiry(GlobalSecondaryIndex):
-    Meta = _index_meta("held_by_expiry", KeysOnlyProjection())
+    Meta = index_meta("held_by_expiry", KeysOnlyProjection())
     hold_shard = UnicodeAttribute(hash_key=True)
     hold_expires_at = NumberAttribute(range_key=True)
 
 
 class PersonalDataByExpiry(GlobalSecondaryIndex):
-    """Sparse: only orders that still keep a buyer's name or city."""
-    Meta = _index_meta("personal_by_expiry", KeysOnlyProjection())
+    """Sparse: only orders that still keep a buyer's name, city or address."""
+    Meta = index_meta("personal_by_expiry", KeysOnlyProjection())
     forget_shard = UnicodeAttribute(hash_key=True)
     forget_at = NumberAttribute(range_key=True)
 
 
 class OrdersByReferralCode(GlobalSecondaryIndex):
     """Sparse: only paid orders have a referral code."""
-    Meta = _index_meta("by_referral_code", KeysOnlyProjection())
+    Meta = index_meta("by_referral_code", KeysOnlyProjection())
     referral_code = UnicodeAttribute(hash_key=True)
 
 
 class OrderModel(Model):
-    Meta = _meta("orders")
+    Meta = meta("orders")
     order_id = UnicodeAttribute(hash_key=True)
     card_id = UnicodeAttribute()
     seller_id = UnicodeAttribute()
@@ -217,6 +190,11 @@ class OrderModel(Model):
     tracking_number = UnicodeAttribute(null=True)
     # Encrypted (a Fernet token of the address as JSON), never plain text: chalicelib/shipping.py.
     shipping_address = UnicodeAttribute(null=True)
+    # The discount priced into amount: "code" (then code) or "referral".
+    code = UnicodeAttribute(null=True)
+    discount_kind = UnicodeAttribute(null=True)
+    discount_amount = NumberAttribute(null=True)
+    review_key = UnicodeAttribute(null=True)  # its buyer's review (one per order)
     by_card = OrdersByCard()
     held_by_expiry = HeldByExpiry()
     by_referral_code = OrdersByReferralCode()
@@ -224,34 +202,34 @@ class OrderModel(Model):
 
 
 class StripeEventModel(Model):
-    Meta = _meta("stripe_events")
+    Meta = meta("stripe_events")
     event_id = UnicodeAttribute(hash_key=True)
     type = UnicodeAttribute()
     expires_at = NumberAttribute()
 
 
 class SharesFeed(GlobalSecondaryIndex):
-    Meta = _index_meta("feed", AllProjection())
+    Meta = index_meta("feed", AllProjection())
     feed_card_id = UnicodeAttribute(hash_key=True)
     posted_at = NumberAttribute(range_key=True)
 
 
 class SharesByCard(GlobalSecondaryIndex):
-    Meta = _index_meta("by_card", AllProjection())
+    Meta = index_meta("by_card", AllProjection())
     card_id = UnicodeAttribute(hash_key=True)
     posted_at = NumberAttribute(range_key=True)
 
 
 class SharesRetryDue(GlobalSecondaryIndex):
     """Sparse: only pending shares carry retry_shard; the sweeper retries those that are due."""
-    Meta = _index_meta("retry_due", KeysOnlyProjection())
+    Meta = index_meta("retry_due", KeysOnlyProjection())
     retry_shard = UnicodeAttribute(hash_key=True)
     next_attempt_at = NumberAttribute(range_key=True)
 
 
 class ShareModel(Model):
     """One post of one subject (a paid order, a reservation, a sale opening) to one channel."""
-    Meta = _meta("shares")
+    Meta = meta("shares")
     share_id = UnicodeAttribute(hash_key=True)
     card_id = UnicodeAttribute()
     # The subject: an order id, a reservation id or, for sale.opened, the card id.
@@ -278,7 +256,7 @@ class ShareModel(Model):
 
 class ChannelModel(Model):
     """Where a card's shares go besides its feed. Secrets are Fernet tokens, never plain text."""
-    Meta = _meta("channels")
+    Meta = meta("channels")
     card_id = UnicodeAttribute(hash_key=True)
     channel_id = UnicodeAttribute(range_key=True)
     seller_id = UnicodeAttribute()
@@ -292,7 +270,7 @@ class ChannelModel(Model):
 
 class ReferralModel(Model):
     """A paid order that came through another buyer's link; the put is what credits it once."""
-    Meta = _meta("referrals")
+    Meta = meta("referrals")
     card_id = UnicodeAttribute(hash_key=True)
     order_id = UnicodeAttribute(range_key=True)
     referrer_code = UnicodeAttribute()
@@ -304,13 +282,13 @@ class ReferralModel(Model):
 
 
 class ReservationsByCard(GlobalSecondaryIndex):
-    Meta = _index_meta("by_card", AllProjection())
+    Meta = index_meta("by_card", AllProjection())
     card_id = UnicodeAttribute(hash_key=True)
     created_at = NumberAttribute(range_key=True)
 
 
 class ReservationModel(Model):
-    Meta = _meta("reservations")
+    Meta = meta("reservations")
     reservation_id = UnicodeAttribute(hash_key=True)
     card_id = UnicodeAttribute()
     seller_id = UnicodeAttribute()
@@ -322,7 +300,7 @@ class ReservationModel(Model):
 
 class RateLimitModel(Model):
     """Requests of one kind one client made in one window ('reservations#203.0.113.7#1767225600')."""
-    Meta = _meta("rate_limits")
+    Meta = meta("rate_limits")
     limit_key = UnicodeAttribute(hash_key=True)
     taken = NumberAttribute(default=0)
     expires_at = NumberAttribute(null=True)
@@ -331,7 +309,7 @@ class RateLimitModel(Model):
 class SocialCountModel(Model):
     """Counters shown on the card, each split over shards ('<card>#<name>#<shard>') so a burst of
     reservations or visits never lands on one item."""
-    Meta = _meta("social_counts")
+    Meta = meta("social_counts")
     counter_key = UnicodeAttribute(hash_key=True)
     value = NumberAttribute(default=0)
 
@@ -340,14 +318,14 @@ class CounterModel(Model):
     """Funnel counts of a card: one item per (day, shard), counts as top-level number attributes
     whose names are only known at run time ("views", "geo:paid:CN"), so chalicelib/store/counters.py
     writes and reads them with plain UpdateItem/Query; this model declares the keys."""
-    Meta = _meta("counters")
+    Meta = meta("counters")
     card_id = UnicodeAttribute(hash_key=True)
     bucket = UnicodeAttribute(range_key=True)  # "YYYY-MM-DD#shard"
 
 
 class StripeBudgetModel(Model):
     """The next free Stripe call slot of the whole account, in milliseconds since the epoch."""
-    Meta = _meta("stripe_budget")
+    Meta = meta("stripe_budget")
     budget_key = UnicodeAttribute(hash_key=True)
     next_slot_ms = NumberAttribute(null=True)
 
@@ -368,6 +346,8 @@ ALL_MODELS = {
     "social_counts": SocialCountModel,
     "counters": CounterModel,
     "stripe_budget": StripeBudgetModel,
+    "codes": CodeModel,
+    "reviews": ReviewModel,
 }
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 import time
 
-from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
 
 from chalicelib import config, observability
 from chalicelib.domain import (
@@ -19,16 +19,18 @@ from chalicelib.domain import (
     PAID,
     REFUNDED,
     Card,
-    Conflict,
+    Code,
+    CodeUsedUp,
     LimitReached,
     NOT_RESTOCKED,
+    NOT_RESTOCKED_REASON,
     Order,
     SoldOut,
     TooManyHolds,
     sold_out_message,
     transition,
 )
-from chalicelib.store import cards, referrals, retention, stock
+from chalicelib.store import cards, codes, referrals, retention, stock
 from chalicelib.store.models import OrderModel, StripeEventModel
 from chalicelib.store.transactions import Refused, Transaction
 
@@ -56,7 +58,7 @@ _FIELDS = (
     "expires_at", "seller_id", "payment_intent_id", "client_secret", "ref", "referral_code",
     "status_reason", "refund_id", "request_fingerprint", "counted", "payment_attempt",
     "display_name", "city", "reservation_id", "country", "carrier", "tracking_number", "client",
-    "shipping_address",
+    "shipping_address", "code", "discount_kind", "review_key",
 )
 
 
@@ -69,6 +71,7 @@ def _to_order(model: OrderModel) -> Order:
     values["payer_ids"] = tuple(model.payer_ids or ())
     values["fulfilled_at"] = None if model.fulfilled_at is None else int(model.fulfilled_at)
     values["paying_until"] = None if model.paying_until is None else int(model.paying_until)
+    values["discount_amount"] = int(model.discount_amount or 0)
     return Order(**values)
 
 
@@ -130,12 +133,14 @@ def get_many(order_ids: list[str]) -> list[Order]:
 # --- a new hold -------------------------------------------------------------------------------
 
 
-def hold(card: Card, order: Order, open_holds_cap: int = 0, attempts: int = 6) -> Order:
+def hold(card: Card, order: Order, open_holds_cap: int = 0, attempts: int = 6, code: Code | None = None) -> Order:
     """Take the stock, count it against the buyer's limit (when the card has one) and against its
     client's open holds (when open_holds_cap and order.client are set), and create the held
     order, atomically. Without a limit no buyer count is kept: a transaction item costs 2 WCU.
 
-    Raises SoldOut, LimitReached, TooManyHolds or OrderExists. A client this container saw
+    With code (the order's discount), it is redeemed in the same transaction (store/codes.py).
+
+    Raises SoldOut, LimitReached, TooManyHolds, CodeUsedUp or OrderExists. A client this container saw
     refused in the last few seconds is refused again without a write. The units are chosen from, and at once reserved
     in, this container's memory of the shard levels. A shard that still refuses (another
     container emptied it) is set aside and another tried. A refusal for lack of stock always
@@ -158,6 +163,7 @@ def hold(card: Card, order: Order, open_holds_cap: int = 0, attempts: int = 6) -
             counted=counted, display_name=order.display_name, anonymous=order.anonymous or None,
             city=order.city, reservation_id=order.reservation_id, country=order.country,
             hold_shard=_hold_shard(), hold_expires_at=order.expires_at, client=client,
+            code=order.code, discount_kind=order.discount_kind, discount_amount=order.discount_amount or None,
             shipping_address=order.shipping_address,
             **retention.marks(order, card),
         ), condition=OrderModel.order_id.does_not_exist())
@@ -166,6 +172,8 @@ def hold(card: Card, order: Order, open_holds_cap: int = 0, attempts: int = 6) -
             stock.count_units(tx, BUYER, card.card_id, order.buyer, order.quantity, card.limit_per_buyer)
         if client:
             stock.count_open_holds(tx, CLIENT, card.card_id, client, order.quantity, open_holds_cap)
+        if code is not None:
+            codes.redeem(tx, code, order.buyer)
         try:
             tx.commit()
         except TransactWriteError:  # not a cancellation (throttled, unreachable): nothing was taken
@@ -181,6 +189,8 @@ def hold(card: Card, order: Order, open_holds_cap: int = 0, attempts: int = 6) -
             if refused.failed(CLIENT):
                 stock.remember_client_refused(card.card_id, client)
                 raise _too_many_holds() from None
+            if code is not None and codes.refused(refused, code):
+                raise CodeUsedUp("This code has been used up (or you used it as often as it allows).") from None
             if refused.conflicted:
                 time.sleep(random.uniform(0, 0.02 * 2**attempt))
             elif not short:
@@ -284,8 +294,10 @@ def release(order: Order, to_status: str, reason: str, event_id: str | None = No
     if order.counted:
         stock.uncount_units(tx, BUYER, order.card_id, order.buyer, order.quantity)
     _close_open_hold(tx, order)
+    codes.give_back_order(tx, order)
     _commit(tx, event_id)
     stock.forget(order.card_id)
+
 
 
 def _close_open_hold(tx: Transaction, order: Order) -> None:
@@ -310,11 +322,15 @@ def retake_for_late_payment(order: Order, card: Card, payment_intent_id: str, re
     if order.counted:
         stock.count_units(tx, BUYER, order.card_id, order.buyer, order.quantity, card.limit_per_buyer)
     _count_payers(tx, order, payer_ids, card.limit_per_buyer)
+    if not codes.redeem_again(tx, order):  # its redemption went back with the hold
+        return "code_used_up_after_hold"
     try:
         _commit(tx, event_id)
     except Refused as refused:
         # The buyer bought up to the limit meanwhile, or a shard ran dry since the read.
         over = refused.failed(BUYER) or refused.failed_any(PAYER)
+        if refused.failed(codes.CODE_ITEM) or refused.failed(codes.CODE_BUYER):
+            return "code_used_up_after_hold"
         return "limit_reached_after_hold" if over else "sold_out_after_hold"
     except TransactWriteError:
         return "sold_out_after_hold"
@@ -332,12 +348,14 @@ def refund_paid(order: Order, refund_id: str, restock: bool) -> None:
     """paid → refunded by the seller. Restocked units go back on sale; others leave the card's
     stock (damaged, kept by the buyer). Either way they leave the buyer's and the payer's counts,
     so the buyer may buy again, and the order's referral credit is taken back."""
-    reason = "refunded_by_seller" if restock else "refunded_by_seller_not_restocked"
+    reason = "refunded_by_seller" if restock else NOT_RESTOCKED_REASON
     tx = _move(order, (PAID,), REFUNDED, [OrderModel.refund_id.set(refund_id), OrderModel.status_reason.set(reason)],
                None, units=None if restock else NOT_RESTOCKED)
     if not restock:
         cards.remove_units(tx, order.card_id, order.quantity)
     referrals.uncredit(tx, order.card_id, order.order_id)
+    if restock:
+        codes.give_back_order(tx, order)
     if order.counted:  # a card with a limit: the buyer and the payers were counted
         stock.uncount_units(tx, BUYER, order.card_id, order.buyer, order.quantity)
         for payer in order.payer_ids:
@@ -347,19 +365,6 @@ def refund_paid(order: Order, refund_id: str, restock: bool) -> None:
     except (Refused, StaleOrder, TransactWriteError):
         raise StaleOrder() from None
     cards.forget(order.card_id)
-
-
-def fulfil(order: Order, carrier: str, tracking_number: str) -> int:
-    at = int(time.time())
-    try:
-        OrderModel(order.order_id).update(
-            actions=[OrderModel.carrier.set(carrier), OrderModel.tracking_number.set(tracking_number),
-                     OrderModel.fulfilled_at.set(at), OrderModel.updated_at.set(at)],
-            condition=OrderModel.status == PAID,
-        )
-    except UpdateError:
-        raise Conflict("Only a paid order can be fulfilled.", "order_id") from None
-    return at
 
 
 # --- Stripe events ----------------------------------------------------------------------------

@@ -58,10 +58,10 @@ def test_every_share_link_and_page_url_is_built_the_same_way(client, seller, fak
 
 def test_an_orders_amount_is_computed_in_one_place():
     # Issue 15: the shipping fee joins the price; every check of what Stripe took, every refund and
-    # rebate reads the order's amount, made only by domain.shipping.order_total.
+    # rebate reads the order's amount, made only by domain.offers.price_order (discount and fee).
     from pathlib import Path
 
     package = Path(__file__).resolve().parents[2] / "chalicelib"
     computing = {str(path.relative_to(package)) for path in package.rglob("*.py")
                  if re.search(r"price_amount\s*\*|\*\s*\w*\.?price_amount|\bfee\s*\+|\+\s*\w*\.?fee\b", path.read_text())}
-    assert computing == {"domain/shipping.py"}
+    assert computing == {"domain/offers.py"}

@@ -10,7 +10,7 @@ from fixtures import assert_error, card_request, create_card, post_json
 
 @pytest.mark.parametrize("body, field", [
     ({"limit_per_buyers": 1}, "limit_per_buyers"),               # misspelt
-    ({"compare_at": {"amount": 2500}}, "compare_at"),              # not supported (yet)
+    ({"compare_at": {"amount": 2500, "currency": "EUR"}}, "compare_at.currency"),  # the card's currency only
     ({"price": {"amount": 1800, "currency": "EUR", "tax": 20}}, "price.tax"),
     ({"sale": {"starts_at": "2026-12-24T10:00:00+00:00", "end_at": "2026-12-25T10:00:00+00:00"}}, "sale.end_at"),
 ])
@@ -34,7 +34,7 @@ def test_an_edit_with_an_unknown_field_changes_nothing(client, seller):
 def test_every_documented_field_is_still_taken(client, seller):
     body = {**card_request(), "description": "Stoneware.", "limit_per_buyer": 2, "hold_seconds": 300,
             "shards": 2, "share_text": "{buyer} got {title}", "locale": "zh-CN", "shares_enabled": False,
-            "rebate_percent": 5}
+            "rebate_percent": 5, "compare_at": {"amount": 2500}, "referral_discount_percent": 10}
     response = post_json(client, "/api/cards", body, seller.auth)
     assert response.status_code == 201, response.body
 

@@ -13,8 +13,8 @@ import pytest
 from moto import mock_aws
 
 from chalicelib import audit, checkout, config, paying, payment_events
-from chalicelib.store import cards, orders
-from chalicelib.domain import Card, DomainError
+from chalicelib.store import cards, codes, orders
+from chalicelib.domain import Card, DomainError, new_code_from_request
 from chalicelib.payments import PAYMENT_SUCCEEDED
 from fakes import BANK_DEBIT, CARD_3DS, CARD_DECLINED, CARD_OK, FakeStripe
 from infra.tables import create_all
@@ -72,7 +72,7 @@ def retried(step, attempts=3):
 
 
 class World:
-    def __init__(self, monkeypatch):
+    def __init__(self, monkeypatch, code: str | None = None):
         self.stripe = FakeStripe()
         self.stripe.payers = {CARD_OK: ("card:fp_fi",), BANK_DEBIT: ("card:fp_fi",)}
         self.faults = Faults(monkeypatch, self.stripe)
@@ -85,10 +85,14 @@ class World:
                          currency="CNY", stock=3, limit_per_buyer=2, hold_seconds=HOLD, shard_count=2,
                          created_at=START)
         cards.create(self.card)
+        self.code = code  # every tap uses it: its redemptions must move with their orders
+        if code:
+            codes.create(new_code_from_request({"code": code, "percent_off": 10, "max_redemptions": 2},
+                                               self.card.card_id, START))
 
     def tap(self, buyer="buyer_fi_0001", quantity=1):
         key = f"tap-fi-{next(self.ids):04d}"
-        payload = {"quantity": quantity, "buyer": buyer}
+        payload = {"quantity": quantity, "buyer": buyer, **({"code": self.code} if self.code else {})}
         return retried(lambda: checkout.checkout(self.card.card_id, payload, key))
 
     def pay(self, order, method=CARD_OK):
@@ -222,11 +226,17 @@ def settle_and_check(world):
             assert kept == [], f"money kept for {order.order_id}, which is {order.status}"
 
 
-@pytest.mark.parametrize("flow", FLOWS, ids=lambda flow: flow.__name__)
-def test_a_crash_at_any_call_loses_nothing(flow, fresh_tables, monkeypatch):
+# The flows where a code's redemption is taken, given back by the sweeper, and taken again by a
+# late payment (or refused with the money returned).
+CODE_FLOWS = [pay_in_time, hold_expires, pay_after_expiry_while_stock_is_left, pay_after_expiry_when_sold_out]
+
+
+@pytest.mark.parametrize("flow, code", [(flow, None) for flow in FLOWS] + [(flow, "FI10") for flow in CODE_FLOWS],
+                         ids=lambda value: getattr(value, "__name__", None) or ("with-code" if value else "no-code"))
+def test_a_crash_at_any_call_loses_nothing(flow, code, fresh_tables, monkeypatch):
     mock = fresh_tables()
     try:
-        world = World(monkeypatch)
+        world = World(monkeypatch, code)
         world.faults.calls = 0
         flow(world)
         calls = world.faults.calls
@@ -238,7 +248,7 @@ def test_a_crash_at_any_call_loses_nothing(flow, fresh_tables, monkeypatch):
     for fail_at in range(1, calls + 1):
         mock = fresh_tables()
         try:
-            world = World(monkeypatch)
+            world = World(monkeypatch, code)
             world.faults.calls = 0
             world.faults.fail_at = fail_at
             flow(world)

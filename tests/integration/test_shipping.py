@@ -10,7 +10,7 @@ import pytest
 
 from chalicelib import checkout, config, payment_events, payments
 from chalicelib.social import referrals, stream
-from chalicelib.domain import Card, Shipping, order_total
+from chalicelib.domain import Card, Shipping, price_order, shipping_fee
 from chalicelib.payments import PAYMENT_SUCCEEDED, PaymentEvent
 from chalicelib.store import cards, orders
 from fakes import CARD_3DS
@@ -34,8 +34,8 @@ def test_the_card_keeps_its_shipping(shipped_card):
 
 
 def test_one_function_makes_the_total():
-    assert order_total(1800, 3, Shipping(True, ("FR",), 450)) == 5850
-    assert order_total(1800, 3, Shipping()) == 5400
+    assert price_order(1800, 3, "EUR", fee=shipping_fee(Shipping(True, ("FR",), 450))).amount == 5850
+    assert price_order(1800, 3, "EUR", fee=shipping_fee(Shipping())).amount == 5400
 
 
 def test_stripe_is_asked_for_price_times_quantity_plus_fee(shipped_card, monkeypatch):

@@ -45,7 +45,8 @@ def words_used() -> dict[str, set[str]]:
     card_errors = {f"error_{error.code}" for error in (
         domain.SoldOut, domain.NotStarted, domain.Ended, domain.LimitReached, domain.ReserversOnly,
         domain.ReservationsOff, domain.TooManyReservations, domain.HoldExpired, domain.AlreadyPaid,
-        domain.PaymentInProgress, domain.PaymentsUnavailable, domain.AmountMismatch, domain.TooManyHolds)}
+        domain.PaymentInProgress, domain.PaymentsUnavailable, domain.AmountMismatch, domain.TooManyHolds,
+        domain.CodeInvalid, domain.CodeExpired, domain.CodeUsedUp)}
     dashboard_html = read("dashboard.html")
     dashboard_js = read("dashboard_charts.js", "dashboard_shipping.js", "dashboard.js")
     funnel_steps = re.search(r"var steps = \[([^\]]*)\]", dashboard_js).group(1)

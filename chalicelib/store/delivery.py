@@ -1,11 +1,12 @@
-"""The buyer's shipping address on an order (sealed before it gets here), on the orders table."""
+"""Where an order goes, on the orders table: the buyer's shipping address (sealed before it gets
+here) until the seller ships, and the shipping itself (carrier, tracking number)."""
 from __future__ import annotations
 
 import time
 
 from pynamodb.exceptions import UpdateError
 
-from chalicelib.domain import HELD, PAID, Card, Order
+from chalicelib.domain import HELD, PAID, Card, Conflict, Order
 from chalicelib.store import retention
 from chalicelib.store.models import OrderModel
 from chalicelib.store.orders import StaleOrder
@@ -24,3 +25,17 @@ def set_address(order: Order, card: Card, sealed: str) -> None:
         if error.cause_response_code == "ConditionalCheckFailedException":
             raise StaleOrder() from None
         raise
+
+
+def fulfil(order: Order, carrier: str, tracking_number: str) -> int:
+    """Mark a paid order shipped (again to correct it); returns when."""
+    at = int(time.time())
+    try:
+        OrderModel(order.order_id).update(
+            actions=[OrderModel.carrier.set(carrier), OrderModel.tracking_number.set(tracking_number),
+                     OrderModel.fulfilled_at.set(at), OrderModel.updated_at.set(at)],
+            condition=OrderModel.status == PAID,
+        )
+    except UpdateError:
+        raise Conflict("Only a paid order can be fulfilled.", "order_id") from None
+    return at
