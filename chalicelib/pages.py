@@ -150,8 +150,7 @@ def widget(card_id: str, query: dict, accept_language: str | None = None) -> Pag
         price=views.format_money(card.price_amount, card.currency, locale),
         settings_json=script_json(settings), ship=ship,
         fee=views.format_money(card.shipping.fee, card.currency, locale) if ship else None,
-        countries=country_names(card.shipping.countries, locale) if ship else (),
-        settings_json=script_json(settings), **_compare_at(card, locale),
+        countries=country_names(card.shipping.countries, locale) if ship else (), **_compare_at(card, locale),
         referral_discount=card.referral_discount_percent if options.get("ref") else None,
         **_reviews(card.card_id, words, 1),
     )

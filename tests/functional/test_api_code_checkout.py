@@ -66,7 +66,7 @@ def test_a_code_prices_the_order_and_the_order_shows_the_discount(client, seller
     page = client.http.get(f"/o/{order['order_id']}?token={order['order_token']}").body.decode()
     assert "−€3.60 (SPRING10)" in page and "€32.40" in page
     exported = client.http.get(f"/api/cards/{card['id']}/orders?format=csv", headers=seller.auth).body.decode()
-    assert exported.splitlines()[0].endswith(",code,discount_amount") and ",SPRING10,360" in exported
+    assert exported.splitlines()[0].find(",code,discount_amount,") > 0 and ",SPRING10,360" in exported
     assert_clean(card["id"])
 
 

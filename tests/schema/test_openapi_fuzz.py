@@ -109,7 +109,9 @@ def unstateable(case) -> bool:
             or body.get("shards") is not None                         # at most one shard per unit of stock
             or any(query.get(name) for name in ("cursor", "after"))   # only a cursor the server gave out
             or any(query.get(name) for name in ("from", "to"))        # to not before from; stats: at most 92 days
-            or "shipping" in body or case.path.endswith("/shipping"))  # the card's countries; fee needs required
+            or "shipping" in body or case.path.endswith("/shipping")  # the card's countries; fee needs required
+            or "compare_at" in body                                   # above the card's price
+            or (case.path.endswith("/codes") and body.get("ends_at") is not None))  # a code ends after it starts
 
 
 def exclusions(case) -> dict:
