@@ -28,6 +28,7 @@ from chalicelib.domain import (
     best_discount,
     check_can_buy,
     check_code_usable,
+    hold_seconds_now,
     checkout_request_from,
     pseudonym,
     open_holds_cap,
@@ -99,12 +100,13 @@ def checkout(card_id: str, payload, idempotency_key: str | None, is_retry: bool 
     discount = best_discount(card.price_amount, request.quantity, card.currency,
                              _code_discount(code), referrals.referral_discount(card, request.ref, request.buyer))
     priced = price_order(card.price_amount, request.quantity, card.currency, discount, fee=shipping_fee(card.shipping))
+    hold_seconds = hold_seconds_now(card, stock.level(card), config.RUSH_HOLD_SECONDS)
     order = Order(
         order_id=order_id, card_id=card_id,
         seller_id=card.seller_id, buyer=request.buyer, quantity=request.quantity,
         amount=priced.amount, discount_amount=priced.discount, code=discount.code if discount else None,
         discount_kind=discount.kind if discount else None, currency=card.currency, status=HELD,
-        created_at=at, expires_at=at + card.hold_seconds, ref=request.ref,
+        created_at=at, expires_at=at + hold_seconds, ref=request.ref,
         request_fingerprint=request.fingerprint, display_name=request.display_name,
         anonymous=request.anonymous, city=rules.viewer_city(city), reservation_id=reservation_id, country=place,
         client=pseudonym(secrets.get("ORDER_TOKEN_SECRET"), client) if client else None,

@@ -36,6 +36,11 @@ PAYMENT_SHEET = os.environ.get("PAYMENT_SHEET", "stripe")
 DEV_ROUTES = PAYMENT_SHEET == "test"
 
 HOLD_SHARDS = int(os.environ.get("HOLD_SHARDS", "4"))
+# During a rush (as many units held unpaid as are left) a new hold lasts this long unless its
+# buyer starts paying: the pay call then extends it to the card's hold_seconds. Abandoned holds
+# (and bots' holds) come back on sale sooner; a buyer queued behind Stripe's limit keeps theirs.
+# 0 turns it off.
+RUSH_HOLD_SECONDS = int(os.environ.get("RUSH_HOLD_SECONDS", "120"))
 # Units one client (network address; IPv6 by /64) may hold unpaid on one card at once: this many
 # times the card's per-buyer limit, or OPEN_HOLDS_WITHOUT_LIMIT on a card without one. Paying
 # frees the slot at once, so readers sharing a carrier NAT wait seconds, not the hold's minutes.

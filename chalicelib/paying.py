@@ -14,6 +14,7 @@ from chalicelib.domain import (
     LimitReached,
     Order,
     PaymentInProgress,
+    PaymentsBusy,
     ShippingAddressRequired,
     pay_request_from,
 )
@@ -36,11 +37,14 @@ def pay(order: Order, payload) -> dict:
     if card.shipping.required and not order.shipping_address:
         raise ShippingAddressRequired("This card ships goods: give the order's shipping address "
                                       "(PUT /orders/{order_id}/shipping) first. Nothing was charged.")
-    deadline = order.expires_at - MARGIN_SECONDS
+    # A hold made during a rush lasts only until its buyer starts paying; paying gives it the
+    # card's full time, so a buyer waiting in Stripe's queue keeps the unit.
+    hold_until = max(order.expires_at, order.created_at + card.hold_seconds)
+    deadline = hold_until - MARGIN_SECONDS
     # The sweeper leaves an order alone while a pay call has it, even past its hold's end.
     until = at + int(config.STRIPE_QUEUE_SECONDS) * 2 + 30
     try:
-        attempt = pay_calls.start_payment(order, at, until)
+        attempt = pay_calls.start_payment(order, at, until, hold_until)
     except orders.StaleOrder:
         _check_payable(orders.get(order.order_id), at)
         raise PaymentInProgress("This order is being paid already; wait for that payment's answer.") from None
@@ -57,6 +61,9 @@ def pay(order: Order, payload) -> dict:
             # Stripe took another amount than asked.
             result = payments.PayResult(payments.FAILED, result.payment_intent_id,
                                         reason="This payment could not be kept and was refunded.")
+    except PaymentsBusy as busy:
+        busy.hold_ends_at = views.iso(hold_until)  # the card's countdown follows the longer hold
+        raise
     finally:
         pay_calls.end_payment(order.order_id, result and result.payment_intent_id, result and result.client_secret)
         pay_calls.release_payers(order, payer_ids)

@@ -266,12 +266,13 @@ SNAKE_CASE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 
 
 def assert_error(response, status: int, code: str, field: str | None = None) -> dict:
-    """The response is `status` with exactly {"error": {"code", "message", optional "field"}}."""
+    """The response is `status` with exactly {"error": {"code", "message", optional "field" (and
+    "expires_at": payments_busy)}}."""
     assert response.status_code == status, (response.status_code, response.body)
     body = json.loads(response.body)
     assert set(body) == {"error"}, body
     error = body["error"]
-    assert {"code", "message"} <= set(error) <= {"code", "message", "field"}, error
+    assert {"code", "message"} <= set(error) <= {"code", "message", "field", "expires_at"}, error
     assert SNAKE_CASE.match(error["code"]), error
     assert error["code"] == code, error
     assert isinstance(error["message"], str) and error["message"].strip(), error

@@ -287,7 +287,8 @@
     body.currency = order.currency;
     var send = function () {
       return request("POST", "/orders/" + order.order_id + "/pay?token=" + encodeURIComponent(orderToken), body).then(function (res) {
-        var answer = res.data, code = answer.error && answer.error.code;
+        var answer = res.data, code = answer.error && answer.error.code, hold = answer.order || answer.error || {};
+        if (hold.expires_at) order.expires_at = hold.expires_at;  // paying gives a rush hold the card's full time
         if (res.status === 200) {
           if (answer.status === "succeeded") return showOutcome(answer.order);
           if (answer.status === "failed") return payFailed(answer.reason || t("try_again"), walletEvent);

@@ -55,10 +55,12 @@ _app: Chalice | None = None  # the app the Routes blueprints were registered to:
 
 
 def error_response(code: str, message: str, status: int, field: str | None = None,
-                   retry_after: int | None = None) -> Response:
+                   retry_after: int | None = None, expires_at: str | None = None) -> Response:
     error = {"code": code, "message": message}
     if field:
         error["field"] = field
+    if expires_at:
+        error["expires_at"] = expires_at
     headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
     return Response(body={"error": error}, status_code=status, headers=headers)
 
@@ -81,7 +83,8 @@ class Routes(Blueprint):
                     return view(*args, **kwargs)
                 except DomainError as error:
                     return error_response(error.code, error.message, STATUS_OF.get(error.code, 400),
-                                          getattr(error, "field", None), getattr(error, "retry_after", None))
+                                          getattr(error, "field", None), getattr(error, "retry_after", None),
+                                          getattr(error, "hold_ends_at", None))
             return register(answered)
         return answering_domain_errors
 

@@ -15,7 +15,7 @@ __all__ = ["DEFAULT_HOLD_SECONDS", "MIN_HOLD_SECONDS", "MAX_HOLD_SECONDS", "MAX_
            "UNITS_PER_SHARD", "MAX_SHARDS", "DEFAULT_SHARE_TEXT", "PUBLISHED", "UNPUBLISHED", "ARCHIVED",
            "CARD_STATUSES", "Card", "StockLevel", "SHARE_PLACEHOLDERS", "share_template", "shard_count_for",
            "new_card_from_request", "sale_state", "sold_out_message", "check_can_buy", "render_share_text",
-           "plan_take", "check_visible"]
+           "plan_take", "check_visible", "hold_seconds_now"]
 
 DEFAULT_HOLD_SECONDS = 600
 MIN_HOLD_SECONDS = 10
@@ -187,6 +187,15 @@ def check_can_buy(card: Card, now: int, quantity: int) -> None:
         raise NotStarted("This sale has not started yet.")
     if card.limit_per_buyer is not None and quantity > card.limit_per_buyer:
         raise LimitReached(f"You can buy at most {card.limit_per_buyer} of this item.")
+
+
+def hold_seconds_now(card: Card, level: StockLevel, rush_seconds: int) -> int:
+    """How long a new hold lasts. During a rush (as many units wait on payment as are left to
+    take) it is rush_seconds, the time to start paying: an abandoned unit comes back on sale
+    sooner, and the pay call gives a buyer who started paying the card's full hold_seconds."""
+    if rush_seconds and level.held and level.held >= level.available:
+        return min(card.hold_seconds, rush_seconds)
+    return card.hold_seconds
 
 
 def render_share_text(template: str, *, buyer: str, title: str, price: str, left: int, link: str) -> str:

@@ -66,8 +66,10 @@ class PaymentsUnavailable(DomainError):
 
 
 class PaymentsBusy(_RetryLater, PaymentsUnavailable):
-    """Stripe's budget is spent for now: the units stay held and the pay call may be retried."""
+    """Stripe's budget is spent for now: the units stay held and the pay call may be retried.
+    hold_ends_at (ISO time, set by the pay call): the hold's end, which paying may have moved."""
     code = "payments_busy"
+    hold_ends_at: str | None = None
 
 
 class HoldExpired(DomainError):

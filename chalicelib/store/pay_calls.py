@@ -19,12 +19,15 @@ def attach_payment_intent(order_id: str, payment_intent_id: str, client_secret: 
     )
 
 
-def start_payment(order: Order, now: int, until: int) -> int:
-    """Claim the held order for one pay call until `until`: its attempt number (for Stripe's
+def start_payment(order: Order, now: int, until: int, hold_until: int | None = None) -> int:
+    """Claim the held order for one pay call until `until`, its hold lasting until `hold_until`
+    (default: as it was) now that its buyer is paying: its attempt number (for Stripe's
     idempotency key). Raises StaleOrder when it is not held, ran out, or another pay call has it."""
+    hold_until = hold_until or order.expires_at
     model = OrderModel(order.order_id)
     try:
-        model.update(actions=[OrderModel.payment_attempt.add(1), OrderModel.paying_until.set(until)],
+        model.update(actions=[OrderModel.payment_attempt.add(1), OrderModel.paying_until.set(until),
+                              OrderModel.expires_at.set(hold_until), OrderModel.hold_expires_at.set(hold_until)],
                      condition=(OrderModel.status == HELD) & (OrderModel.expires_at > now)
                      & (OrderModel.paying_until.does_not_exist() | (OrderModel.paying_until <= now)))
     except UpdateError as error:

@@ -35,7 +35,10 @@ def test_any_value_in_any_card_field_is_a_201_or_a_400_naming_a_field(client, se
 
     error_or_success(response, 201)
     if response.status_code != 201:
-        error = assert_error(response, 400, "invalid_request")
+        code = json.loads(response.body)["error"]["code"]
+        # A share text with a stray brace is the one 400 with its own code.
+        assert code == "invalid_request" or (field, code) == ("share_text", "invalid_template"), response.body
+        error = assert_error(response, 400, code)
         assert error["field"]  # which one exactly is checked in tests/unit/test_domain_new_card.py
 
 

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from chalicelib import config, payment_events, payments, paying
+from chalicelib import config, payment_events, payments, paying, views
 from chalicelib.domain import PaymentInProgress
 from chalicelib.social import shares, stream
 from chalicelib.store import orders, pay_calls
@@ -156,6 +156,40 @@ def test_a_second_succeeded_payment_for_a_paid_order_is_refunded_and_the_order_s
     stored = orders.get(order["order_id"])
     assert (stored.status, stored.payment_intent_id) == ("paid", second)
     assert stock(client, card) == (4, 0, 1)
+
+
+# --- a rush: a hold lasts until its buyer starts paying ------------------------------------------------
+
+
+def test_in_a_rush_a_hold_gives_its_buyer_rush_hold_seconds_to_start_paying_then_the_cards_full_time(
+        client, make_card, fake_stripe, monkeypatch):
+    monkeypatch.setattr(config, "RUSH_HOLD_SECONDS", 120)
+    card = make_card(stock=2, hold_seconds=600)
+    calm = hold(client, card.card_id, buyer="buyer-token-0001")  # 1 held, 1 left: a rush from now on
+    rushed = hold(client, card.card_id, buyer="buyer-token-0002")
+    created = orders.get(rushed["order_id"]).created_at
+
+    assert orders.get(calm["order_id"]).expires_at - orders.get(calm["order_id"]).created_at == 600
+    assert orders.get(rushed["order_id"]).expires_at == created + 120
+    fake_stripe.busy.add("pay")  # the buyer starts paying, and waits in Stripe's queue
+
+    busy = assert_error(pay_order(client, rushed), 503, "payments_busy")
+
+    assert orders.get(rushed["order_id"]).expires_at == created + 600
+    assert busy["expires_at"] == views.iso(created + 600)  # the card's countdown follows
+    assert payment_events.expire_holds(at=created + 121) == 0  # not taken back while its buyer pays
+    fake_stripe.busy.clear()
+    assert answer(pay_order(client, rushed))["status"] == "succeeded"
+
+
+def test_an_abandoned_rush_hold_comes_back_on_sale_after_rush_hold_seconds(client, make_card, fake_stripe, monkeypatch):
+    monkeypatch.setattr(config, "RUSH_HOLD_SECONDS", 120)
+    card = make_card(stock=2, hold_seconds=600)
+    hold(client, card.card_id, buyer="buyer-token-0001")
+    abandoned = hold(client, card.card_id, buyer="buyer-token-0002")
+
+    assert payment_events.expire_holds(at=orders.get(abandoned["order_id"]).created_at + 121) == 1
+    assert status_of(abandoned) == "expired"
 
 
 # --- refusals: nothing is sent to Stripe ---------------------------------------------------------------
