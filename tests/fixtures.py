@@ -358,3 +358,16 @@ def card_view(client, card_id: str) -> dict:
 
 __all__ = ["aws", "fake_stripe", "seller", "make_card", "buy", "pay", "webhook_receiver", "closed_port_url",
            "client", "social"]
+
+
+def assert_documented(document, route: str, method: str, response) -> None:
+    """The response is what GET /openapi.json documents for this route, method and status."""
+    from jsonschema import Draft202012Validator
+
+    spec = document["paths"][route][method.lower()]["responses"][str(response.status_code)]
+    if "$ref" in spec:
+        spec = document["components"]["responses"][spec["$ref"].rsplit("/", 1)[1]]
+    schema = spec["content"]["application/json"]["schema"]
+    validator = Draft202012Validator({**schema, "components": document["components"]})
+    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(json.loads(response.body))]
+    assert not errors, (route, method, response.status_code, errors)

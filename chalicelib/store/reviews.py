@@ -48,12 +48,7 @@ def add(order: Order, review: Review) -> None:
                                   text=review.text, name=review.name, created_at=review.created_at),
             condition=ReviewModel.review_key.does_not_exist())
     tx.update("stats", ReviewModel(review.card_id, STATS), actions=_stats_actions(review.rating, 1))
-    try:
-        tx.commit()
-    except Refused:
-        raise AlreadyReviewed("This order has a review already (or is no longer paid).", "order_id") from None
-    _stats.forget(review.card_id)
-    _newest.forget(review.card_id)
+    _commit(tx, review.card_id, AlreadyReviewed("This order has a review already (or is no longer paid).", "order_id"))
 
 
 def of_order(order: Order) -> Review | None:
@@ -110,12 +105,18 @@ def hide(order: Order, reason: str) -> None:
               actions=[ReviewModel.hidden_at.set(int(time.time())), ReviewModel.hidden_reason.set(reason)],
               condition=ReviewModel.hidden_at.does_not_exist())
     tx.update("stats", ReviewModel(order.card_id, STATS), actions=_stats_actions(review.rating, -1))
+    _commit(tx, order.card_id, Conflict("This review is hidden already.", "order_id"))
+
+
+def _commit(tx: Transaction, card_id: str, refusal: Exception) -> None:
+    """Commit a change of the card's shown reviews (refusal when a condition fails), then let this
+    container read them afresh."""
     try:
         tx.commit()
     except Refused:
-        raise Conflict("This review is hidden already.", "order_id") from None
-    _stats.forget(order.card_id)
-    _newest.forget(order.card_id)
+        raise refusal from None
+    _stats.forget(card_id)
+    _newest.forget(card_id)
 
 
 def _require_key(order: Order) -> str:

@@ -3,19 +3,7 @@ checks for the others): codes, a discounted order, the card with compare_at and 
 import json
 from urllib.parse import quote
 
-from jsonschema import Draft202012Validator
-
-from fixtures import create_card, paid, post_json
-
-
-def assert_documented(document, route: str, method: str, response) -> None:
-    spec = document["paths"][route][method.lower()]["responses"][str(response.status_code)]
-    if "$ref" in spec:
-        spec = document["components"]["responses"][spec["$ref"].rsplit("/", 1)[1]]
-    schema = spec["content"]["application/json"]["schema"]
-    validator = Draft202012Validator({**schema, "components": document["components"]})
-    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(json.loads(response.body))]
-    assert not errors, (route, method, response.status_code, errors)
+from fixtures import assert_documented, create_card, paid, post_json
 
 
 def test_offer_and_review_answers_match_their_schemas(client, seller, fake_stripe):
