@@ -4,10 +4,11 @@ A card or order of another seller answers exactly like one that does not exist."
 from __future__ import annotations
 
 import dataclasses
+import logging
 import uuid
 from datetime import datetime, timezone
 
-from chalicelib import checkout, config, counters, payments, shipping, views
+from chalicelib import checkout, config, counters, notices, payments, shipping, views
 from chalicelib.domain import (
     ARCHIVED,
     PAID,
@@ -41,6 +42,9 @@ from chalicelib.store import cards, codes, delivery, orders, sellers, stock
 
 # Enough for any sale tapcard is built for; a longer export is cut here and says so.
 MAX_CSV_ORDERS = 50_000
+
+
+log = logging.getLogger(__name__)
 
 
 # --- sign-up and keys -----------------------------------------------------------------------
@@ -187,7 +191,17 @@ def fulfil(seller_id: str, order_id: str, payload) -> dict:
     carrier, tracking_number = fulfilment_from_request(payload)
     order.fulfilled_at = delivery.fulfil(order, carrier, tracking_number)
     order.carrier, order.tracking_number = carrier, tracking_number
+    _notify(notices.shipped, order)
     return seller_order_json(order)
+
+
+def _notify(notice, order) -> None:
+    """The buyer's mail, once; a failure to send never undoes what the seller did (it is logged
+    with the order id, and the claim is released)."""
+    try:
+        notice(order)
+    except Exception:
+        log.exception("the buyer's mail for %s failed", order.order_id)
 
 
 def refund(seller_id: str, order_id: str, payload) -> dict:
@@ -203,7 +217,9 @@ def refund(seller_id: str, order_id: str, payload) -> dict:
     except orders.StaleOrder:
         raise Conflict("This order changed meanwhile (it was refunded already?); reload it.", "order_id") from None
     counters.count(order.card_id, counters.REFUNDS)
-    return seller_order_json(orders.get(order_id))
+    refunded = orders.get(order_id)
+    _notify(notices.refunded, refunded)
+    return seller_order_json(refunded)
 
 
 # --- the funnel -----------------------------------------------------------------------------

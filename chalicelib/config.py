@@ -98,3 +98,8 @@ VIEW_DEDUP_SECONDS = 60
 # Whether anyone may sign up as a seller with POST /api/sellers; elsewhere ops use
 # `python ops.py create-seller`.
 OPEN_SIGNUP = _flag("OPEN_SIGNUP", "true" if STAGE == "dev" else "false")
+# Notices by email (chalicelib/mail.py): the sender, an SES identity of the stage. With
+# MAIL_CAPTURE_FILE set (the local stack, tests) mail is appended there as JSON lines instead.
+MAIL_FROM = os.environ.get("MAIL_FROM", "tapcard <no-reply@tapcard.test>")
+MAIL_CAPTURE_FILE = os.environ.get("MAIL_CAPTURE_FILE") or None
+MAIL_SEND_ATTEMPTS = int(os.environ.get("MAIL_SEND_ATTEMPTS", "4"))

@@ -110,6 +110,12 @@ TABLES = {
             _index("retry_due", "retry_shard", "next_attempt_at", "KEYS_ONLY"),
         ],
     },
+    # Emails to buyers (receipt, shipped, refunded): one item per (order, kind), put before the
+    # mail is sent so it is sent once although streams and retries deliver again.
+    "notices": {
+        "KeySchema": [{"AttributeName": "notice_id", "KeyType": "HASH"}],
+        "AttributeDefinitions": [{"AttributeName": "notice_id", "AttributeType": "S"}],
+    },
     # A card's share channels (webhook, Mastodon, Bluesky); secrets stored encrypted.
     "channels": {
         "KeySchema": [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from chalicelib import observability
+from chalicelib import notices, observability
 from chalicelib.domain import PAID
 from chalicelib.social import referrals, shares
 from chalicelib.store import orders
@@ -18,7 +18,8 @@ def _status(image: dict | None) -> str | None:
 
 
 def handle_record(record: dict) -> None:
-    """An order that just became paid is credited to its referrer and gets its automatic shares;
+    """An order that just became paid is credited to its referrer, gets its automatic shares and
+    its buyer's receipt (once each);
     a new reservation may share its card's reservations (once per card and window); other changes
     are ignored. A channel that fails does not
     fail the record (the sweeper retries it); only our own storage failing does."""
@@ -39,6 +40,7 @@ def handle_record(record: dict) -> None:
         return
     referrals.credit(order)
     shares.post_order_shares(order)
+    notices.receipt(order)  # after the shares: a failed send retries the record, the shares are claimed
 
 
 def handle_batch(event: dict, context=None) -> dict:

@@ -254,6 +254,17 @@ class ShareModel(Model):
     retry_due = SharesRetryDue()
 
 
+class NoticeModel(Model):
+    """One email to an order's buyer (receipt, shipped, refunded); never its address or body."""
+    Meta = meta("notices")
+    notice_id = UnicodeAttribute(hash_key=True)  # "<order_id>#<kind>"
+    order_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    status = UnicodeAttribute()  # sending | sent
+    claimed_at = NumberAttribute()
+    sent_at = NumberAttribute(null=True)
+
+
 class ChannelModel(Model):
     """Where a card's shares go besides its feed. Secrets are Fernet tokens, never plain text."""
     Meta = meta("channels")
@@ -339,6 +350,7 @@ ALL_MODELS = {
     "orders": OrderModel,
     "stripe_events": StripeEventModel,
     "shares": ShareModel,
+    "notices": NoticeModel,
     "channels": ChannelModel,
     "referrals": ReferralModel,
     "reservations": ReservationModel,

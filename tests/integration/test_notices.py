@@ -1,0 +1,110 @@
+"""Notices by email on moto (issue 15): the receipt once per paid order although the stream
+delivers twice, one shipped mail, one refunded mail, the card's words, the seller's text escaped.
+Mail goes to the capture file (config.MAIL_CAPTURE_FILE), as on the local stack."""
+import time
+import uuid
+
+import pytest
+
+from chalicelib import backoffice, checkout, config, mail, notices
+from chalicelib.domain import Card, Shipping
+from chalicelib.social import stream
+from chalicelib.store import cards, orders
+from chalicelib.store import notices as stored_notices
+from fixtures import mark_paid, stream_event
+
+ADDRESS = {"name": "Ada Lovelace", "line1": "7 impasse Secrète", "city": "Lyon", "postal_code": "69001",
+           "country": "FR"}
+EMAIL = "ada@example.com"
+
+
+@pytest.fixture
+def outbox(tmp_path, monkeypatch):
+    path = tmp_path / "mail.jsonl"
+    monkeypatch.setattr(config, "MAIL_CAPTURE_FILE", str(path))
+    return lambda: mail.captured(str(path))
+
+
+def shipped_card(seller, title="Speckled mug", locale="en") -> Card:
+    card = Card(card_id="card_" + uuid.uuid4().hex[:12], seller_id=seller.seller_id, title=title,
+                description="", image_url="https://img.example.com/mug.jpg", price_amount=1800, currency="EUR",
+                stock=5, created_at=int(time.time()), shipping=Shipping(True, ("FR", "DE"), 450), locale=locale)
+    cards.create(card)
+    return card
+
+
+def paid_order(card, fake_stripe, buyer="buyer-token-0001"):
+    payload = {"quantity": 1, "buyer": buyer, "shipping": ADDRESS, "email": EMAIL}
+    answer = checkout.checkout(card.card_id, payload, "tap-key-" + uuid.uuid4().hex[:8])
+    mark_paid(answer["order_id"])
+    return orders.get(answer["order_id"])
+
+
+def test_a_paid_order_gets_one_receipt_although_the_batch_comes_twice(aws, seller, fake_stripe, outbox):
+    card = shipped_card(seller)
+    order = paid_order(card, fake_stripe)
+    event = stream_event("orders_stream_paid.json", [order])
+
+    assert stream.handle_batch(event) == {"batchItemFailures": []}
+    assert stream.handle_batch(event) == {"batchItemFailures": []}
+
+    sent = outbox()
+    assert [(m["to"], m["subject"]) for m in sent] == [(EMAIL, "Your order: Speckled mug")]
+    assert f"/o/{order.order_id}?token=" in sent[0]["text"]
+    assert f"/o/{order.order_id}?token=" in sent[0]["html"]
+    assert "€22.50" in sent[0]["text"]  # the order's amount: price and shipping fee
+    assert stored_notices.status_of(order.order_id, notices.RECEIPT) == stored_notices.SENT
+
+
+def test_an_order_without_an_address_gets_no_mail(make_card, buy, outbox):
+    answer = buy(make_card(stock=5))  # digital goods: no address, so no email
+    mark_paid(answer["order_id"])
+
+    stream.handle_batch(stream_event("orders_stream_paid.json", [orders.get(answer["order_id"])]))
+
+    assert outbox() == []
+
+
+def test_a_failed_send_fails_the_record_and_its_retry_sends_the_receipt_once(aws, seller, fake_stripe, outbox,
+                                                                              monkeypatch):
+    order = paid_order(shipped_card(seller), fake_stripe)
+    event = stream_event("orders_stream_paid.json", [order])
+    real_send = mail.send
+    monkeypatch.setattr(mail, "send", lambda *args: (_ for _ in ()).throw(mail.MailError("Throttling")))
+
+    assert stream.handle_batch(event)["batchItemFailures"]
+
+    monkeypatch.setattr(mail, "send", real_send)
+    assert stream.handle_batch(event) == {"batchItemFailures": []}
+    assert stream.handle_batch(event) == {"batchItemFailures": []}
+    assert len(outbox()) == 1
+
+
+def test_fulfil_sends_one_shipped_mail_and_refund_one_refunded_mail(aws, seller, fake_stripe, outbox):
+    card = shipped_card(seller)
+    order = paid_order(card, fake_stripe)
+
+    backoffice.fulfil(seller.seller_id, order.order_id, {"carrier": "La Poste", "tracking_number": "6A123456789"})
+    backoffice.fulfil(seller.seller_id, order.order_id, {"carrier": "La Poste", "tracking_number": "6A987654321"})
+    shipped = outbox()
+    assert [m["subject"] for m in shipped] == ["Shipped: Speckled mug"]
+    assert "La Poste" in shipped[0]["text"] and "6A123456789" in shipped[0]["text"]
+
+    other = paid_order(card, fake_stripe, buyer="buyer-token-0002")
+    backoffice.refund(seller.seller_id, other.order_id, {})
+    assert notices.refunded(orders.get(other.order_id)) is False  # claimed: never twice
+    assert [m["subject"] for m in outbox()][1:] == ["Refunded: Speckled mug"]
+
+
+def test_a_chinese_card_mails_in_chinese_and_the_title_is_escaped(aws, seller, fake_stripe, outbox):
+    card = shipped_card(seller, title='<b>马克杯</b> & "co"', locale="zh-CN")
+    order = paid_order(card, fake_stripe)
+
+    stream.handle_batch(stream_event("orders_stream_paid.json", [order]))
+
+    [sent] = outbox()
+    assert sent["subject"] == '您的订单：<b>马克杯</b> & "co"'
+    assert "谢谢！您已付款成功。" in sent["text"]
+    assert "&lt;b&gt;马克杯&lt;/b&gt; &amp; &#34;co&#34;" in sent["html"]
+    assert "<b>马克杯</b>" not in sent["html"]
+    assert '<html lang="zh-CN">' in sent["html"]
