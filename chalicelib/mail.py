@@ -21,7 +21,12 @@ BACKOFF_SECONDS = 0.2
 
 
 class MailError(Exception):
-    """The message was not sent (SES refused it or kept throttling)."""
+    """The message was not sent: SES kept throttling (final False: try again later) or refused it
+    (final True: a rejected address or sender; trying again cannot help)."""
+
+    def __init__(self, code: str, final: bool = False):
+        super().__init__(code)
+        self.code, self.final = code, final
 
 
 def send(to: str, subject: str, text: str, html: str) -> None:
@@ -74,5 +79,5 @@ def _send_with_ses(to: str, subject: str, text: str, html: str) -> None:
             code = error.response.get("Error", {}).get("Code", "")
             if code not in THROTTLED or attempt + 1 >= config.MAIL_SEND_ATTEMPTS:
                 log.warning("SES refused a message: %s", code)
-                raise MailError(code) from None
+                raise MailError(code, final=code not in THROTTLED) from None
             time.sleep(BACKOFF_SECONDS * 2 ** attempt * random.uniform(0.8, 1.2))

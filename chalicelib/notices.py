@@ -35,7 +35,9 @@ def refunded(order: Order) -> bool:
 
 def notify(order: Order, kind: str) -> bool:
     """Send the order's `kind` mail unless it went already (or is going); True when sent now.
-    A failed send releases the claim and raises, so the caller's retry (the stream's) sends it."""
+    A send that failed for now (SES throttling past our retries, storage) releases the claim and
+    raises, so the caller's retry (the stream's) sends it; one SES refused for good is recorded
+    failed and not tried again."""
     address = shipping.address_of(order)
     to = (address or {}).get("email")
     if not to:
@@ -45,6 +47,13 @@ def notify(order: Order, kind: str) -> bool:
     card = cards.get(order.card_id)
     try:
         mail.send(to, *compose(order, card, kind, (address or {}).get("name") or ""))
+    except mail.MailError as error:
+        if not error.final:
+            stored.release(order.order_id, kind)
+            raise
+        log.warning("the %s mail of %s was refused for good: %s", kind, order.order_id, error.code)
+        stored.mark_failed(order.order_id, kind)
+        return False
     except Exception:
         log.warning("the %s mail of %s was not sent", kind, order.order_id)
         stored.release(order.order_id, kind)

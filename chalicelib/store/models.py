@@ -260,7 +260,7 @@ class NoticeModel(Model):
     notice_id = UnicodeAttribute(hash_key=True)  # "<order_id>#<kind>"
     order_id = UnicodeAttribute()
     kind = UnicodeAttribute()
-    status = UnicodeAttribute()  # sending | sent
+    status = UnicodeAttribute()  # sending | sent | failed
     claimed_at = NumberAttribute()
     sent_at = NumberAttribute(null=True)
 

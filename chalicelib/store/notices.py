@@ -9,7 +9,7 @@ from pynamodb.exceptions import PutError, UpdateError
 
 from chalicelib.store.models import NoticeModel
 
-SENDING, SENT = "sending", "sent"
+SENDING, SENT, FAILED = "sending", "sent", "failed"
 LEASE_SECONDS = 60
 
 
@@ -42,6 +42,11 @@ def claim(order_id: str, kind: str, now: int | None = None) -> bool:
 def mark_sent(order_id: str, kind: str) -> None:
     NoticeModel(notice_id(order_id, kind)).update(
         actions=[NoticeModel.status.set(SENT), NoticeModel.sent_at.set(int(time.time()))])
+
+
+def mark_failed(order_id: str, kind: str) -> None:
+    """SES refused it for good (a rejected address): not tried again."""
+    NoticeModel(notice_id(order_id, kind)).update(actions=[NoticeModel.status.set(FAILED)])
 
 
 def release(order_id: str, kind: str) -> None:

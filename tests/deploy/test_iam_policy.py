@@ -39,6 +39,11 @@ def on_behalf_of_the_app(stage: str) -> dict[str, list[str]]:
     return done
 
 
+def mail_domain(stage: str) -> str:
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    return config["stages"][stage]["environment_variables"]["MAIL_FROM"].rpartition("@")[2].rstrip(">")
+
+
 def performed_on(stage: str, performed: set[str]) -> set[str]:
     """The recorded calls a stage makes: SSM only where secrets live there."""
     return {action for action in performed if reads_ssm(stage) or not action.startswith("ssm:")}
@@ -55,6 +60,8 @@ def touched_by_the_app(stage: str, action: str, template: dict) -> list[str]:
                 arns.append(table)
                 arns += [f"{table}/index/{i['IndexName']}" for i in resource["Properties"].get("GlobalSecondaryIndexes", [])]
         return arns
+    if service == "ses":  # sesv2 SendEmail is authorised on the sender's identity: the stage's domain
+        return [f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/{mail_domain(stage)}"]
     if service == "ssm":
         return [f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/tapcard/{stage}/{name}" for name in secrets.SECRETS.values()]
     raise AssertionError(f"the app calls {action}: say here which resources it touches")
@@ -84,7 +91,8 @@ def performed(integration_run) -> set[str]:
 
 
 def test_the_recording_saw_the_app_use_its_tables_and_its_secrets(performed):
-    assert {"dynamodb:TransactWriteItems", "dynamodb:GetItem", "dynamodb:Query", "ssm:GetParameters"} <= performed
+    assert {"dynamodb:TransactWriteItems", "dynamodb:GetItem", "dynamodb:Query", "ssm:GetParameters",
+            "ses:SendEmail"} <= performed
 
 
 @pytest.mark.parametrize("stage", ["dev", "prod"])

@@ -108,3 +108,68 @@ def test_a_chinese_card_mails_in_chinese_and_the_title_is_escaped(aws, seller, f
     assert "&lt;b&gt;马克杯&lt;/b&gt; &amp; &#34;co&#34;" in sent["html"]
     assert "<b>马克杯</b>" not in sent["html"]
     assert '<html lang="zh-CN">' in sent["html"]
+
+
+SENDER_DOMAIN = "dev.tapcard.example"
+
+
+@pytest.fixture
+def ses(aws, monkeypatch):
+    """The AWS path: SES (moto's), the sender's domain verified as ops verify it."""
+    import boto3
+
+    monkeypatch.setattr(config, "MAIL_CAPTURE_FILE", None)
+    monkeypatch.setattr(config, "MAIL_FROM", f"tapcard <no-reply@{SENDER_DOMAIN}>")
+    mail.get_ses.cache_clear()
+    boto3.client("ses", region_name=config.AWS_REGION).verify_domain_identity(Domain=SENDER_DOMAIN)
+    yield
+    mail.get_ses.cache_clear()
+
+
+def ses_sent() -> list:
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    return ses_backends[DEFAULT_ACCOUNT_ID][config.AWS_REGION].sent_messages
+
+
+def test_on_aws_the_receipt_goes_through_ses_once(seller, fake_stripe, ses):
+    order = paid_order(shipped_card(seller), fake_stripe)
+    event = stream_event("orders_stream_paid.json", [order])
+
+    stream.handle_batch(event)
+    stream.handle_batch(event)
+
+    [message] = ses_sent()
+    assert message.destinations["ToAddresses"] == [EMAIL]
+    assert message.subject == "Your order: Speckled mug"
+
+
+def test_ses_throttling_is_retried_with_backoff(monkeypatch):
+    from botocore.exceptions import ClientError
+
+    calls = []
+
+    class Throttled:
+        def send_email(self, **kwargs):
+            calls.append(kwargs["Destination"])
+            if len(calls) < 3:
+                raise ClientError({"Error": {"Code": "TooManyRequestsException"}}, "SendEmail")
+
+    monkeypatch.setattr(config, "MAIL_CAPTURE_FILE", None)
+    monkeypatch.setattr(mail, "get_ses", lambda: Throttled())
+    monkeypatch.setattr(mail, "BACKOFF_SECONDS", 0)
+
+    mail.send(EMAIL, "s", "t", "<p>h</p>")
+
+    assert len(calls) == 3
+
+
+def test_a_rejected_address_fails_for_good_without_failing_the_record(seller, fake_stripe, ses, monkeypatch):
+    order = paid_order(shipped_card(seller), fake_stripe)
+    monkeypatch.setattr(config, "MAIL_FROM", "tapcard <no-reply@unverified.example>")
+
+    assert stream.handle_batch(stream_event("orders_stream_paid.json", [order])) == {"batchItemFailures": []}
+
+    assert stored_notices.status_of(order.order_id, notices.RECEIPT) == stored_notices.FAILED
+    assert ses_sent() == []
