@@ -3,8 +3,9 @@
 moto server (DynamoDB + Streams) → tables → localstripe + its webhook → the API (chalice local)
 → demo seller, card and share webhook → demo blog + share receiver, stream poller, hold sweeper.
 Ports come from TAPCARD_API_PORT, TAPCARD_MOTO_PORT, TAPCARD_STRIPE_PORT, TAPCARD_BLOG_PORT,
-TAPCARD_SOCIAL_PORT (the Mastodon and Bluesky stand-ins). TAPCARD_STRIPE_RATE_LIMIT (requests per
-second, default 0 = off) puts localstripe at Stripe's rate limit and gives the API, stream and sweeper
+TAPCARD_SOCIAL_PORT (the Mastodon and Bluesky stand-ins), TAPCARD_MAIL_PORT (the captured mail:
+every process appends what it sends to one file, MAIL_CAPTURE_FILE, served at mail_url).
+TAPCARD_STRIPE_RATE_LIMIT (requests per second, default 0 = off) puts localstripe at Stripe's rate limit and gives the API, stream and sweeper
 the same STRIPE_RATE_LIMIT.
 """
 from __future__ import annotations
@@ -12,7 +13,9 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import signal
+import tempfile
 import subprocess
 import sys
 import threading
@@ -137,13 +140,15 @@ def stack_env(api_url: str, moto_url: str, stripe_url: str) -> dict:
 def run() -> int:
     api_port, moto_port = _port("TAPCARD_API_PORT", 8000), _port("TAPCARD_MOTO_PORT", 5005)
     stripe_port, blog_port = _port("TAPCARD_STRIPE_PORT", 8420), _port("TAPCARD_BLOG_PORT", 8001)
-    social_port = _port("TAPCARD_SOCIAL_PORT", 8430)
+    social_port, mail_port = _port("TAPCARD_SOCIAL_PORT", 8430), _port("TAPCARD_MAIL_PORT", 8440)
     sweep_seconds = os.environ.get("TAPCARD_SWEEP_SECONDS", "5")
     stripe_rate_limit = float(os.environ.get("TAPCARD_STRIPE_RATE_LIMIT") or 0)
     api_url, blog_url = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{blog_port}"
     moto_url, stripe_url = f"http://127.0.0.1:{moto_port}", f"http://127.0.0.1:{stripe_port}"
     dev_json = Path(os.environ.get("TAPCARD_DEV_JSON", ROOT / ".tapcard-dev.json"))
     env = stack_env(api_url, moto_url, stripe_url)
+    mail_dir = Path(tempfile.mkdtemp(prefix="tapcard-mail-"))
+    env["MAIL_CAPTURE_FILE"] = str(mail_dir / "outbox.jsonl")
     os.environ.update(env)
     # the server's Stripe budget reads STRIPE_RATE_LIMIT
     stripe_budget = {"STRIPE_RATE_LIMIT": f"{stripe_rate_limit:g}"} if stripe_rate_limit > 0 else {}
@@ -155,6 +160,8 @@ def run() -> int:
     try:
         stack.start("dynamodb", ["infra/local/dynamodb_server.py", "--port", str(moto_port)], env)
         stack.start("social", ["infra/local/social_servers.py", "--port", str(social_port)], env)
+        stack.start("mail", ["infra/local/mail_server.py", "--port", str(mail_port),
+                             "--file", env["MAIL_CAPTURE_FILE"]], env)
         stack.start("stripe", ["infra/local/stripe_server.py", "--port", str(stripe_port),
                                "--rate-limit", f"{stripe_rate_limit:g}"], env)
         _wait_for(moto_url)
@@ -207,6 +214,7 @@ def run() -> int:
                "dynamodb_endpoint": moto_url, "share_receiver_url": f"{blog_url}/hooks/shares",
                # Mastodon (token mastodon-token-ok) and Bluesky (ada.test / app-pass-1234) stand-ins
                "social_url": f"http://127.0.0.1:{social_port}",
+               "mail_url": f"http://127.0.0.1:{mail_port}/mail",  # ?format=json: the list as JSON
                "stripe_rate_limit": stripe_rate_limit}  # requests per second; 0 = no limit
         partial = dev_json.with_suffix(".partial")
         partial.write_text(json.dumps(dev, indent=2) + "\n")
@@ -221,6 +229,7 @@ def run() -> int:
             f"  API             {api_url}   (health: {api_url}/health)\n"
             f"  demo card       {card['id']}\n"
             f"  localstripe     {stripe_url}\n"
+            f"  mail sent       http://127.0.0.1:{mail_port}/mail\n"
             f"{limit_line}"
             f"  details in      {dev_json}\n"
             "Press Ctrl-C to stop everything.\n",
@@ -236,6 +245,7 @@ def run() -> int:
         stack.stop()
         if dev_json.exists():
             dev_json.unlink()
+        shutil.rmtree(mail_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":
