@@ -196,8 +196,8 @@ def fulfil(seller_id: str, order_id: str, payload) -> dict:
 
 
 def _notify(notice, order) -> None:
-    """The buyer's mail, once; a failure to send never undoes what the seller did (it is logged
-    with the order id, and the claim is released)."""
+    """The buyer's mail, once; a failure never undoes what the seller did (a failed send is the
+    sweeper's to retry; anything else is logged with the order id)."""
     try:
         notice(order)
     except Exception:

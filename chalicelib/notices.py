@@ -8,10 +8,12 @@ logged: the order id and the kind are.
 from __future__ import annotations
 
 import logging
+import random
+import time
 
 from chalicelib import mail, secrets, shipping, views
 from chalicelib.domain import Card, Order, order_token
-from chalicelib.store import cards
+from chalicelib.store import cards, orders
 from chalicelib.store import notices as stored
 from chalicelib.words import words_for
 
@@ -19,6 +21,9 @@ log = logging.getLogger(__name__)
 
 RECEIPT, SHIPPED, REFUNDED = "receipt", "shipped", "refunded"
 KINDS = (RECEIPT, SHIPPED, REFUNDED)
+MAX_ATTEMPTS = 5
+BACKOFF_SECONDS = 30
+MAX_BACKOFF_SECONDS = 3600
 
 
 def receipt(order: Order) -> bool:
@@ -33,34 +38,52 @@ def refunded(order: Order) -> bool:
     return notify(order, REFUNDED)
 
 
-def notify(order: Order, kind: str) -> bool:
+def notify(order: Order, kind: str, now: int | None = None) -> bool:
     """Send the order's `kind` mail unless it went already (or is going); True when sent now.
-    A send that failed for now (SES throttling past our retries, storage) releases the claim and
-    raises, so the caller's retry (the stream's) sends it; one SES refused for good is recorded
-    failed and not tried again."""
+    A send that fails for now (SES throttling past the adapter's retries) is left to the sweeper,
+    with backoff; one SES refused for good, or past MAX_ATTEMPTS, is recorded failed. Never raises
+    for the mail itself: the share beside it and the seller's action stand."""
     address = shipping.address_of(order)
     to = (address or {}).get("email")
     if not to:
         return False
-    if not stored.claim(order.order_id, kind):
+    attempts = stored.claim(order.order_id, kind, now)
+    if attempts is None:
         return False
+    attempts += 1
     card = cards.get(order.card_id)
     try:
         mail.send(to, *compose(order, card, kind, (address or {}).get("name") or ""))
-    except mail.MailError as error:
-        if not error.final:
-            stored.release(order.order_id, kind)
-            raise
-        log.warning("the %s mail of %s was refused for good: %s", kind, order.order_id, error.code)
-        stored.mark_failed(order.order_id, kind)
+    except Exception as error:
+        final = isinstance(error, mail.MailError) and error.final
+        log.warning("the %s mail of %s was not sent (attempt %d): %s", kind, order.order_id, attempts,
+                    getattr(error, "code", type(error).__name__))
+        if final or attempts >= MAX_ATTEMPTS:
+            stored.mark_failed(order.order_id, kind, attempts)
+        else:
+            backoff = min(BACKOFF_SECONDS * 2 ** (attempts - 1), MAX_BACKOFF_SECONDS) * random.uniform(0.8, 1.2)
+            stored.retry_at(order.order_id, kind, attempts, int(time.time() + backoff))
         return False
-    except Exception:
-        log.warning("the %s mail of %s was not sent", kind, order.order_id)
-        stored.release(order.order_id, kind)
-        raise
-    stored.mark_sent(order.order_id, kind)
+    stored.mark_sent(order.order_id, kind, attempts)
     log.info("sent the %s mail of %s", kind, order.order_id)
     return True
+
+
+def retry_due(now: float | None = None, limit: int = 50) -> int:
+    """The sweeper's part: send the mails whose retry (or whose dead sender's lease) is due;
+    returns how many it tried. Each is claimed again first, so two sweeps send it once."""
+    now = int(time.time() if now is None else now)
+    tried = 0
+    for order_id, kind in stored.due(now, limit):
+        try:
+            order = orders.get(order_id)
+            if order is None:
+                continue
+            notify(order, kind, now)
+            tried += 1
+        except Exception:  # one broken notice must not stop the sweep
+            log.exception("retrying the %s mail of %s", kind, order_id)
+    return tried
 
 
 def compose(order: Order, card: Card, kind: str, name: str) -> tuple[str, str, str]:

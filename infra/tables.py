@@ -114,7 +114,15 @@ TABLES = {
     # mail is sent so it is sent once although streams and retries deliver again.
     "notices": {
         "KeySchema": [{"AttributeName": "notice_id", "KeyType": "HASH"}],
-        "AttributeDefinitions": [{"AttributeName": "notice_id", "AttributeType": "S"}],
+        "AttributeDefinitions": [
+            {"AttributeName": "notice_id", "AttributeType": "S"},
+            {"AttributeName": "retry_shard", "AttributeType": "S"},
+            {"AttributeName": "next_attempt_at", "AttributeType": "N"},
+        ],
+        "GlobalSecondaryIndexes": [
+            # Sparse: mails being sent (or to send again), for the sweeper once they are due.
+            _index("retry_due", "retry_shard", "next_attempt_at", "KEYS_ONLY"),
+        ],
     },
     # A card's share channels (webhook, Mastodon, Bluesky); secrets stored encrypted.
     "channels": {

@@ -40,7 +40,7 @@ def handle_record(record: dict) -> None:
         return
     referrals.credit(order)
     shares.post_order_shares(order)
-    notices.receipt(order)  # after the shares: a failed send retries the record, the shares are claimed
+    notices.receipt(order)  # a failed send is the sweeper's to retry, not the record's
 
 
 def handle_batch(event: dict, context=None) -> dict:

@@ -254,6 +254,13 @@ class ShareModel(Model):
     retry_due = SharesRetryDue()
 
 
+class NoticesRetryDue(GlobalSecondaryIndex):
+    """Sparse: only mails being sent carry retry_shard; the sweeper sends those that are due."""
+    Meta = index_meta("retry_due", KeysOnlyProjection())
+    retry_shard = UnicodeAttribute(hash_key=True)
+    next_attempt_at = NumberAttribute(range_key=True)
+
+
 class NoticeModel(Model):
     """One email to an order's buyer (receipt, shipped, refunded); never its address or body."""
     Meta = meta("notices")
@@ -262,7 +269,11 @@ class NoticeModel(Model):
     kind = UnicodeAttribute()
     status = UnicodeAttribute()  # sending | sent | failed
     claimed_at = NumberAttribute()
+    attempts = NumberAttribute(default=0)
     sent_at = NumberAttribute(null=True)
+    retry_shard = UnicodeAttribute(null=True)
+    next_attempt_at = NumberAttribute(null=True)  # the sender's lease ends, or the retry is due
+    retry_due = NoticesRetryDue()
 
 
 class ChannelModel(Model):

@@ -1,8 +1,10 @@
 """The notices table: one item per (order, kind) of email, put before the mail is sent so each is
-sent once although the orders stream and the sweeper deliver at least once. A claim whose sender
-died (or whose send failed) may be taken again after LEASE_SECONDS. The only module that writes it."""
+sent once although the orders stream and the sweeper deliver at least once. While it is being sent
+(or is to be sent again) it carries retry_shard and next_attempt_at (a sparse index): its sender
+holds it until then; after that the sweeper may take it. The only module that writes it."""
 from __future__ import annotations
 
+import random
 import time
 
 from pynamodb.exceptions import PutError, UpdateError
@@ -11,52 +13,77 @@ from chalicelib.store.models import NoticeModel
 
 SENDING, SENT, FAILED = "sending", "sent", "failed"
 LEASE_SECONDS = 60
+RETRY_SHARDS = 4
 
 
 def notice_id(order_id: str, kind: str) -> str:
     return f"{order_id}#{kind}"
 
 
-def claim(order_id: str, kind: str, now: int | None = None) -> bool:
-    """True when this caller may send the (order, kind) mail now: nobody has, and nobody is
-    sending it within its lease."""
+def _conditional_failed(error) -> bool:
+    return error.cause_response_code == "ConditionalCheckFailedException"
+
+
+def claim(order_id: str, kind: str, now: int | None = None) -> int | None:
+    """The attempts made so far when this caller may send the (order, kind) mail now: nobody has,
+    or its last sender's lease or backoff is over. None when it went (or is going) already."""
     now = int(time.time()) if now is None else now
-    notice = NoticeModel(notice_id(order_id, kind), order_id=order_id, kind=kind, status=SENDING, claimed_at=now)
+    notice = NoticeModel(notice_id(order_id, kind), order_id=order_id, kind=kind, status=SENDING, claimed_at=now,
+                         attempts=0, retry_shard=f"r{random.randrange(RETRY_SHARDS)}",
+                         next_attempt_at=now + LEASE_SECONDS)
     try:
         notice.save(condition=NoticeModel.notice_id.does_not_exist())
-        return True
+        return 0
     except PutError as error:
-        if error.cause_response_code != "ConditionalCheckFailedException":
+        if not _conditional_failed(error):
             raise
     try:
         NoticeModel(notice.notice_id).update(
-            actions=[NoticeModel.claimed_at.set(now)],
-            condition=(NoticeModel.status == SENDING) & (NoticeModel.claimed_at <= now - LEASE_SECONDS))
+            actions=[NoticeModel.claimed_at.set(now), NoticeModel.next_attempt_at.set(now + LEASE_SECONDS)],
+            condition=(NoticeModel.status == SENDING) & (NoticeModel.next_attempt_at <= now))
     except UpdateError as error:
-        if error.cause_response_code != "ConditionalCheckFailedException":
+        if not _conditional_failed(error):
             raise
-        return False
-    return True
+        return None
+    return int(NoticeModel.get(notice.notice_id, consistent_read=True).attempts or 0)
 
 
-def mark_sent(order_id: str, kind: str) -> None:
-    NoticeModel(notice_id(order_id, kind)).update(
-        actions=[NoticeModel.status.set(SENT), NoticeModel.sent_at.set(int(time.time()))])
+def _finish(order_id: str, kind: str, status: str, attempts: int) -> None:
+    actions = [NoticeModel.status.set(status), NoticeModel.attempts.set(attempts),
+               NoticeModel.retry_shard.remove(), NoticeModel.next_attempt_at.remove()]
+    if status == SENT:
+        actions.append(NoticeModel.sent_at.set(int(time.time())))
+    NoticeModel(notice_id(order_id, kind)).update(actions=actions)
 
 
-def mark_failed(order_id: str, kind: str) -> None:
-    """SES refused it for good (a rejected address): not tried again."""
-    NoticeModel(notice_id(order_id, kind)).update(actions=[NoticeModel.status.set(FAILED)])
+def mark_sent(order_id: str, kind: str, attempts: int) -> None:
+    _finish(order_id, kind, SENT, attempts)
 
 
-def release(order_id: str, kind: str) -> None:
-    """The send failed: let the next delivery (the stream's retry) take it at once."""
+def mark_failed(order_id: str, kind: str, attempts: int) -> None:
+    """Refused for good (a rejected address) or out of attempts: not tried again."""
+    _finish(order_id, kind, FAILED, attempts)
+
+
+def retry_at(order_id: str, kind: str, attempts: int, at: int) -> None:
+    """The send failed for now: the sweeper sends it again once `at` has come."""
     try:
         NoticeModel(notice_id(order_id, kind)).update(
-            actions=[NoticeModel.claimed_at.set(0)], condition=NoticeModel.status == SENDING)
+            actions=[NoticeModel.attempts.set(attempts), NoticeModel.next_attempt_at.set(at)],
+            condition=NoticeModel.status == SENDING)
     except UpdateError as error:
-        if error.cause_response_code != "ConditionalCheckFailedException":
+        if not _conditional_failed(error):
             raise
+
+
+def due(now: int, limit: int) -> list[tuple[str, str]]:
+    """(order_id, kind) of the mails whose retry (or stale lease) is due, across the index's shards."""
+    found = []
+    for shard in range(RETRY_SHARDS):
+        for item in NoticeModel.retry_due.query(f"r{shard}", NoticeModel.next_attempt_at <= now, limit=limit):
+            order_id, _, kind = item.notice_id.rpartition("#")
+            found.append((order_id, kind))
+    return found
 
 
 def status_of(order_id: str, kind: str) -> str | None:

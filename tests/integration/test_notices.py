@@ -65,18 +65,32 @@ def test_an_order_without_an_address_gets_no_mail(make_card, buy, outbox):
     assert outbox() == []
 
 
-def test_a_failed_send_fails_the_record_and_its_retry_sends_the_receipt_once(aws, seller, fake_stripe, outbox,
-                                                                              monkeypatch):
+def test_a_failed_send_is_retried_by_the_sweeper_and_sent_once(aws, seller, fake_stripe, outbox, monkeypatch):
     order = paid_order(shipped_card(seller), fake_stripe)
     event = stream_event("orders_stream_paid.json", [order])
     real_send = mail.send
     monkeypatch.setattr(mail, "send", lambda *args: (_ for _ in ()).throw(mail.MailError("Throttling")))
 
-    assert stream.handle_batch(event)["batchItemFailures"]
+    assert stream.handle_batch(event) == {"batchItemFailures": []}  # the share stands; the mail waits
+    assert notices.retry_due() == 0  # not due yet: backoff
 
     monkeypatch.setattr(mail, "send", real_send)
-    assert stream.handle_batch(event) == {"batchItemFailures": []}
-    assert stream.handle_batch(event) == {"batchItemFailures": []}
+    later = time.time() + 3600
+    assert stream.handle_batch(event) == {"batchItemFailures": []}  # redelivered: not due, nothing sent
+    assert outbox() == []
+    assert notices.retry_due(later) == 1
+    assert notices.retry_due(later) == 0  # sent: two sweeps send it once
+    assert len(outbox()) == 1
+    assert stored_notices.status_of(order.order_id, notices.RECEIPT) == stored_notices.SENT
+
+
+def test_a_sender_that_died_mid_send_is_taken_over_after_its_lease(aws, seller, fake_stripe, outbox):
+    order = paid_order(shipped_card(seller), fake_stripe)
+    assert stored_notices.claim(order.order_id, notices.RECEIPT) == 0  # claimed, then the sender died
+
+    assert stream.handle_batch(stream_event("orders_stream_paid.json", [order])) == {"batchItemFailures": []}
+    assert outbox() == []
+    assert notices.retry_due(time.time() + stored_notices.LEASE_SECONDS + 1) == 1
     assert len(outbox()) == 1
 
 
