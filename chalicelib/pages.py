@@ -289,6 +289,15 @@ def openapi() -> dict:
 ORDER_CSP = "default-src 'none'; style-src 'nonce-{nonce}'; img-src https: http: data:; base-uri 'none'; form-action 'none'"
 
 
+def _earnings(order, locale: str) -> dict | None:
+    """What the buyer's share link earned, amounts formatted; only for a paid order."""
+    if order.status != "paid":
+        return None
+    earned = referrals.earnings(order)
+    return {"referred_orders": earned["referred_orders"],
+            **{key: views.format_money(earned[key], earned["currency"], locale) for key in ("rebate", "rebate_pending")}}
+
+
 def order_page(order_id: str, token: str | None, accept_language: str | None) -> Page:
     order, card = checkout.order_for_buyer(order_id, token)
     view = views.order_json(order)
@@ -300,5 +309,6 @@ def order_page(order_id: str, token: str | None, accept_language: str | None) ->
         discount=views.format_money(order.discount_amount, order.currency, locale) if order.discount_amount else None,
         fulfilled_at=views.iso(order.fulfilled_at), share_url=view.get("share_url"), nonce=nonce,
         address=shipping.address_of(order),  # behind the order's token only, like the page itself
+        earnings=_earnings(order, locale),
     )
     return Page(html, ORDER_CSP.format(nonce=nonce))
