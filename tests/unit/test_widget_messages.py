@@ -12,7 +12,7 @@ from chalicelib.words import LOCALES, WIDGETS, words_for
 
 ROOT = Path(__file__).resolve().parents[2]
 WORDS = {locale: json.loads((WIDGETS / "words" / f"{locale}.json").read_text()) for locale in LOCALES}
-SECTIONS = ("card", "order_page", "dashboard", "share", "shipping")
+SECTIONS = ("card", "order_page", "dashboard", "share", "shipping", "shop")
 
 
 def read(*names: str) -> str:
@@ -72,6 +72,7 @@ def words_used() -> dict[str, set[str]]:
         "shipping": set(re.findall(r"\bship\.(\w+)", read("widget.html", "widget_shipping.html")))
         | set(re.findall(r'\bsw\("(\w+)"\)', shipping_js)) | {"required", "invalid", "not_shipped"}
         | {f"error_{error.code}" for error in (domain.ShippingAddressRequired, domain.ShippingNotRequired)},
+        "shop": set(re.findall(r"\bt\.(\w+)", read("shop.html"))),
     }
 
 
