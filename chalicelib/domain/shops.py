@@ -34,9 +34,12 @@ def shop_fields_from_request(payload: Any, partial: bool) -> dict:
     fields: dict = {}
     if "name" in payload or not partial:
         name = payload.get("name")
-        if not isinstance(name, str) or not name.strip() or len(name.strip()) > MAX_SHOP_NAME:
+        # Trimmed of ASCII white space only: a name the document allows (some character other than
+        # JSON Schema's white space) is never trimmed to nothing.
+        name = name.strip(" \t\n\r\f\v") if isinstance(name, str) else None
+        if not name or len(name) > MAX_SHOP_NAME:
             raise InvalidRequest(f"'name' must be 1 to {MAX_SHOP_NAME} characters.", "name")
-        fields["name"] = name.strip()
+        fields["name"] = name
     if "card_ids" in payload or not partial:
         card_ids = payload.get("card_ids")
         if (not isinstance(card_ids, list) or not 1 <= len(card_ids) <= MAX_SHOP_CARDS
