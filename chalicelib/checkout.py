@@ -210,8 +210,11 @@ def _owned_order(order_id: str, token: str | None) -> Order:
 def order_status(order_id: str, token: str | None) -> dict:
     """The buyer's own order; its shipping address only here, behind the order's token."""
     order = _owned_order(order_id, token)
-    return {**views.order_json(order), "order_url": _order_links(order_id)["order_url"],
+    body = {**views.order_json(order), "order_url": _order_links(order_id)["order_url"],
             "shipping": shipping.address_of(order)}
+    if order.status == PAID:
+        body["earnings"] = referrals.earnings(order)
+    return body
 
 
 def order_for_buyer(order_id: str, token: str | None) -> tuple[Order, Card]:

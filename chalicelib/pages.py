@@ -12,7 +12,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from chalicelib import checkout, config, shipping, views
+from chalicelib import checkout, config, shipping, shops, views
 from chalicelib.domain import CODE_PATTERN, NO_POSTCODE, REF_PATTERN, InvalidRequest, NotFound
 from chalicelib.social import referrals
 from chalicelib.store import cards, reviews
@@ -265,6 +265,44 @@ def product_page(card_id: str, query: dict, accept_language: str | None = None) 
     return Page(html, PRODUCT_CSP.format(nonce=nonce))
 
 
+# --- the blogger's shop (issue 17) --------------------------------------------------------------
+
+SHOP_CSP = ("default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; img-src https: http: data:; "
+            "frame-src 'self'; base-uri 'none'; form-action 'none'")
+
+
+def shop_page(shop_id: str, query: dict, accept_language: str | None = None, compact: bool = False) -> Page:
+    """The shop's hosted page (GET /s/{shop_id}) or, compact, the grid embed.js frames
+    (GET /s/{shop_id}/frame): its name and each card shown to readers, framed as the card; a
+    friendly 404 for an unknown shop."""
+    from urllib.parse import urlencode
+
+    options = _options(query)
+    locale, words_locale = pick_locale(options.get("locale"), accept_language)
+    nonce = new_nonce()
+    render = functools.partial(templates().get_template("shop.html").render, t=words_for(words_locale)["shop"],
+                               lang=words_locale, nonce=nonce, compact=compact,
+                               parent_origin=script_json(options.get("o") if compact else None))
+    try:
+        shop, shown = shops.for_readers(shop_id)
+    except NotFound:
+        return Page(render(shop=None), SHOP_CSP.format(nonce=nonce), status=404)
+    passed = {"o": config.PUBLIC_BASE_URL, **{k: options[k] for k in ("locale", "theme", "ref", "code") if options.get(k)}}
+    if options.get("accent") != DEFAULT_ACCENT:
+        passed["accent"] = options["accent"]
+    items = [{"id": card.card_id, "title": card.title, "url": view["url"],
+              "price": views.format_money(card.price_amount, card.currency, locale),
+              "src": f"{config.PUBLIC_BASE_URL}/cards/{card.card_id}/widget?{urlencode(passed)}"} for card, view in shown]
+    item_list = {
+        "@context": "https://schema.org", "@type": "ItemList", "name": shop.name, "url": views.shop_url(shop.shop_id),
+        "numberOfItems": len(items),
+        "itemListElement": [{"@type": "ListItem", "position": n, "url": item["url"], "name": item["title"]}
+                            for n, item in enumerate(items, 1)],
+    }
+    return Page(render(shop=shop, items=items, url=views.shop_url(shop.shop_id), json_ld=script_json(item_list)),
+                SHOP_CSP.format(nonce=nonce))
+
+
 def qr_svg(card_id: str, ref: str | None) -> str:
     """The WeChat share: a QR code of the buyer's referral link, as SVG."""
     import io
@@ -289,6 +327,15 @@ def openapi() -> dict:
 ORDER_CSP = "default-src 'none'; style-src 'nonce-{nonce}'; img-src https: http: data:; base-uri 'none'; form-action 'none'"
 
 
+def _earnings(order, locale: str) -> dict | None:
+    """What the buyer's share link earned, amounts formatted; only for a paid order."""
+    if order.status != "paid":
+        return None
+    earned = referrals.earnings(order)
+    return {"referred_orders": earned["referred_orders"],
+            **{key: views.format_money(earned[key], earned["currency"], locale) for key in ("rebate", "rebate_pending")}}
+
+
 def order_page(order_id: str, token: str | None, accept_language: str | None) -> Page:
     order, card = checkout.order_for_buyer(order_id, token)
     view = views.order_json(order)
@@ -300,5 +347,6 @@ def order_page(order_id: str, token: str | None, accept_language: str | None) ->
         discount=views.format_money(order.discount_amount, order.currency, locale) if order.discount_amount else None,
         fulfilled_at=views.iso(order.fulfilled_at), share_url=view.get("share_url"), nonce=nonce,
         address=shipping.address_of(order),  # behind the order's token only, like the page itself
+        earnings=_earnings(order, locale),
     )
     return Page(html, ORDER_CSP.format(nonce=nonce))

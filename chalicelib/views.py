@@ -11,7 +11,7 @@ from typing import Iterable
 from urllib.parse import urlencode
 
 from chalicelib import config
-from chalicelib.domain import PAID, Card, Code, Order, Review, ReviewStats, StockLevel, sale_state, shipping_json
+from chalicelib.domain import PAID, Card, Code, Order, Review, ReviewStats, Shop, StockLevel, sale_state, shipping_json
 from chalicelib.social.rules import reservers_only_until
 
 # Stripe's zero- and three-decimal currencies; every other currency has two decimals in minor units.
@@ -80,6 +80,23 @@ def snippet(card: Card) -> str:
         f'<div data-tapcard="{card.card_id}"><a href="{product_url(card.card_id)}">Buy {escape(card.title)} '
         f'on tapcard</a></div>\n<script async src="{embed_js_url()}"></script>'
     )
+
+
+def shop_url(shop_id: str) -> str:
+    return f"{config.PUBLIC_BASE_URL}/s/{shop_id}"
+
+
+def shop_snippet(shop: Shop) -> str:
+    """The two lines a blogger pastes for a shop: the grid, and a link that works without JavaScript."""
+    return (
+        f'<div data-tapcard-shop="{shop.shop_id}"><a href="{shop_url(shop.shop_id)}">{escape(shop.name)} '
+        f'on tapcard</a></div>\n<script async src="{embed_js_url()}"></script>'
+    )
+
+
+def shop_json(shop: Shop) -> dict:
+    return {"id": shop.shop_id, "name": shop.name, "card_ids": list(shop.card_ids),
+            "snippet": shop_snippet(shop), "url": shop_url(shop.shop_id), "created_at": iso(shop.created_at)}
 
 
 # --- JSON shapes --------------------------------------------------------------------------------

@@ -204,6 +204,18 @@ TABLES = {
             {"AttributeName": "review_key", "AttributeType": "S"},
         ],
     },
+    # A blogger's shops: a name and an ordered list of the seller's cards.
+    "shops": {
+        "KeySchema": [{"AttributeName": "shop_id", "KeyType": "HASH"}],
+        "AttributeDefinitions": [
+            {"AttributeName": "shop_id", "AttributeType": "S"},
+            {"AttributeName": "seller_id", "AttributeType": "S"},
+            {"AttributeName": "created_at", "AttributeType": "N"},
+        ],
+        "GlobalSecondaryIndexes": [
+            _index("by_seller", "seller_id", "created_at"),
+        ],
+    },
     # The funnel: per card, one item per (day, shard). Each container adds its counts in one
     # UpdateItem every few seconds to a shard of its own, so a flash sale's counting stays cheap.
     "counters": {

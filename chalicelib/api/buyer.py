@@ -1,5 +1,5 @@
 """The reader's routes, no auth: the embed loader, the card and its widget, the hosted product
-page and its QR code, the activity feed, checkout, the order, its shipping address, its pay call and its page,
+page and its QR code, the blogger's shop page and its frame, the activity feed, checkout, the order, its shipping address, its pay call and its page,
 reservations."""
 from chalice import Response
 
@@ -47,6 +47,16 @@ def card_feed(card_id):
 @bp.route("/p/{card_id}")
 def product_page(card_id):
     return html(pages.product_page(card_id, query(), header("accept-language")), max_age=30)
+
+
+@bp.route("/s/{shop_id}")
+def shop_page(shop_id):
+    return html(pages.shop_page(shop_id, query(), header("accept-language")), max_age=30)
+
+
+@bp.route("/s/{shop_id}/frame")
+def shop_frame(shop_id):
+    return html(pages.shop_page(shop_id, query(), header("accept-language"), compact=True))
 
 
 @bp.route("/p/{card_id}/qr.svg")

@@ -2,7 +2,7 @@
 GET /openapi.json) and the dashboard page that drives them."""
 from chalice import Response
 
-from chalicelib import backoffice, dashboard, pages, reviewing
+from chalicelib import backoffice, dashboard, pages, reviewing, shops
 from chalicelib.api.http import Routes, attachment, created, html, query, request, seller_body, seller_id
 from chalicelib.social import channels, seller_api, shares
 
@@ -191,3 +191,21 @@ def card_referrals(card_id):
 @bp.route("/api/cards/{card_id}/reservations")
 def card_reservations(card_id):
     return seller_api.reservers(seller_id(), card_id, query().get("after"))
+
+
+# --- shops -------------------------------------------------------------------------------------
+
+
+@bp.route("/api/shops", methods=["POST"])
+def create_shop():
+    return created(shops.create_shop(seller_id(), seller_body()))
+
+
+@bp.route("/api/shops")
+def list_shops():
+    return shops.list_shops(seller_id())
+
+
+@bp.route("/api/shops/{shop_id}", methods=["PATCH"])
+def update_shop(shop_id):
+    return shops.update_shop(seller_id(), shop_id, seller_body())

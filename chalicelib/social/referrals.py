@@ -82,6 +82,20 @@ def report(card, at: float | None = None) -> dict:
     }
 
 
+def earnings(order: Order, at: float | None = None) -> dict:
+    """What a buyer's share link has earned them on its card: the orders it brought, the rebate
+    earned (past the refund window) and the rebate still pending, in the card's currency."""
+    at = time.time() if at is None else at
+    body = {"referred_orders": 0, "rebate": 0, "rebate_pending": 0, "currency": order.currency}
+    if not order.referral_code:
+        return body
+    for item in referrals.of_referrer(order.card_id, order.referral_code):
+        body["referred_orders"] += 1
+        earned = rules.rebate_earned(int(item.created_at), at, config.REFUND_WINDOW_DAYS)
+        body["rebate" if earned else "rebate_pending"] += int(item.rebate or 0)
+    return body
+
+
 def report_csv(card, at: float | None = None) -> str:
     """Every referrer with their earned rebate (and the one still in the refund window), amounts in
     minor units, for paying out by hand."""

@@ -10,7 +10,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjec
 from pynamodb.models import Model
 
 from chalicelib.store.model_base import index_meta, meta
-from chalicelib.store.offer_models import CodeModel, ReviewModel
+from chalicelib.store.offer_models import CodeModel, ReviewModel, ShopModel
 
 
 class SellerModel(Model):
@@ -371,6 +371,7 @@ ALL_MODELS = {
     "stripe_budget": StripeBudgetModel,
     "codes": CodeModel,
     "reviews": ReviewModel,
+    "shops": ShopModel,
 }
 
 

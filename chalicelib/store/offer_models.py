@@ -1,9 +1,10 @@
-"""pynamodb item layouts of what makes a reader buy: discount codes and reviews (table shapes come
+"""pynamodb item layouts of what makes a reader buy: discount codes, reviews and shops (table shapes come
 from infra/tables.py, like every model's; models.ALL_MODELS lists them with the rest)."""
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from chalicelib.store.model_base import meta
+from chalicelib.store.model_base import index_meta, meta
 
 
 class CodeModel(Model):
@@ -46,3 +47,20 @@ class ReviewModel(Model):
     h3 = NumberAttribute(null=True)
     h4 = NumberAttribute(null=True)
     h5 = NumberAttribute(null=True)
+
+
+class ShopsBySeller(GlobalSecondaryIndex):
+    Meta = index_meta("by_seller", AllProjection())
+    seller_id = UnicodeAttribute(hash_key=True)
+    created_at = NumberAttribute(range_key=True)
+
+
+class ShopModel(Model):
+    """A blogger's shop: its name and its cards, in the seller's order."""
+    Meta = meta("shops")
+    shop_id = UnicodeAttribute(hash_key=True)
+    seller_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    card_ids = ListAttribute(of=UnicodeAttribute, default=list)
+    created_at = NumberAttribute()
+    by_seller = ShopsBySeller()

@@ -31,3 +31,8 @@ def uncredit(tx: Transaction, card_id: str, order_id: str) -> None:
 
 def of_card(card_id: str) -> list[ReferralModel]:
     return list(ReferralModel.query(card_id))
+
+
+def of_referrer(card_id: str, referrer_code: str) -> list[ReferralModel]:
+    """The orders one buyer's link brought to a card."""
+    return list(ReferralModel.query(card_id, filter_condition=ReferralModel.referrer_code == referrer_code))

@@ -53,13 +53,14 @@ def dev_settings_restored():
 @pytest.fixture
 def world(client, seller, fake_stripe, no_network, dev_settings_restored):
     """Real resources for the generated requests to name: a card whose title and description are
-    hostile HTML, a share channel on it, a held order and a paid one."""
+    hostile HTML, a share channel on it, a held order and a paid one, a shop of it named in hostile HTML."""
     card = create_card(client, seller, title=HOSTILE_TITLE, description=HOSTILE_DESCRIPTION, stock=50)
     channel = json.loads(post_json(client, f"/api/cards/{card['id']}/channels",
                                    {"type": "webhook", "url": "https://hooks.example.com/tapcard"}, seller.auth).body)
     held = hold(client, card["id"], buyer="buyer-token-held")
     bought = paid(client, card["id"], buyer="buyer-token-paid")
-    return {"seller": seller, "card": card, "channel": channel, "held": held, "paid": bought}
+    shop = json.loads(post_json(client, "/api/shops", {"name": HOSTILE_TITLE, "card_ids": [card["id"]]}, seller.auth).body)
+    return {"seller": seller, "card": card, "channel": channel, "held": held, "paid": bought, "shop": shop}
 
 
 EXAMPLES = 25
@@ -111,6 +112,7 @@ def unstateable(case) -> bool:
             or any(query.get(name) for name in ("from", "to"))        # to not before from; stats: at most 92 days
             or "shipping" in body or case.path.endswith("/shipping")  # the card's countries; fee needs required
             or "compare_at" in body                                   # above the card's price
+            or "card_ids" in body                                     # a shop holds only the seller's own cards
             or (case.path.endswith("/codes") and body.get("ends_at") is not None))  # a code ends after it starts
 
 
@@ -125,7 +127,8 @@ def name_real_resources(case, world) -> None:
         return case.meta is not None and case.meta.is_negative_at(location)
 
     order = world["paid"] if case.path.startswith("/api/orders/") else world["held"]
-    real = {"card_id": world["card"]["id"], "channel_id": world["channel"]["id"], "order_id": order["order_id"]}
+    real = {"card_id": world["card"]["id"], "channel_id": world["channel"]["id"], "order_id": order["order_id"],
+            "shop_id": world["shop"]["id"]}
     if not made_invalid(ParameterLocation.PATH):
         for name in case.path_parameters or {}:
             if name in real:

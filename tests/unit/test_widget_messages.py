@@ -12,7 +12,7 @@ from chalicelib.words import LOCALES, WIDGETS, words_for
 
 ROOT = Path(__file__).resolve().parents[2]
 WORDS = {locale: json.loads((WIDGETS / "words" / f"{locale}.json").read_text()) for locale in LOCALES}
-SECTIONS = ("card", "order_page", "dashboard", "share", "shipping", "mail")
+SECTIONS = ("card", "order_page", "dashboard", "share", "shipping", "mail", "shop")
 
 
 def read(*names: str) -> str:
@@ -75,6 +75,7 @@ def words_used() -> dict[str, set[str]]:
         # The buyers' emails (chalicelib/notices.py): its words["..."] and each kind's subject.
         "mail": set(re.findall(r'words\["(\w+)"\]', (ROOT / "chalicelib" / "notices.py").read_text()))
         | {f"{kind}_subject" for kind in ("receipt", "shipped", "refunded")},
+        "shop": set(re.findall(r"\bt\.(\w+)", read("shop.html"))),
     }
 
 
