@@ -74,12 +74,14 @@ def embed_js_url() -> str:
     return f"{config.PUBLIC_BASE_URL}/embed.js"
 
 
+def _snippet(attribute: str, id_: str, url: str, text: str) -> str:
+    """The two lines a blogger pastes: what embed.js frames, and a link that works without JavaScript."""
+    return (f'<div {attribute}="{id_}"><a href="{url}">{escape(text)} on tapcard</a></div>\n'
+            f'<script async src="{embed_js_url()}"></script>')
+
+
 def snippet(card: Card) -> str:
-    """The two lines a blogger pastes: the card, and a link that works without JavaScript."""
-    return (
-        f'<div data-tapcard="{card.card_id}"><a href="{product_url(card.card_id)}">Buy {escape(card.title)} '
-        f'on tapcard</a></div>\n<script async src="{embed_js_url()}"></script>'
-    )
+    return _snippet("data-tapcard", card.card_id, product_url(card.card_id), f"Buy {card.title}")
 
 
 def shop_url(shop_id: str) -> str:
@@ -87,11 +89,7 @@ def shop_url(shop_id: str) -> str:
 
 
 def shop_snippet(shop: Shop) -> str:
-    """The two lines a blogger pastes for a shop: the grid, and a link that works without JavaScript."""
-    return (
-        f'<div data-tapcard-shop="{shop.shop_id}"><a href="{shop_url(shop.shop_id)}">{escape(shop.name)} '
-        f'on tapcard</a></div>\n<script async src="{embed_js_url()}"></script>'
-    )
+    return _snippet("data-tapcard-shop", shop.shop_id, shop_url(shop.shop_id), shop.name)
 
 
 def shop_json(shop: Shop) -> dict:

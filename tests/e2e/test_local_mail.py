@@ -4,19 +4,11 @@ import time
 
 import requests
 
+from test_local_stack import wait_until
+
 CLOSE = {"Connection": "close"}
 ADDRESS = {"name": "Ada Lovelace", "line1": "7 impasse Secrète", "city": "Lyon", "postal_code": "69001",
            "country": "FR"}
-
-
-def wait_until(check, timeout=20.0, every=0.25):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError(f"gave up after {timeout}s waiting for {check.__doc__ or check}")
 
 
 def test_a_paid_order_with_an_address_gets_its_receipt_once_at_mail_url(live_stack):
