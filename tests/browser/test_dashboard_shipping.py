@@ -4,7 +4,7 @@ import requests
 from playwright.sync_api import expect
 
 from cardpage import ARTIFACTS
-from test_dashboard import context  # noqa: F401 (the fixture)
+from test_dashboard import context, signed_in_dashboard  # noqa: F401 (context: the fixture)
 
 
 def paid_with_address(live_stack, card_id: str, buyer: str, quantity: int, address: dict, email: str) -> None:
@@ -17,11 +17,7 @@ def paid_with_address(live_stack, card_id: str, buyer: str, quantity: int, addre
 
 
 def test_shipping_is_set_in_the_card_form_and_paid_orders_make_the_packing_list(context, live_stack):  # noqa: F811
-    dashboard = context.new_page()
-    dashboard.goto(live_stack["api_url"] + "/dashboard")
-    dashboard.fill("#apikey", live_stack["seller_api_key"])
-    dashboard.click("#signin-form button[type=submit]")
-    expect(dashboard.locator("#app")).to_be_visible()
+    dashboard = signed_in_dashboard(context, live_stack)
     dashboard.click("#new-card")
     form = dashboard.locator("#card-form")
     form.locator("[name=title]").fill("Packed Mug")
