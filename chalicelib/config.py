@@ -103,3 +103,8 @@ OPEN_SIGNUP = _flag("OPEN_SIGNUP", "true" if STAGE == "dev" else "false")
 MAIL_FROM = os.environ.get("MAIL_FROM", "tapcard <no-reply@tapcard.test>")
 MAIL_CAPTURE_FILE = os.environ.get("MAIL_CAPTURE_FILE") or None
 MAIL_SEND_ATTEMPTS = int(os.environ.get("MAIL_SEND_ATTEMPTS", "4"))
+# After-sales photos (chalicelib/photos.py): the stage's private bucket (the template sets it on
+# AWS), the local stack's S3 endpoint (its moto server), how long a seller's photo link works.
+PHOTOS_BUCKET = os.environ.get("PHOTOS_BUCKET", f"tapcard-{STAGE}-photos")
+S3_ENDPOINT = os.environ.get("S3_ENDPOINT") or None
+PHOTO_VIEW_SECONDS = int(os.environ.get("PHOTO_VIEW_SECONDS", "300"))

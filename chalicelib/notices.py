@@ -21,6 +21,9 @@ log = logging.getLogger(__name__)
 
 RECEIPT, SHIPPED, REFUNDED = "receipt", "shipped", "refunded"
 KINDS = (RECEIPT, SHIPPED, REFUNDED)
+# After-sales updates, one kind per (step, request): "request_<step>.<request_id>[.<n>]"
+# (chalicelib/aftersales_notices.py has their words).
+REQUEST_PREFIX = "request_"
 MAX_ATTEMPTS = 5
 BACKOFF_SECONDS = 30
 MAX_BACKOFF_SECONDS = 3600
@@ -36,6 +39,11 @@ def shipped(order: Order) -> bool:
 
 def refunded(order: Order) -> bool:
     return notify(order, REFUNDED)
+
+
+def request_kind(step: str, request_id: str, detail: str = "") -> str:
+    """The kind of an after-sales mail: once per step of each request (a reply: once per message)."""
+    return f"{REQUEST_PREFIX}{step}.{request_id}" + (f".{detail}" if detail else "")
 
 
 def notify(order: Order, kind: str, now: int | None = None) -> bool:
@@ -95,14 +103,19 @@ def compose(order: Order, card: Card, kind: str, name: str) -> tuple[str, str, s
     values = {"title": card.title, "name": name, "quantity": order.quantity, "amount": amount,
               "order_id": order.order_id, "carrier": order.carrier or "",
               "tracking_number": order.tracking_number or ""}
-    lines = {
-        RECEIPT: [words["receipt_intro"], words["receipt_line"]],
-        SHIPPED: [words["shipped_intro"], words["tracking"]],
-        REFUNDED: [words["refunded_intro"]],
-    }[kind]
+    if kind.startswith(REQUEST_PREFIX):
+        from chalicelib import aftersales_notices
+
+        subject, lines = aftersales_notices.subject_and_lines(kind, words, values)
+    else:
+        subject, lines = f"{kind}_subject", {
+            RECEIPT: [words["receipt_intro"], words["receipt_line"]],
+            SHIPPED: [words["shipped_intro"], words["tracking"]],
+            REFUNDED: [words["refunded_intro"]],
+        }[kind]
     link = views.order_page_url(order.order_id, order_token(secrets.get("ORDER_TOKEN_SECRET"), order.order_id))
     view = {
-        "lang": card.locale, "subject": words[f"{kind}_subject"].format(**values),
+        "lang": card.locale, "subject": words[subject].format(**values),
         "greeting": words["greeting"].format(**values) if name else "",
         "lines": [line.format(**values) for line in lines],
         "link_words": words["order_link"], "link": link, "footer": words["footer"].format(**values),

@@ -12,9 +12,11 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from chalicelib import checkout, config, shipping, shops, views
-from chalicelib.domain import CODE_PATTERN, NO_POSTCODE, REF_PATTERN, InvalidRequest, NotFound
+from chalicelib import checkout, config, photos, shipping, shops, views
+from chalicelib.domain import (CODE_PATTERN, MAX_PHOTO_BYTES, MAX_PHOTOS, NO_POSTCODE, PHOTO_TYPES, REF_PATTERN,
+                               InvalidRequest, NotFound)
 from chalicelib.social import referrals
+from chalicelib.store import aftersales as aftersales_store
 from chalicelib.store import cards, reviews
 from chalicelib.words import LOCALE_TAG, WIDGETS, pick_locale, words_for
 
@@ -324,7 +326,10 @@ def openapi() -> dict:
 
 # --- the buyer's order page (seller side, issue 7) ---------------------------------------------
 
-ORDER_CSP = "default-src 'none'; style-src 'nonce-{nonce}'; img-src https: http: data:; base-uri 'none'; form-action 'none'"
+# Its one script (order_requests.js, under the nonce) posts JSON to this origin and photos to the
+# photos bucket's origin ({uploads}); forms are never submitted as forms.
+ORDER_CSP = ("default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; img-src https: http: data:; "
+             "connect-src 'self' {uploads}; base-uri 'none'; form-action 'none'")
 
 
 def _earnings(order, locale: str) -> dict | None:
@@ -348,5 +353,12 @@ def order_page(order_id: str, token: str | None, accept_language: str | None) ->
         fulfilled_at=views.iso(order.fulfilled_at), share_url=view.get("share_url"), nonce=nonce,
         address=shipping.address_of(order),  # behind the order's token only, like the page itself
         earnings=_earnings(order, locale),
+        requests=aftersales_store.of_order(order.order_id),  # after-sales: order_requests.html
+        photo_types=", ".join(PHOTO_TYPES), max_photos=MAX_PHOTOS, max_photo_bytes=MAX_PHOTO_BYTES,
     )
-    return Page(html, ORDER_CSP.format(nonce=nonce))
+    return Page(html, ORDER_CSP.format(nonce=nonce, uploads=photos.upload_origin()))
+
+
+@functools.lru_cache(maxsize=1)
+def order_requests_js() -> str:
+    return (WIDGETS / "order_requests.js").read_text()

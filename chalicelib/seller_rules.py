@@ -25,7 +25,7 @@ from chalicelib.domain import (
 from chalicelib.views import csv_text, iso
 
 EDITABLE = ("title", "description", "image_url", "price", "stock", "sale", "limit_per_buyer",
-            "hold_seconds", "share_text", "shipping", "compare_at")
+            "hold_seconds", "share_text", "shipping", "compare_at", "return_days")
 # Buyers already paid (or are paying) this price and shipping under this limit: they stay as they were.
 LOCKED_ONCE_ORDERED = ("price", "limit_per_buyer", "shipping")
 MAX_PAGE = 100

@@ -80,6 +80,10 @@ def _snippet(attribute: str, id_: str, url: str, text: str) -> str:
             f'<script async src="{embed_js_url()}"></script>')
 
 
+def dashboard_url(section: str = "aftersales") -> str:
+    return f"{config.PUBLIC_BASE_URL}/dashboard#{section}"
+
+
 def snippet(card: Card) -> str:
     return _snippet("data-tapcard", card.card_id, product_url(card.card_id), f"Buy {card.title}")
 
@@ -118,6 +122,7 @@ def card_json(card: Card, level: StockLevel, social: dict[str, int], at: int, ra
                  "state": sale_state(card, at, level.available)},
         "limit_per_buyer": card.limit_per_buyer,
         "shipping": shipping_json(card.shipping, card.currency),
+        "return_days": card.return_days,
         "hold_seconds": card.hold_seconds,
         "url": product_url(card.card_id),
         "locale": card.locale,

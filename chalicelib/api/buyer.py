@@ -3,7 +3,7 @@ page and its QR code, the blogger's shop page and its frame, the activity feed, 
 reservations."""
 from chalice import Response
 
-from chalicelib import checkout, config, pages, reviewing
+from chalicelib import aftersales, checkout, config, pages, reviewing
 from chalicelib.api.http import (Routes, client, created, error_response, header, html, json_body, place, query,
                                  request, viewer_city)
 from chalicelib.social import reservations, shares
@@ -107,3 +107,32 @@ def review_order(order_id):
 @bp.route("/cards/{card_id}/reviews")
 def card_reviews(card_id):
     return Response(body=reviewing.card_reviews(card_id, query()), headers={"Cache-Control": "public, max-age=5"})
+
+
+# --- after-sales requests (the order's token) -----------------------------------------------
+
+
+@bp.route("/orders/{order_id}/requests", methods=["POST"])
+def open_request(order_id):
+    return created(aftersales.open_request(order_id, query().get("token"), json_body()))
+
+
+@bp.route("/orders/{order_id}/requests")
+def order_requests(order_id):
+    return aftersales.buyer_requests(order_id, query().get("token"))
+
+
+@bp.route("/orders/{order_id}/requests/{request_id}/messages", methods=["POST"])
+def buyer_message(order_id, request_id):
+    return aftersales.buyer_message(order_id, query().get("token"), request_id, json_body())
+
+
+@bp.route("/orders/{order_id}/requests/{request_id}/photos", methods=["POST"])
+def photo_upload(order_id, request_id):
+    return created(aftersales.photo_upload(order_id, query().get("token"), request_id, json_body()))
+
+
+@bp.route("/order-requests.js")
+def order_requests_js():
+    return Response(body=pages.order_requests_js(), headers={
+        "Content-Type": "application/javascript; charset=utf-8", "Cache-Control": "public, max-age=300"})

@@ -49,6 +49,12 @@ STATUS_OF = {
     "code_exists": 409,
     "not_reviewable": 409,
     "already_reviewed": 409,
+    "request_not_allowed": 409,
+    "return_window_closed": 409,
+    "request_already_open": 409,
+    "wrong_request_state": 409,
+    "too_many_photos": 409,
+    "too_many_messages": 409,
 }
 
 _app: Chalice | None = None  # the app the Routes blueprints were registered to: its current request

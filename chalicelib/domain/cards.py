@@ -8,6 +8,7 @@ from typing import Any
 
 from chalicelib.domain.errors import Ended, InvalidRequest, InvalidTemplate, LimitReached, NotFound, NotStarted
 from chalicelib.domain.fields import CURRENCY_PATTERN, int_field, parse_timestamp, require, text_field, url_field
+from chalicelib.domain.aftersales import DEFAULT_RETURN_DAYS, return_days_from
 from chalicelib.domain.shipping import NO_SHIPPING, Shipping, shipping_from_request
 from chalicelib.domain.offers import compare_at_from
 
@@ -62,6 +63,8 @@ class Card:
     # discount a reader arriving through a referral link gets.
     compare_at_amount: int | None = None
     referral_discount_percent: int | None = None
+    # Days after fulfilment (or, for digital goods, the order) to ask for a return (domain/aftersales.py).
+    return_days: int = DEFAULT_RETURN_DAYS
 
 
 @dataclass
@@ -157,6 +160,7 @@ def new_card_from_request(payload: Any, card_id: str, seller_id: str, now: int) 
         shard_count=shards,
         created_at=now,
         shipping=shipping_from_request(payload.get("shipping")),
+        return_days=return_days_from(payload.get("return_days")),
     )
 
 

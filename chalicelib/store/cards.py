@@ -7,7 +7,7 @@ import time
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 
 from chalicelib import config
-from chalicelib.domain import NO_SHIPPING, PUBLISHED, Card, Conflict, NotFound, Shipping, check_visible
+from chalicelib.domain import DEFAULT_RETURN_DAYS, NO_SHIPPING, PUBLISHED, Card, Conflict, NotFound, Shipping, check_visible
 from chalicelib.recent import Recent
 from chalicelib.store import stock
 from chalicelib.store.models import CardModel
@@ -17,11 +17,12 @@ CARD = "card"
 _FIELDS = (
     "card_id", "seller_id", "title", "description", "image_url", "price_amount", "currency",
     "stock", "starts_at", "ends_at", "limit_per_buyer", "hold_seconds", "share_text",
-    "shard_count", "created_at", "status", "compare_at_amount",
+    "shard_count", "created_at", "status", "compare_at_amount", "return_days",
 )
 # What a seller's edit may change (shards and the social settings have their own ways).
 _EDITABLE = ("title", "description", "image_url", "price_amount", "currency", "stock", "starts_at",
-             "ends_at", "limit_per_buyer", "hold_seconds", "share_text", "compare_at_amount")
+             "ends_at", "limit_per_buyer", "hold_seconds", "share_text", "compare_at_amount",
+             "return_days")
 # The social loop's settings; a card stored before them reads as the defaults.
 _SOCIAL_FIELDS = ("locale", "shares_enabled", "reservation_mode", "reservers_minutes", "rebate_percent",
                   "referral_discount_percent")
@@ -43,6 +44,7 @@ def _to_card(model: CardModel) -> Card:
     for name in ("reservers_minutes", "rebate_percent", "referral_discount_percent"):
         values[name] = None if values[name] is None else int(values[name])
     values["status"] = values["status"] or PUBLISHED
+    values["return_days"] = DEFAULT_RETURN_DAYS if values["return_days"] is None else int(values["return_days"])
     values["shipping"] = Shipping(True, tuple(model.shipping_countries or ()), int(model.shipping_fee or 0)) \
         if model.shipping_required else NO_SHIPPING
     return Card(**values)

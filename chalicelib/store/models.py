@@ -10,6 +10,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjec
 from pynamodb.models import Model
 
 from chalicelib.store.model_base import index_meta, meta
+from chalicelib.store.aftersales_models import AftersalesModel
 from chalicelib.store.offer_models import CodeModel, ReviewModel, ShopModel
 
 
@@ -86,6 +87,7 @@ class CardModel(Model):
     shipping_required = BooleanAttribute(null=True)
     shipping_countries = ListAttribute(of=UnicodeAttribute, null=True)
     shipping_fee = NumberAttribute(null=True)
+    return_days = NumberAttribute(null=True)  # None: a card stored before the setting (the default)
     by_seller = CardsBySeller()
     opening = CardsOpening()
 
@@ -372,6 +374,7 @@ ALL_MODELS = {
     "codes": CodeModel,
     "reviews": ReviewModel,
     "shops": ShopModel,
+    "aftersales": AftersalesModel,
 }
 
 

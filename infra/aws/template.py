@@ -135,6 +135,33 @@ def log_group(function: str, days: int) -> dict:
         "LogGroupName": {"Fn::Sub": f"/aws/lambda/${{{function}}}"}, "RetentionInDays": days}}
 
 
+# --- after-sales photos (chalicelib/photos.py) ---------------------------------------------------
+PHOTOS_BUCKET = "PhotosBucket"
+PHOTO_DAYS = 365  # a request's photos outlive any return window
+
+
+def photos_resources(stage: str) -> dict:
+    """The stage's private bucket for after-sales photos, and its name in the API function's
+    environment. Browsers upload by presigned POST (its policy is the authorisation, so any origin
+    may POST) and read by presigned GET; nothing is public."""
+    bucket = {"Type": "AWS::S3::Bucket",
+              "DeletionPolicy": "Retain" if stage == "prod" else "Delete",
+              "Properties": {
+                  "BucketName": {"Fn::Sub": f"tapcard-{stage}-photos-${{AWS::AccountId}}"},
+                  "PublicAccessBlockConfiguration": {"BlockPublicAcls": True, "BlockPublicPolicy": True,
+                                                     "IgnorePublicAcls": True, "RestrictPublicBuckets": True},
+                  "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+                  "BucketEncryption": {"ServerSideEncryptionConfiguration": [
+                      {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]},
+                  "CorsConfiguration": {"CorsRules": [{"AllowedMethods": ["POST"], "AllowedOrigins": ["*"],
+                                                       "AllowedHeaders": ["*"], "MaxAge": 3600}]},
+                  "LifecycleConfiguration": {"Rules": [{"Id": "expire-photos", "Status": "Enabled",
+                                                        "ExpirationInDays": PHOTO_DAYS}]},
+              }}
+    api_environment = {"Properties": {"Environment": {"Variables": {"PHOTOS_BUCKET": {"Ref": PHOTOS_BUCKET}}}}}
+    return {PHOTOS_BUCKET: bucket, API_FUNCTION: api_environment}
+
+
 def merge_template(stage: str) -> dict:
     resources = {resource_name(logical): table_resource(stage, logical) for logical in TABLES}
     for logical, (function, event) in STREAMS.items():
@@ -147,6 +174,7 @@ def merge_template(stage: str) -> dict:
     resources[REST_API] = {"Properties": {"MethodSettings": stage_throttling(stage)}}
     resources[ALARM_TOPIC] = {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": f"tapcard-{stage}-alarms"}}
     resources.update(alarms())
+    resources.update(photos_resources(stage))
     for function in (API_FUNCTION, SWEEP_FUNCTION, *(function for function, _ in STREAMS.values())):
         resources[f"{function}LogGroup"] = log_group(function, STAGES[stage]["log_days"])
     outputs = {
