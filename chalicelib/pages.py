@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 
 from chalicelib import checkout, config, shipping, shops, views
-from chalicelib.domain import CODE_PATTERN, NO_POSTCODE, REF_PATTERN, InvalidRequest, NotFound
+from chalicelib.domain import CODE_PATTERN, NO_POSTCODE, REF_PATTERN, REMINDER_PASS_PATTERN, InvalidRequest, NotFound
 from chalicelib.social import referrals
 from chalicelib.store import cards, reviews
 from chalicelib.words import LOCALE_TAG, WIDGETS, pick_locale, words_for
@@ -68,6 +68,7 @@ _OPTION_PATTERNS = {
     "accent": re.compile(r"^#?[0-9A-Fa-f]{3,8}\Z"),
     "ref": REF_PATTERN,
     "code": CODE_PATTERN,  # ?code= on the post or share link: pre-filled in the card
+    "reservation": REMINDER_PASS_PATTERN,  # a reservation reminder's link: the card buys with it
     "o": re.compile(r"^https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?\Z"),
 }
 if config.DEV_ROUTES:
@@ -134,6 +135,7 @@ def widget(card_id: str, query: dict, accept_language: str | None = None) -> Pag
         "payment_sheet": sheet,
         "publishable_key": config.STRIPE_PUBLISHABLE_KEY,
         "ref": options.get("ref"),
+        "reservation": options.get("reservation"),
         "locale": locale,
         "words": words,
         "parent_origin": options.get("o"),
@@ -199,7 +201,7 @@ def _frame_src(card_id: str, options: dict) -> str:
     """The card's frame on the product page, with the link's referral and discount code."""
     from urllib.parse import urlencode
 
-    passed = {name: options[name] for name in ("ref", "code") if options.get(name)}
+    passed = {name: options[name] for name in ("ref", "code", "reservation") if options.get(name)}
     return f"{config.PUBLIC_BASE_URL}/cards/{card_id}/widget" + (f"?{urlencode(passed)}" if passed else "")
 
 

@@ -1,9 +1,9 @@
 """The reader's routes, no auth: the embed loader, the card and its widget, the hosted product
 page and its QR code, the blogger's shop page and its frame, the activity feed, checkout, the order, its shipping address, its pay call and its page,
-reservations."""
+reservations and the unsubscribe link of their reminders."""
 from chalice import Response
 
-from chalicelib import checkout, config, pages, reviewing
+from chalicelib import checkout, config, pages, reminders, reviewing
 from chalicelib.api.http import (Routes, client, created, error_response, header, html, json_body, place, query,
                                  request, viewer_city)
 from chalicelib.social import reservations, shares
@@ -107,3 +107,15 @@ def review_order(order_id):
 @bp.route("/cards/{card_id}/reviews")
 def card_reviews(card_id):
     return Response(body=reviewing.card_reviews(card_id, query()), headers={"Cache-Control": "public, max-age=5"})
+
+
+@bp.route("/unsubscribe")
+def unsubscribe_page():
+    return html(reminders.unsubscribe_page(query().get("token"), header("accept-language")))
+
+
+# RFC 8058's one-click POST is a form body ("List-Unsubscribe=One-Click"); the page's button sends the same.
+@bp.route("/unsubscribe", methods=["POST"], content_types=["application/x-www-form-urlencoded", "application/json",
+                                                          "text/plain", "multipart/form-data"])
+def unsubscribe():
+    return html(reminders.unsubscribe(query().get("token"), header("accept-language")))

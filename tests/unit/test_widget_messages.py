@@ -72,9 +72,12 @@ def words_used() -> dict[str, set[str]]:
         "shipping": set(re.findall(r"\bship\.(\w+)", read("widget.html", "widget_shipping.html")))
         | set(re.findall(r'\bsw\("(\w+)"\)', shipping_js)) | {"required", "invalid", "not_shipped"}
         | {f"error_{error.code}" for error in (domain.ShippingAddressRequired, domain.ShippingNotRequired)},
-        # The buyers' emails (chalicelib/notices.py): its words["..."] and each kind's subject.
-        "mail": set(re.findall(r'words\["(\w+)"\]', (ROOT / "chalicelib" / "notices.py").read_text()))
-        | {f"{kind}_subject" for kind in ("receipt", "shipped", "refunded")},
+        # The buyers' emails (chalicelib/notices.py, reminders.py): their words["..."], each kind's
+        # subject, and the reminders' unsubscribe page.
+        "mail": set(re.findall(r'words\["(\w+)"\]', (ROOT / "chalicelib" / "notices.py").read_text()
+                               + (ROOT / "chalicelib" / "reminders.py").read_text()))
+        | {f"{kind}_subject" for kind in ("receipt", "shipped", "refunded")}
+        | set(re.findall(r"\bt\.(\w+)", read("unsubscribe.html"))),
         "shop": set(re.findall(r"\bt\.(\w+)", read("shop.html"))),
     }
 
