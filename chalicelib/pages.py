@@ -326,7 +326,9 @@ def openapi() -> dict:
 
 # --- the buyer's order page (seller side, issue 7) ---------------------------------------------
 
-ORDER_CSP = "default-src 'none'; style-src 'nonce-{nonce}'; img-src https: http: data:; base-uri 'none'; form-action 'none'"
+# The review form's script (order_review.js, nonced) posts with fetch to this origin; no form submits.
+ORDER_CSP = ("default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; img-src https: http: data:; "
+             "connect-src 'self'; base-uri 'none'; form-action 'none'")
 
 
 def _earnings(order, locale: str) -> dict | None:
@@ -336,6 +338,27 @@ def _earnings(order, locale: str) -> dict | None:
     earned = referrals.earnings(order)
     return {"referred_orders": earned["referred_orders"],
             **{key: views.format_money(earned[key], earned["currency"], locale) for key in ("rebate", "rebate_pending")}}
+
+
+def _review_form(order, card, token: str) -> dict:
+    from urllib.parse import urlencode
+
+    from chalicelib import reviewing
+
+    return {"review_state": reviewing.form_state(order, card), "review_max_text": reviewing.MAX_REVIEW_TEXT,
+            "review_max_name": reviewing.MAX_REVIEW_NAME,
+            "review_action": f"/orders/{order.order_id}/review?{urlencode({'token': token})}"}
+
+
+# Scripts a page loads from GET /assets/{name} (under its nonce), each a file of widgets/.
+ASSETS = ("order_review.js",)
+
+
+@functools.lru_cache(maxsize=None)
+def asset(name: str) -> str:
+    if name not in ASSETS:
+        raise NotFound("No script has this name.")
+    return (WIDGETS / name).read_text()
 
 
 def order_page(order_id: str, token: str | None, accept_language: str | None) -> Page:
@@ -349,6 +372,6 @@ def order_page(order_id: str, token: str | None, accept_language: str | None) ->
         discount=views.format_money(order.discount_amount, order.currency, locale) if order.discount_amount else None,
         fulfilled_at=views.iso(order.fulfilled_at), share_url=view.get("share_url"), nonce=nonce,
         address=shipping.address_of(order),  # behind the order's token only, like the page itself
-        earnings=_earnings(order, locale),
+        earnings=_earnings(order, locale), **_review_form(order, card, token),
     )
     return Page(html, ORDER_CSP.format(nonce=nonce))

@@ -88,6 +88,12 @@ def set_shipping_address(order_id):
     return checkout.set_shipping_address(order_id, query().get("token"), json_body())
 
 
+@bp.route("/assets/{name}")
+def script_asset(name):
+    return Response(body=pages.asset(name), headers={"Content-Type": "application/javascript; charset=utf-8",
+                                                     "Cache-Control": "public, max-age=300"})
+
+
 @bp.route("/o/{order_id}")
 def order_page(order_id):
     return html(pages.order_page(order_id, query().get("token"), header("accept-language")))

@@ -62,7 +62,7 @@ def words_used() -> dict[str, set[str]]:
     return {
         "card": set(re.findall(r"words\.(\w+)", card_templates + card_js))
         | set(re.findall(r'\bt\("(\w+)"', card_js)) | card_errors,
-        "order_page": set(re.findall(r"\bt\.(\w+)", read("order.html"))),
+        "order_page": set(re.findall(r"\bt\.(\w+)", read("order.html", "order_review.html"))),
         "dashboard": set(re.findall(r'data-i18n="(\w+)"', dashboard_html))
         | set(re.findall(r"words\.(\w+)", dashboard_html))
         | set(re.findall(r'\bt\("(\w+)"\)', dashboard_js)) | dashboard_dynamic,
