@@ -47,8 +47,8 @@ def words_used() -> dict[str, set[str]]:
         domain.ReservationsOff, domain.TooManyReservations, domain.HoldExpired, domain.AlreadyPaid,
         domain.PaymentInProgress, domain.PaymentsUnavailable, domain.AmountMismatch, domain.TooManyHolds,
         domain.CodeInvalid, domain.CodeExpired, domain.CodeUsedUp)}
-    dashboard_html = read("dashboard.html")
-    dashboard_js = read("dashboard_charts.js", "dashboard_shipping.js", "dashboard.js")
+    dashboard_html = "".join(path.read_text() for path in sorted(WIDGETS.glob("dashboard*.html")))
+    dashboard_js = "".join(path.read_text() for path in sorted(WIDGETS.glob("dashboard*.js")))
     funnel_steps = re.search(r"var steps = \[([^\]]*)\]", dashboard_js).group(1)
     dashboard_dynamic = (
         set(domain.CARD_STATUSES)  # t(card.status)
