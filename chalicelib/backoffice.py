@@ -38,7 +38,7 @@ from chalicelib.seller_rules import (
     stats_days,
 )
 from chalicelib.social import rules
-from chalicelib.store import cards, codes, delivery, orders, sellers, stock
+from chalicelib.store import cards, codes, delivery, orders, reviews, sellers, stock
 
 # Enough for any sale tapcard is built for; a longer export is cut here and says so.
 MAX_CSV_ORDERS = 50_000
@@ -229,4 +229,5 @@ def stats(seller_id: str, card_id: str, query: dict) -> dict:
     cards.get_owned(seller_id, card_id)
     first, last = stats_days(query, datetime.now(timezone.utc).date())
     counters.flush()  # what this container counted shows at once
-    return {"card_id": card_id, **funnel(counters.read(card_id, first.isoformat(), last.isoformat()), first, last)}
+    return {"card_id": card_id, **funnel(counters.read(card_id, first.isoformat(), last.isoformat()), first, last),
+            "reviews": views.rating_json(reviews.stats(card_id))}

@@ -29,8 +29,10 @@ log = logging.getLogger(__name__)
 VIEWS, TAPS, HOLDS, PAID = "views", "taps", "holds", "paid"
 UNITS, REVENUE, EXPIRED, REFUNDS = "units", "revenue", "expired_holds", "refunds"
 SHARES_POSTED, REFERRAL_VISITS, REFERRED_ORDERS = "shares_posted", "referral_visits", "referred_orders"
+# Paid orders a code discounted, and what discounts took off paid orders (revenue is after them).
+CODE_REDEMPTIONS, DISCOUNTS = "code_redemptions", "discounts"
 NAMES = (VIEWS, TAPS, HOLDS, PAID, UNITS, REVENUE, EXPIRED, REFUNDS, SHARES_POSTED, REFERRAL_VISITS,
-         REFERRED_ORDERS)
+         REFERRED_ORDERS, CODE_REDEMPTIONS, DISCOUNTS)
 # Counted by where the buyer is, too.
 BY_PLACE = (VIEWS, PAID)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from chalicelib import checkout, config, photos, shipping, shops, views
 from chalicelib.domain import (CODE_PATTERN, MAX_PHOTO_BYTES, MAX_PHOTOS, NO_POSTCODE, PHOTO_TYPES, REF_PATTERN,
-                               InvalidRequest, NotFound)
+                               REMINDER_PASS_PATTERN, InvalidRequest, NotFound)
 from chalicelib.social import referrals
 from chalicelib.store import aftersales as aftersales_store
 from chalicelib.store import cards, reviews
@@ -70,6 +70,7 @@ _OPTION_PATTERNS = {
     "accent": re.compile(r"^#?[0-9A-Fa-f]{3,8}\Z"),
     "ref": REF_PATTERN,
     "code": CODE_PATTERN,  # ?code= on the post or share link: pre-filled in the card
+    "reservation": REMINDER_PASS_PATTERN,  # a reservation reminder's link: the card buys with it
     "o": re.compile(r"^https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?\Z"),
 }
 if config.DEV_ROUTES:
@@ -136,6 +137,7 @@ def widget(card_id: str, query: dict, accept_language: str | None = None) -> Pag
         "payment_sheet": sheet,
         "publishable_key": config.STRIPE_PUBLISHABLE_KEY,
         "ref": options.get("ref"),
+        "reservation": options.get("reservation"),
         "locale": locale,
         "words": words,
         "parent_origin": options.get("o"),
@@ -201,7 +203,7 @@ def _frame_src(card_id: str, options: dict) -> str:
     """The card's frame on the product page, with the link's referral and discount code."""
     from urllib.parse import urlencode
 
-    passed = {name: options[name] for name in ("ref", "code") if options.get(name)}
+    passed = {name: options[name] for name in ("ref", "code", "reservation") if options.get(name)}
     return f"{config.PUBLIC_BASE_URL}/cards/{card_id}/widget" + (f"?{urlencode(passed)}" if passed else "")
 
 
@@ -326,8 +328,8 @@ def openapi() -> dict:
 
 # --- the buyer's order page (seller side, issue 7) ---------------------------------------------
 
-# Its one script (order_requests.js, under the nonce) posts JSON to this origin and photos to the
-# photos bucket's origin ({uploads}); forms are never submitted as forms.
+# Its scripts (order_requests.js and order_review.js, under the nonce) post JSON to this origin and
+# photos to the photos bucket's origin ({uploads}); forms are never submitted as forms.
 ORDER_CSP = ("default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; img-src https: http: data:; "
              "connect-src 'self' {uploads}; base-uri 'none'; form-action 'none'")
 
@@ -341,6 +343,27 @@ def _earnings(order, locale: str) -> dict | None:
             **{key: views.format_money(earned[key], earned["currency"], locale) for key in ("rebate", "rebate_pending")}}
 
 
+def _review_form(order, card, token: str) -> dict:
+    from urllib.parse import urlencode
+
+    from chalicelib import reviewing
+
+    return {"review_state": reviewing.form_state(order, card), "review_max_text": reviewing.MAX_REVIEW_TEXT,
+            "review_max_name": reviewing.MAX_REVIEW_NAME,
+            "review_action": f"/orders/{order.order_id}/review?{urlencode({'token': token})}"}
+
+
+# Scripts a page loads from GET /assets/{name} (under its nonce), each a file of widgets/.
+ASSETS = ("order_review.js",)
+
+
+@functools.lru_cache(maxsize=None)
+def asset(name: str) -> str:
+    if name not in ASSETS:
+        raise NotFound("No script has this name.")
+    return (WIDGETS / name).read_text()
+
+
 def order_page(order_id: str, token: str | None, accept_language: str | None) -> Page:
     order, card = checkout.order_for_buyer(order_id, token)
     view = views.order_json(order)
@@ -352,7 +375,7 @@ def order_page(order_id: str, token: str | None, accept_language: str | None) ->
         discount=views.format_money(order.discount_amount, order.currency, locale) if order.discount_amount else None,
         fulfilled_at=views.iso(order.fulfilled_at), share_url=view.get("share_url"), nonce=nonce,
         address=shipping.address_of(order),  # behind the order's token only, like the page itself
-        earnings=_earnings(order, locale),
+        earnings=_earnings(order, locale), **_review_form(order, card, token),
         requests=aftersales_store.of_order(order.order_id),  # after-sales: order_requests.html
         photo_types=", ".join(PHOTO_TYPES), max_photos=MAX_PHOTOS, max_photo_bytes=MAX_PHOTO_BYTES,
     )

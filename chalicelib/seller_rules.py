@@ -175,7 +175,12 @@ def stats_days(query: dict, today: date) -> tuple[date, date]:
 
 FUNNEL = ("views", "taps", "holds", "paid")
 TOTALS = FUNNEL + ("units", "revenue", "expired_holds", "refunds", "shares_posted", "referral_visits",
-                   "referred_orders")
+                   "referred_orders", "code_redemptions", "discounts")
+
+
+def _money(counts: Counter) -> dict:
+    """Revenue after discounts is what was paid; before them, what the same orders listed at."""
+    return {"revenue_before_discounts": counts["revenue"] + counts["discounts"]}
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -207,12 +212,12 @@ def funnel(days: dict[str, Counter], first: date, last: date) -> dict:
     while day <= last:
         counts = days.get(day.isoformat(), Counter())
         total.update(counts)
-        per_day.append({"day": day.isoformat(), **{name: counts[name] for name in TOTALS},
+        per_day.append({"day": day.isoformat(), **{name: counts[name] for name in TOTALS}, **_money(counts),
                         "conversion": _conversions(counts)})
         day += timedelta(days=1)
     return {
         "from": first.isoformat(), "to": last.isoformat(),
-        "total": {**{name: total[name] for name in TOTALS}, "conversion": _conversions(total)},
+        "total": {**{name: total[name] for name in TOTALS}, **_money(total), "conversion": _conversions(total)},
         "days": per_day,
         "countries": _places(total, "geo"),
         "regions": _places(total, "region"),

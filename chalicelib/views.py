@@ -70,6 +70,15 @@ def order_page_url(order_id: str, token: str) -> str:
     return f"{config.PUBLIC_BASE_URL}/o/{order_id}?{urlencode({'token': token})}"
 
 
+def reminder_url(card_id: str, reservation_pass: str) -> str:
+    """The product page with the reservation a reminder's link carries (pages passes it to the card)."""
+    return f"{config.PUBLIC_BASE_URL}/p/{card_id}?{urlencode({'reservation': reservation_pass})}"
+
+
+def unsubscribe_url(token: str) -> str:
+    return f"{config.PUBLIC_BASE_URL}/unsubscribe?{urlencode({'token': token})}"
+
+
 def embed_js_url() -> str:
     return f"{config.PUBLIC_BASE_URL}/embed.js"
 

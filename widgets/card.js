@@ -89,7 +89,7 @@
     show("buy", state === "live");
     // Reservations exist only where the seller turned them on.
     show("reserve", state === "upcoming" && card.reservation.mode !== "none");
-    $("reserve").disabled = reserving || !!remember("tapcard-reservation-" + card.id);
+    $("reserve").disabled = reserving || !!(remember("tapcard-reservation-" + card.id) || S.reservation);
     if (notice && (state === "live" || state === "upcoming")) say(notice);
     else if (state === "sold_out") say(card.stock.held > 0 ? t("may_come_back") : t("sold_out"));
     else if (state === "ended") say(t("ended"));
@@ -163,7 +163,7 @@
     $("buy").disabled = true;
     notice = "";
     idempotencyKey = idempotencyKey || "tap_" + Date.now() + "_" + String(Math.random()).slice(2, 10);
-    var body = { quantity: 1, buyer: buyerToken() }, reservation = remember("tapcard-reservation-" + card.id);
+    var body = { quantity: 1, buyer: buyerToken() }, reservation = remember("tapcard-reservation-" + card.id) || S.reservation;
     if (S.ref) body.ref = S.ref;
     if (reservation) body.reservation = reservation;
     if ($("code").value.trim()) body.code = $("code").value.trim();  // the server prices it

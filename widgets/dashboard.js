@@ -16,6 +16,7 @@
   var timer = null;
   var ordersCursor = null;
   var pendingOrder = null; // the order a dialog acts on
+  var PANELS = [tapcardCompareAt, tapcardCodes, tapcardReviews, tapcardShops];  // dashboard_*.js: shown with each card
 
   function $(selector) { return document.querySelector(selector); }
   function t(key) { return WORDS[lang][key] || WORDS.en[key] || key; }
@@ -58,6 +59,7 @@
       });
   }
   function fail(error) { flash(error.message, true); }
+  function context() { return {api: api, t: t, money: money, el: el, flash: flash, fail: fail, exponent: exponent, lang: lang}; }
 
   // --- signing in ---------------------------------------------------------------------------
 
@@ -118,6 +120,7 @@
     $("#editor-title").textContent = t("new_card_title");
     $("#card-status").textContent = "";
     ["#card-actions", "#insights", "#orders", "#channels", "#referrals", "#packing"].forEach(function (id) { $(id).hidden = true; });
+    PANELS.forEach(function (panel) { panel.show(null, context()); });
     listCards([]);
     refreshCardList().catch(fail);
   }
@@ -141,6 +144,7 @@
     $("#card-status").textContent = t(card.status) + " · " + card.sale.state;
     $("#snippet").value = card.snippet;
     ["#card-actions", "#insights", "#orders", "#channels", "#referrals"].forEach(function (id) { $(id).hidden = false; });
+    PANELS.forEach(function (panel) { panel.show(card, context()); });
   }
   function selectCard(card) {
     showCard(card);
@@ -178,6 +182,7 @@
     if (form.elements.share_text.value.trim()) body.share_text = form.elements.share_text.value;
     body.shipping = tapcardShipping.value(form, exponent(currency));
     if (current ? tapcardShipping.same(body.shipping, current.shipping) : !body.shipping.required) delete body.shipping;
+    tapcardCompareAt.payload(body, form, current, exponent(currency));
     if (current) {
       // Send only what changed: locked fields that stay the same are no change.
       if (body.price.amount === current.price.amount && currency === current.price.currency) delete body.price;
@@ -216,6 +221,7 @@
     api("GET", "/api/cards/" + encodeURIComponent(id) + "/stats").then(function (stats) {
       if (!current || current.id !== id) return;
       drawFunnel(stats.total);
+      $("#offer-totals").textContent = tapcardCodes.funnelLine(stats.total, stats.reviews, current.price.currency, context());
       tapcardCharts.sales($("#sales"), stats.days);
       var places = $("#places");
       places.textContent = "";

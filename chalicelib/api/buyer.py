@@ -1,9 +1,9 @@
 """The reader's routes, no auth: the embed loader, the card and its widget, the hosted product
 page and its QR code, the blogger's shop page and its frame, the activity feed, checkout, the order, its shipping address, its pay call and its page,
-reservations."""
+reservations and the unsubscribe link of their reminders."""
 from chalice import Response
 
-from chalicelib import aftersales, checkout, config, pages, reviewing
+from chalicelib import aftersales, checkout, config, pages, reminders, reviewing
 from chalicelib.api.http import (Routes, client, created, error_response, header, html, json_body, place, query,
                                  request, viewer_city)
 from chalicelib.social import reservations, shares
@@ -88,6 +88,12 @@ def set_shipping_address(order_id):
     return checkout.set_shipping_address(order_id, query().get("token"), json_body())
 
 
+@bp.route("/assets/{name}")
+def script_asset(name):
+    return Response(body=pages.asset(name), headers={"Content-Type": "application/javascript; charset=utf-8",
+                                                     "Cache-Control": "public, max-age=300"})
+
+
 @bp.route("/o/{order_id}")
 def order_page(order_id):
     return html(pages.order_page(order_id, query().get("token"), header("accept-language")))
@@ -136,3 +142,14 @@ def photo_upload(order_id, request_id):
 def order_requests_js():
     return Response(body=pages.order_requests_js(), headers={
         "Content-Type": "application/javascript; charset=utf-8", "Cache-Control": "public, max-age=300"})
+
+@bp.route("/unsubscribe")
+def unsubscribe_page():
+    return html(reminders.unsubscribe_page(query().get("token"), header("accept-language")))
+
+
+# RFC 8058's one-click POST is a form body ("List-Unsubscribe=One-Click"); the page's button sends the same.
+@bp.route("/unsubscribe", methods=["POST"], content_types=["application/x-www-form-urlencoded", "application/json",
+                                                          "text/plain", "multipart/form-data"])
+def unsubscribe():
+    return html(reminders.unsubscribe(query().get("token"), header("accept-language")))

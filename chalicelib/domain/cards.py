@@ -55,6 +55,7 @@ class Card:
     shares_enabled: bool = True
     reservation_mode: str | None = None
     reservers_minutes: int | None = None
+    reminder_minutes: int | None = None  # reservers' reminder before the start (None: the default)
     rebate_percent: int | None = None
     status: str = PUBLISHED
     # Where the goods ship and for what fee; digital goods ship nothing (domain/shipping.py).

@@ -76,10 +76,14 @@ class CardModel(Model):
     shares_enabled = BooleanAttribute(null=True)
     reservation_mode = UnicodeAttribute(null=True)
     reservers_minutes = NumberAttribute(null=True)
+    reminder_minutes = NumberAttribute(null=True)
     rebate_percent = NumberAttribute(null=True)
     referral_discount_percent = NumberAttribute(null=True)
     compare_at_amount = NumberAttribute(null=True)
     opening_shard = UnicodeAttribute(null=True)
+    # Reservation reminders: the sale start they were sent for, and how far ('done' when all went).
+    reminders_for = NumberAttribute(null=True)
+    reminders_after = UnicodeAttribute(null=True)
     # published | unpublished | archived; cards stored before this existed are published.
     status = UnicodeAttribute(null=True)
     updated_at = NumberAttribute(null=True)

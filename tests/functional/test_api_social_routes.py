@@ -126,7 +126,7 @@ def test_social_settings_are_saved_with_the_card_and_changed_later(client, selle
     changed = body(call(client, "PATCH", path, seller, {"shares_enabled": False, "rebate_percent": 5}))
     assert changed == {"locale": "zh-CN", "shares_enabled": False, "rebate_percent": 5,
                        "referral_discount_percent": None,
-                       "reservations": {"mode": "first_minutes", "minutes": 15},
+                       "reservations": {"mode": "first_minutes", "minutes": 15, "reminder_minutes": 10},
                        "share_text": created_share_text()}
     assert body(call(client, "GET", path, seller)) == changed
 

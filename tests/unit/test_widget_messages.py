@@ -51,8 +51,8 @@ def words_used() -> dict[str, set[str]]:
         domain.ReservationsOff, domain.TooManyReservations, domain.HoldExpired, domain.AlreadyPaid,
         domain.PaymentInProgress, domain.PaymentsUnavailable, domain.AmountMismatch, domain.TooManyHolds,
         domain.CodeInvalid, domain.CodeExpired, domain.CodeUsedUp)}
-    dashboard_html = read("dashboard.html", "dashboard_aftersales.html")
-    dashboard_js = read("dashboard_charts.js", "dashboard_shipping.js", "dashboard.js", "dashboard_aftersales.js")
+    dashboard_html = "".join(path.read_text() for path in sorted(WIDGETS.glob("dashboard*.html")))
+    dashboard_js = "".join(path.read_text() for path in sorted(WIDGETS.glob("dashboard*.js")))
     funnel_steps = re.search(r"var steps = \[([^\]]*)\]", dashboard_js).group(1)
     dashboard_dynamic = (
         set(domain.CARD_STATUSES)  # t(card.status)
@@ -67,7 +67,7 @@ def words_used() -> dict[str, set[str]]:
         "card": set(re.findall(r"words\.(\w+)", card_templates + card_js))
         | set(re.findall(r'\bt\("(\w+)"', card_js)) | card_errors,
         # The order page and its after-sales include (the request's type, status and author by name too).
-        "order_page": set(re.findall(r"\bt\.(\w+)", read("order.html", "order_requests.html")))
+        "order_page": set(re.findall(r"\bt\.(\w+)", read("order.html", "order_requests.html", "order_review.html")))
         | {f"rq_type_{kind}" for kind in domain.REQUEST_TYPES} | {f"rq_status_{s}" for s in domain.REQUEST_STATUSES}
         | {"rq_from_buyer", "rq_from_seller"},
         "dashboard": set(re.findall(r'data-i18n="(\w+)"', dashboard_html))
@@ -79,12 +79,14 @@ def words_used() -> dict[str, set[str]]:
         "shipping": set(re.findall(r"\bship\.(\w+)", read("widget.html", "widget_shipping.html")))
         | set(re.findall(r'\bsw\("(\w+)"\)', shipping_js)) | {"required", "invalid", "not_shipped"}
         | {f"error_{error.code}" for error in (domain.ShippingAddressRequired, domain.ShippingNotRequired)},
-        # The buyers' emails (chalicelib/notices.py, aftersales_notices.py): their words["..."], each
-        # kind's subject and each after-sales request type's line.
-        "mail": set(re.findall(r'words\["(\w+)"\]', read_py("notices.py", "aftersales_notices.py")))
+        # The buyers' emails (chalicelib/notices.py, aftersales_notices.py, reminders.py): their
+        # words["..."], each kind's subject, each after-sales request type's line and the reminders'
+        # unsubscribe page.
+        "mail": set(re.findall(r'words\["(\w+)"\]', read_py("notices.py", "aftersales_notices.py", "reminders.py")))
         | {f"{kind}_subject" for kind in ("receipt", "shipped", "refunded")}
         | {f"request_{step}_subject" for step in ("opened", "approved", "declined", "reply", "closed")}
-        | {f"request_type_{kind}" for kind in domain.REQUEST_TYPES},
+        | {f"request_type_{kind}" for kind in domain.REQUEST_TYPES}
+        | set(re.findall(r"\bt\.(\w+)", read("unsubscribe.html"))),
         "shop": set(re.findall(r"\bt\.(\w+)", read("shop.html"))),
     }
 
