@@ -61,6 +61,9 @@ SWEEP_SECONDS = float(os.environ.get("SWEEP_SECONDS", "44"))
 CARD_CACHE_SECONDS = float(os.environ.get("CARD_CACHE_SECONDS", "10"))
 STOCK_CACHE_SECONDS = float(os.environ.get("STOCK_CACHE_SECONDS", "1"))
 STRIPE_EVENT_TTL_SECONDS = 30 * 24 * 3600
+# A seller's refund under way is finished by the sweeper once this old (its request, or Stripe's
+# charge.refunded, usually finishes it first); one Stripe could not take is tried again as late.
+REFUND_SWEEP_SECONDS = int(os.environ.get("REFUND_SWEEP_SECONDS", "60"))
 
 # The social loop. Channel secrets (and buyers' shipping addresses) are encrypted with this Fernet
 # key (a per-stage secret on AWS);

@@ -75,7 +75,7 @@ class FakeStripe:
 
     def install(self, monkeypatch) -> "FakeStripe":
         for name in ("pay", "payer_identities_of", "payer_identities", "retrieve_paid",
-                     "cancel_payment_intent", "refund", "create_payment_intent"):
+                     "cancel_payment_intent", "refund", "latest_refund", "order_id_of", "create_payment_intent"):
             monkeypatch.setattr(payments, name, getattr(self, name))
         return self
 
@@ -179,8 +179,21 @@ class FakeStripe:
     def refund(self, payment_intent_id: str, order_id: str, priority: str = "refund") -> str:
         self.refund_priorities[payment_intent_id] = priority
         self._record("refund", payment_intent_id, order_id)
-        # The adapter's idempotency key is the intent: asked twice, Stripe refunds once.
+        # The adapter's idempotency key is the order's and the intent's: asked twice, Stripe refunds once.
         return self._refunds.setdefault(payment_intent_id, f"re_{payment_intent_id}")
+
+    def refund_in_dashboard(self, payment_intent_id: str) -> str:
+        """The seller refunds in Stripe's dashboard, outside tapcard."""
+        return self._refunds.setdefault(payment_intent_id, f"re_dash_{payment_intent_id}")
+
+    def latest_refund(self, payment_intent_id: str) -> str:
+        self._record("latest_refund", payment_intent_id)
+        return self._refunds[payment_intent_id]
+
+    def order_id_of(self, payment_intent_id: str) -> str | None:
+        self._record("order_id_of", payment_intent_id)
+        intent = self.intents.get(payment_intent_id)
+        return intent["order_id"] if intent else None
 
 
 EVENTS = Path(__file__).parent / "events"

@@ -26,6 +26,9 @@ from chalicelib.social.senders import ChannelError, Post, send
 log = logging.getLogger(__name__)
 
 ORDER_SHARED, RESERVATION_SHARED, SALE_OPENED = "order.shared", "reservation.shared", "sale.opened"
+ORDER_DISPUTED = "order.disputed"
+# Events for the seller's own tools, never public posts nor counted as shares.
+SELLER_EVENTS = (SALE_OPENED, ORDER_DISPUTED)
 MAX_ATTEMPTS = 5
 BACKOFF_SECONDS = 30
 MAX_BACKOFF_SECONDS = 3600
@@ -108,6 +111,17 @@ def announce(card: Card, data: dict) -> None:
     return True
 
 
+def tell_seller(card: Card, subject: str, data: dict) -> None:
+    """A private event (order.disputed) to the seller's own webhook only, if they set one: once
+    per subject; a failure is retried like a share."""
+    channel = channels.channel_of(card.card_id, card.seller_id, channels.SELLER_WEBHOOK)
+    if channel is None:
+        return
+    share = stored.claim(card.card_id, subject, channel.channel_id, data["type"], "", "", data, status=PENDING)
+    if share is not None:
+        _attempt(share, channel, card)
+
+
 def _post_everywhere(card: Card, subject: str, kind: str, text: str, link: str, data: dict) -> None:
     stored.claim(card.card_id, subject, FEED, kind, text, link, data, status=POSTED)
     if not card.shares_enabled:
@@ -130,7 +144,7 @@ def _attempt(share, channel: Channel, card: Card) -> None:
     except ChannelError as error:
         _record_failure(share, error)
         return
-    if stored.mark_posted(share) and share.kind != SALE_OPENED:
+    if stored.mark_posted(share) and share.kind not in SELLER_EVENTS:
         counts.add(share.card_id, counts.SHARES)
         counters.count(share.card_id, counters.SHARES_POSTED)
 
