@@ -62,6 +62,10 @@ def finish(order: Order, refund_id: str, restock: bool, event_id: str | None = N
         except (orders.StaleOrder, orders.EventAlreadyApplied):
             return _as_it_is_now(order.order_id)
         except Refused as refused:
+            # Which item a refusal names first is DynamoDB's choice (a shard's units moved by the
+            # same refund done elsewhere, say): the order's state says what happened.
+            if orders.get(order.order_id).status != PAID:
+                return _as_it_is_now(order.order_id)
             if refused.conflicted and attempt < 2:
                 continue  # another transaction touched the card's items at that moment
             raise RefundPending(PENDING_MESSAGE, retry_after=5) from refused
