@@ -247,3 +247,29 @@ def signed_webhook(event: dict, secret: str = WEBHOOK_SECRET, timestamp: int | N
         "Stripe-Signature": stripe_signature(body, secret, timestamp),
         "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
     }
+
+
+def charge_refunded_event(payment_intent_id: str, amount: int, amount_refunded: int, order_id: str | None = None,
+                          event_id: str | None = None, currency: str = "eur") -> dict:
+    """Stripe's charge.refunded about the charge of a PaymentIntent (from tests/events/): Stripe
+    sends it for every refund, ours or one made in its dashboard. Since API version 2022-11-15
+    the charge carries no list of refunds, and its metadata is the charge's own (empty here)."""
+    event = load_event("stripe_charge_refunded.json")
+    event["id"] = event_id or _next("evt")
+    event["created"] = int(time.time())
+    charge = event["data"]["object"]
+    charge.update(payment_intent=payment_intent_id, amount=amount, amount_captured=amount, currency=currency,
+                  amount_refunded=amount_refunded, refunded=amount_refunded >= amount,
+                  metadata={"order_id": order_id} if order_id else {})
+    return event
+
+
+def dispute_created_event(payment_intent_id: str, amount: int, reason: str = "fraudulent",
+                          event_id: str | None = None, currency: str = "eur") -> dict:
+    """Stripe's charge.dispute.created (from tests/events/): a dispute names the charge and its
+    PaymentIntent, never our metadata."""
+    event = load_event("stripe_charge_dispute_created.json")
+    event["id"] = event_id or _next("evt")
+    event["created"] = int(time.time())
+    event["data"]["object"].update(payment_intent=payment_intent_id, amount=amount, reason=reason, currency=currency)
+    return event
