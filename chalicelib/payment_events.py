@@ -7,7 +7,7 @@ import logging
 import time
 from typing import Callable, Iterator
 
-from chalicelib import counters, observability, payments, refunds
+from chalicelib import counters, observability, payments
 from chalicelib.domain import (
     CANCELED, EXPIRED, HELD, PAID, REFUNDED, Order, PaymentsBusy, PaymentsUnavailable, pays_for, referral_code_for,
 )
@@ -26,15 +26,11 @@ def now() -> int:
 
 def apply_payment_event(event: payments.PaymentEvent) -> str:
     """Move the order the event is about; returns what happened, for the log."""
+    observability.order_context(event.order_id)
     if orders.event_seen(event.event_id):
         return "duplicate"
-    order_id = event.order_id
-    if order_id is None and event.type in (payments.CHARGE_REFUNDED, payments.DISPUTE_CREATED) \
-            and event.payment_intent_id:
-        order_id = payments.order_id_of(event.payment_intent_id)  # a dispute carries no metadata of ours
-    observability.order_context(order_id)
     for _ in range(3):
-        order = orders.get(order_id) if order_id else None
+        order = orders.get(event.order_id) if event.order_id else None
         if order is None:
             orders.record_event(event.event_id, event.type)
             return "not_ours"
@@ -56,10 +52,6 @@ def _count_paid(order: Order) -> None:
 
 
 def _apply(event: payments.PaymentEvent, order: Order) -> str:
-    if event.type == payments.CHARGE_REFUNDED:
-        return refunds.charge_refunded(event, order)
-    if event.type == payments.DISPUTE_CREATED:
-        return refunds.dispute_created(event, order)
     if event.type == payments.PAYMENT_SUCCEEDED:
         outcome = _succeeded(order, event.received, lambda: payments.payer_identities(event.payment_method_id),
                              event.event_id)

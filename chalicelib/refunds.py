@@ -118,6 +118,32 @@ def finish_due(at: int | None = None, deadline: float | None = None) -> int:
 # --- what Stripe tells us ------------------------------------------------------------------------
 
 
+def apply_charge_event(event: payments.PaymentEvent) -> str:
+    """charge.refunded or charge.dispute.created, each event id applied once; returns what
+    happened, for the log. Neither carries metadata of ours for sure: the order is found through
+    the PaymentIntent's."""
+    if orders.event_seen(event.event_id):
+        return "duplicate"
+    order_id = event.order_id
+    if order_id is None and event.payment_intent_id:
+        order_id = payments.order_id_of(event.payment_intent_id)
+    observability.order_context(order_id)
+    for _ in range(3):
+        order = orders.get(order_id) if order_id else None
+        if order is None:
+            orders.record_event(event.event_id, event.type)
+            return "not_ours"
+        try:
+            if event.type == payments.CHARGE_REFUNDED:
+                return charge_refunded(event, order)
+            return dispute_created(event, order)
+        except orders.EventAlreadyApplied:
+            return "duplicate"
+        except orders.StaleOrder:
+            continue  # a payment event or the seller moved it first: decide again on fresh state
+    raise RuntimeError(f"order {order_id} kept changing while applying {event.event_id}")
+
+
 def charge_refunded(event: payments.PaymentEvent, order: Order) -> str:
     """Money of the order's payment went back. All of it: the order is refunded (with the
     seller's restock choice when it was our refund, else units not restocked). Part of it, from
