@@ -16,17 +16,19 @@ import logging
 import time
 
 from chalicelib import config, counters, notices, observability, payments, views
-from chalicelib.domain import PAID, REFUNDED, Conflict, Order, PaymentsUnavailable, RefundPending
+from chalicelib.domain import (
+    PAID, REFUNDED, REFUNDED_IN_STRIPE, Conflict, Order, PaymentsUnavailable, RefundPending,
+)
 from chalicelib.store import cards, orders
 from chalicelib.store import refunds as stored
 from chalicelib.store.transactions import Refused
 
 log = logging.getLogger(__name__)
 
-# A full refund made in Stripe's dashboard: its units leave the card's stock (not restocked). The
-# goods may have shipped, or be with the buyer; tapcard cannot know they came back, and offering a
-# unit that is not on the shelf is worse than one the seller adds back by raising the stock.
-REFUNDED_IN_STRIPE = "refunded_in_stripe"
+# A full refund made in Stripe's dashboard (REFUNDED_IN_STRIPE): its units leave the card's stock,
+# not restocked, and its code's redemption stays spent. The goods may have shipped, or be with the
+# buyer; tapcard cannot know they came back, and offering a unit that is not on the shelf is worse
+# than one the seller adds back by raising the stock.
 PENDING_MESSAGE = ("The refund is under way: it will show within a minute or two. "
                    "Asking again is safe; it never pays back twice.")
 

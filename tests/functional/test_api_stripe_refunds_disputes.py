@@ -79,6 +79,25 @@ def test_a_full_refund_in_stripes_dashboard_refunds_the_order_without_restocking
     hold(client, card["id"])  # within the limit again: the buyer may buy once more
 
 
+def test_a_dashboard_refund_of_a_discounted_order_keeps_its_code_spent(client, seller, fake_stripe):
+    """Its unit left the stock, so its discount is not on offer again: the audit agrees."""
+    card = create_card(client, seller, stock=3)
+    code = post_json(client, f"/api/cards/{card['id']}/codes", {"code": "MUG10", "percent_off": 10,
+                                                               "max_redemptions": 2}, seller.auth)
+    assert code.status_code == 201, code.body
+    held = post_json(client, f"/cards/{card['id']}/checkout", {"quantity": 1, "buyer": "buyer-token-0009",
+                                                               "code": "MUG10"}, {"Idempotency-Key": "tap-code-0009"})
+    order = json.loads(held.body)
+    assert pay_order(client, order).status_code == 200
+    intent = orders.get(order["order_id"]).payment_intent_id
+    fake_stripe.refund_in_dashboard(intent)
+
+    assert deliver(client, charge_refunded_event(intent, 1620, 1620))["outcome"] == "refunded_in_stripe"
+    codes = json.loads(client.http.get(f"/api/cards/{card['id']}/codes", headers=seller.auth).body)["items"]
+    assert [c["redeemed"] for c in codes] == [1]
+    assert audit.run(card["id"]).clean, audit.run(card["id"]).problems
+
+
 def test_a_partial_refund_keeps_the_order_paid_and_says_how_much(client, seller, fake_stripe, outbox):
     card = create_card(client, seller, stock=3, shipping=SHIPS)
     order = paid_order(client, card)
