@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 
 from chalicelib import config, secrets, stripe_budget
-from chalicelib.domain import InvalidSignature, PaymentsBusy, PaymentsUnavailable, PayRequest, pseudonym
+from chalicelib.domain import Conflict, InvalidSignature, PaymentsBusy, PaymentsUnavailable, PayRequest, pseudonym
 from chalicelib.stripe_budget import CANCEL, CONFIRM, REFUND
 
 # Stripe event types tapcard acts on, mapped to what they mean for an order.
@@ -211,9 +211,10 @@ def refund(payment_intent_id: str, order_id: str, priority: str = REFUND) -> str
             {"idempotency_key": f"refund-{order_id}-{payment_intent_id}"},
         ))
     except stripe.InvalidRequestError as error:
-        if error.code != "charge_already_refunded":
-            raise
-        return latest_refund(payment_intent_id)
+        if error.code == "charge_already_refunded":
+            return latest_refund(payment_intent_id)
+        # Refused for good (a disputed charge, say): nothing went back, and asking again won't help.
+        raise Conflict(f"Stripe refused this refund: {error.user_message or error.code}", "order_id") from error
     return refund_obj.id
 
 

@@ -52,6 +52,9 @@ def refund_by_seller(order: Order, restock: bool) -> Order:
         refund_id = payments.refund(order.payment_intent_id, order.order_id)
     except PaymentsUnavailable as error:  # busy or down: nothing or the refund happened; the sweeper asks again
         raise RefundPending(PENDING_MESSAGE, retry_after=getattr(error, "retry_after", None) or 5) from error
+    except Conflict:  # Stripe refused it for good (a disputed charge): no refund is under way
+        stored.cancel(order.order_id)
+        raise
     return finish(order, refund_id, restock)
 
 
@@ -112,6 +115,9 @@ def finish_due(at: int | None = None, deadline: float | None = None) -> int:
             finished += 1
         except (PaymentsUnavailable, RefundPending):
             stored.later(order_id, at + config.REFUND_SWEEP_SECONDS)
+        except Conflict as refused:  # Stripe refused it for good: the seller saw why, nothing went back
+            log.warning("the refund of %s was refused: %s", order_id, refused.message)
+            stored.cancel(order_id)
         except Exception:  # one broken refund must not stop the sweep
             log.exception("finishing the refund of %s", order_id)
     return finished

@@ -48,6 +48,12 @@ def drop(order_id: str) -> None:
                           OrderModel.hold_expires_at.remove()], OrderModel.status != PAID)
 
 
+def cancel(order_id: str) -> None:
+    """Stripe refused the refund for good: the paid order has no refund under way any more."""
+    _update_if(order_id, [OrderModel.refund_restock.remove(), OrderModel.hold_shard.remove(),
+                          OrderModel.hold_expires_at.remove()], OrderModel.status == PAID)
+
+
 def note_partial(order: Order, amount_refunded: int, event_id: str) -> None:
     """Part of a paid order's money went back (Stripe's dashboard): it stays paid and says how much."""
     tx = _with_event(event_id, "charge.refunded_partially")

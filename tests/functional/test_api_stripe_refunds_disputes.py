@@ -229,3 +229,25 @@ def test_a_dispute_without_a_seller_webhook_still_marks_the_order(client, seller
 
 def test_a_dispute_about_a_payment_that_is_not_ours_is_acknowledged(client, aws, fake_stripe):
     assert deliver(client, dispute_created_event("pi_not_ours", 999))["outcome"] == "not_ours"
+
+
+def test_a_refund_stripe_refuses_for_good_is_409_with_its_reason_and_nothing_under_way(
+        client, seller, fake_stripe, monkeypatch):
+    """Stripe cannot refund a disputed charge: the seller hears why, and nothing is left for the sweeper."""
+    from chalicelib import payments
+    from chalicelib.domain import Conflict
+
+    card = create_card(client, seller, stock=3)
+    order = paid_order(client, card)
+
+    def refused(*args, **kwargs):
+        raise Conflict("Stripe refused this refund: This charge is disputed.", "order_id")
+
+    monkeypatch.setattr(payments, "refund", refused)
+    answer = post_json(client, f"/api/orders/{order['order_id']}/refund", {}, seller.auth)
+
+    assert_error(answer, 409, "conflict", "order_id")
+    assert "disputed" in json.loads(answer.body)["error"]["message"]
+    seen = seller_sees(client, seller, card, order)
+    assert seen["status"] == "paid" and seen["refund_pending"] is False
+    assert refunds.finish_due(refunds.now() + 10 * config.REFUND_SWEEP_SECONDS) == 0
