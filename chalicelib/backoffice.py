@@ -8,10 +8,9 @@ import logging
 import uuid
 from datetime import datetime, timezone
 
-from chalicelib import checkout, config, counters, notices, payments, shipping, views
+from chalicelib import checkout, config, counters, notices, refunds, shipping, views
 from chalicelib.domain import (
     ARCHIVED,
-    PAID,
     PUBLISHED,
     UNPUBLISHED,
     Card,
@@ -153,6 +152,9 @@ def seller_order_json(order: Order) -> dict:
     """An order as its seller sees it: with the address it ships to (and the buyer's email)."""
     return {**views.order_json(order), "created_at": views.iso(order.created_at),
             "country": order.country, "ref": order.ref, "refund_id": order.refund_id,
+            "amount_refunded": order.amount_refunded, "refund_pending": order.refund_restock is not None,
+            "dispute": None if order.disputed_at is None else {
+                "reason": order.dispute_reason, "disputed_at": views.iso(order.disputed_at)},
             "shipping": shipping.address_of(order)}
 
 
@@ -205,21 +207,10 @@ def _notify(notice, order) -> None:
 
 
 def refund(seller_id: str, order_id: str, payload) -> dict:
-    """Give the money back through Stripe, then the order becomes refunded. Stripe's idempotency
-    key is the order's, so a refund retried after a failure here never pays back twice."""
+    """Give the money back through Stripe, then the order becomes refunded (chalicelib/refunds.py:
+    a retry, two clicks or a crash in between never pay back twice nor answer 409)."""
     order = _owned_order(seller_id, order_id)
-    restock = restock_from_request(payload)
-    if order.status != PAID or not order.payment_intent_id:
-        raise Conflict(f"This order is {order.status}; only a paid order can be refunded.", "order_id")
-    refund_id = payments.refund(order.payment_intent_id, order.order_id)
-    try:
-        orders.refund_paid(order, refund_id, restock)
-    except orders.StaleOrder:
-        raise Conflict("This order changed meanwhile (it was refunded already?); reload it.", "order_id") from None
-    counters.count(order.card_id, counters.REFUNDS)
-    refunded = orders.get(order_id)
-    _notify(notices.refunded, refunded)
-    return seller_order_json(refunded)
+    return seller_order_json(refunds.refund_by_seller(order, restock_from_request(payload)))
 
 
 # --- the funnel -----------------------------------------------------------------------------

@@ -269,7 +269,13 @@
   function addOrderRow(order) {
     var row = el("tr", null, {"data-order-id": order.order_id});
     row.appendChild(el("td", new Date(order.created_at).toLocaleString(lang)));
-    row.appendChild(el("td", t("st_" + order.status), {"data-status": order.status}));
+    // What happened at Stripe beside the status: a dispute, a refund under way, a partial refund.
+    var notes = [t("st_" + order.status)].concat(order.dispute ? [t("disputed") + " (" + order.dispute.reason + ")"] : [],
+      order.refund_pending ? [t("refund_pending")] : [], order.status === "paid" && order.amount_refunded
+      ? [t("part_refunded").replace("{amount}", money(order.amount_refunded, order.currency))] : []);
+    var cell = el("td", notes.join(" · "), {"data-status": order.status});
+    if (order.dispute) cell.setAttribute("data-disputed", "true");
+    row.appendChild(cell);
     row.appendChild(el("td", order.quantity));
     row.appendChild(el("td", money(order.amount, order.currency)));
     row.appendChild(el("td", order.country || "–"));

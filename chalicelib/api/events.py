@@ -4,7 +4,7 @@ import os
 
 from chalice import Rate
 
-from chalicelib import payment_events, payments, sweep
+from chalicelib import payment_events, payments, refunds, sweep
 from chalicelib.api.http import Routes, header, request
 from chalicelib.social import stream
 
@@ -23,7 +23,12 @@ RESERVATIONS_STREAM_ARN = os.environ.get(
 @bp.route("/webhooks/stripe", methods=["POST"], content_types=["application/json", "text/plain"])
 def stripe_webhook():
     event = payments.parse_webhook(request().raw_body, header("stripe-signature"))
-    outcome = payment_events.apply_payment_event(event) if event else "ignored"
+    if event is None:
+        outcome = "ignored"
+    elif event.type in (payments.CHARGE_REFUNDED, payments.DISPUTE_CREATED):
+        outcome = refunds.apply_charge_event(event)  # refunds and disputes made at Stripe
+    else:
+        outcome = payment_events.apply_payment_event(event)
     bp.log.info("stripe event %s: %s", event.event_id if event else "-", outcome)
     return {"received": True, "outcome": outcome}
 

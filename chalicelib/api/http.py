@@ -37,6 +37,7 @@ STATUS_OF = {
     "too_many_reservations": 429,
     "payments_unavailable": 503,
     "payments_busy": 503,
+    "refund_pending": 503,
     "hold_expired": 409,
     "already_paid": 409,
     "payment_in_progress": 409,

@@ -97,6 +97,15 @@ class Order:
     discount_kind: str | None = None
     discount_amount: int = 0
     review_key: str | None = None  # its buyer's review, once written
+    # Money given back so far (minor units): a partial refund made in Stripe's dashboard keeps the
+    # order paid; a full one refunds it.
+    amount_refunded: int = 0
+    # While the seller's refund is under way (its choice of restock), until the order is refunded:
+    # a crash between Stripe and our write leaves this for a retry, the webhook or the sweeper.
+    refund_restock: bool | None = None
+    # The buyer's bank disputed the payment (charge.dispute.created): Stripe's reason and when.
+    dispute_reason: str | None = None
+    disputed_at: int | None = None
 
 
 @dataclass

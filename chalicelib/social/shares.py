@@ -27,7 +27,8 @@ log = logging.getLogger(__name__)
 
 ORDER_SHARED, RESERVATION_SHARED, SALE_OPENED = "order.shared", "reservation.shared", "sale.opened"
 REQUEST_OPENED = "request.opened"  # a buyer's after-sales request (chalicelib/aftersales.py)
-EVENTS = (SALE_OPENED, REQUEST_OPENED)  # for the seller's tools: webhooks only, not shares
+ORDER_DISPUTED = "order.disputed"  # a buyer disputed a payment with their bank (chalicelib/refunds.py)
+EVENTS = (SALE_OPENED, REQUEST_OPENED, ORDER_DISPUTED)  # for the seller's tools: webhooks only, not shares
 MAX_ATTEMPTS = 5
 BACKOFF_SECONDS = 30
 MAX_BACKOFF_SECONDS = 3600
@@ -109,6 +110,17 @@ def announce(card: Card, data: dict, subject: str | None = None) -> None:
             if share is not None:
                 _attempt(share, channel, card)
     return True
+
+
+def tell_seller(card: Card, subject: str, data: dict) -> None:
+    """A private event (order.disputed) to the seller's own webhook only, if they set one: once
+    per subject; a failure is retried like a share."""
+    channel = channels.channel_of(card.card_id, card.seller_id, channels.SELLER_WEBHOOK)
+    if channel is None:
+        return
+    share = stored.claim(card.card_id, subject, channel.channel_id, data["type"], "", "", data, status=PENDING)
+    if share is not None:
+        _attempt(share, channel, card)
 
 
 def _post_everywhere(card: Card, subject: str, kind: str, text: str, link: str, data: dict) -> None:

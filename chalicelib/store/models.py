@@ -128,6 +128,8 @@ class OrdersByCard(GlobalSecondaryIndex):
 
 
 class HeldByExpiry(GlobalSecondaryIndex):
+    """Sparse: held orders (shards h0, h1, ...) and paid orders whose refund is under way (shard
+    "refunding"), each by when the sweeper should look at it."""
     Meta = index_meta("held_by_expiry", KeysOnlyProjection())
     hold_shard = UnicodeAttribute(hash_key=True)
     hold_expires_at = NumberAttribute(range_key=True)
@@ -175,7 +177,7 @@ class OrderModel(Model):
     payment_attempt = NumberAttribute(default=0)
     # While a pay call is with Stripe: until when (a second call waits; the sweeper leaves it be).
     paying_until = NumberAttribute(null=True)
-    # Present only while held: the sweeper's sparse index.
+    # Present only while held, or while a refund is under way: the sweeper's sparse index.
     hold_shard = UnicodeAttribute(null=True)
     hold_expires_at = NumberAttribute(null=True)
     display_name = UnicodeAttribute(null=True)
@@ -201,6 +203,12 @@ class OrderModel(Model):
     discount_kind = UnicodeAttribute(null=True)
     discount_amount = NumberAttribute(null=True)
     review_key = UnicodeAttribute(null=True)  # its buyer's review (one per order)
+    amount_refunded = NumberAttribute(null=True)
+    # A refund under way (store/refunds.py): the seller's restock choice; with hold_shard
+    # "refunding" and hold_expires_at when the sweeper should finish it.
+    refund_restock = BooleanAttribute(null=True)
+    dispute_reason = UnicodeAttribute(null=True)
+    disputed_at = NumberAttribute(null=True)
     by_card = OrdersByCard()
     held_by_expiry = HeldByExpiry()
     by_referral_code = OrdersByReferralCode()
