@@ -1,5 +1,6 @@
 """The middlewares app.py registers, in this order: Chalice's own errors in the contract's shape
-(http), the end of every invocation (all), only requests through our CloudFront (http)."""
+(http), no-store on an answer that does not say how long it may be kept (http), the end of every
+invocation (all), only requests through our CloudFront (http)."""
 import re
 
 from chalicelib import counters, observability
@@ -13,6 +14,16 @@ def chalice_errors_in_contract_shape(event, get_response):
     if response.status_code >= 400 and isinstance(body, dict) and set(body) == {"Code", "Message"}:
         code = re.sub(r"(?<!^)(?=[A-Z])", "_", body["Code"]).lower().removesuffix("_error")
         response.body = {"error": {"code": code, "message": body["Message"]}}
+    return response
+
+
+def kept_only_when_said(event, get_response):
+    """An answer without Cache-Control is kept by no one: an order's answer is its buyer's alone,
+    and CloudFront would keep even a 404 for 10 s when the origin says nothing. The public GETs
+    say what they allow (chalicelib/api/buyer.py)."""
+    response = get_response(event)
+    if not any(name.lower() == "cache-control" for name in response.headers):
+        response.headers["Cache-Control"] = "no-store"
     return response
 
 
