@@ -1,10 +1,11 @@
 """The edge in front of the API, for infra/aws/template.py's merge template: a CloudFront
 distribution that answers the readers' polling from its cache, and an AWS WAF web ACL on it.
 
-Why: a flash-sale card is polled by every reader every 4-6 s; 100,000 readers are ~20,000
-requests/s, twice API Gateway's Region-wide 10,000/s, every one a Lambda invocation. Through a
-one-second shared cache an edge location asks the origin about once a second per card, however
-many readers it serves (bench/readers.py prints the figures).
+Why: a flash-sale card is polled by every reader every 4-6 s (its JSON and its feed): 100,000
+readers are ~40,000 requests/s, four times API Gateway's Region-wide 10,000/s, every one a Lambda
+invocation. Through a one-second shared cache (Origin Shield: every edge location behind one
+cache) the origin is asked about twice a second per card, however many readers there are
+(`python bench/readers.py cache` prints the figures).
 
 What is cached is decided by the origin's own Cache-Control (every cache policy below has a
 default TTL of 0: an answer without Cache-Control is never kept); each cached route's key holds
@@ -116,7 +117,10 @@ def origin(stage: str) -> dict:
     settings = stage_settings(stage)
     api = {"Id": ORIGIN, "DomainName": {"Fn::Sub": f"${{{REST_API}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}"},
            "OriginPath": f"/{settings['api_stage']}",
-           "CustomOriginConfig": {"OriginProtocolPolicy": "https-only", "OriginSSLProtocols": ["TLSv1.2"]}}
+           "CustomOriginConfig": {"OriginProtocolPolicy": "https-only", "OriginSSLProtocols": ["TLSv1.2"]},
+           # Every edge location asks one cache in the API's Region, not the API: a card's JSON is
+           # fetched about once a second in all, not once a second per edge (bench/readers.py).
+           "OriginShield": {"Enabled": True, "OriginShieldRegion": {"Ref": "AWS::Region"}}}
     if settings["ssm_path"]:
         # A plain String parameter: CloudFormation resolves `ssm` references, not `ssm-secure`
         # ones, in a distribution; the value is in the distribution's configuration anyway.
