@@ -1,7 +1,5 @@
-/* The card's live data, loaded before card.js. The page is the same for every reader and kept at
-   the edge for a minute; price, stock and the sale's state come from GET /cards/{id} (kept for a
-   second) and never from the page. Once on screen the card tells POST /cards/{id}/views: a copy of
-   the page served from the cache is not a view, a reader looking at it is. */
+/* The card's live data (price, stock, sale state): fetched, never in this page, which the edge
+   keeps for a minute. Once on screen the card says so: a kept copy served is not a view. */
 window.tapcardLive = (function () {
   "use strict";
   var S = JSON.parse(document.getElementById("tc-settings").textContent), path = "/cards/" + encodeURIComponent(S.card_id);
@@ -11,8 +9,7 @@ window.tapcardLive = (function () {
       body: JSON.stringify(S.ref ? { ref: S.ref } : {}) }).catch(function () { /* a view is not worth a retry */ });
   }
 
-  // A crowd opening the card at once backs off with jitter on 429/503 or a lost connection;
-  // 404: the card was withdrawn since the page was kept, the blog shows its own link instead.
+  // A crowd backs off with jitter; 404: withdrawn since the page was kept, the blog shows its link.
   function load(attempt) {
     return fetch(path).then(function (r) {
       if (r.status === 200) return r.json();
