@@ -6,7 +6,9 @@ Jinja2 and Babel are imported on first render, so JSON routes do not pay for the
 """
 from __future__ import annotations
 
+import base64
 import functools
+import hashlib
 import json
 import re
 import secrets
@@ -20,14 +22,15 @@ from chalicelib.store import aftersales as aftersales_store
 from chalicelib.store import cards, reviews
 from chalicelib.words import LOCALE_TAG, WIDGETS, pick_locale, words_for
 
-# Only this response's own inline code runs; Stripe.js and its frames are the only other code.
+# Only the page's own inline code runs, allowed by its SHA-256 ({script}, {style}: see hashed);
+# Stripe.js and its frames are the only other code.
 WIDGET_CSP = (
-    "default-src 'none'; script-src 'nonce-{nonce}' https://js.stripe.com https://*.js.stripe.com; "
-    "style-src 'nonce-{nonce}'; img-src https: http: data:; connect-src 'self' https://api.stripe.com; "
+    "default-src 'none'; script-src {script} https://js.stripe.com https://*.js.stripe.com; "
+    "style-src {style}; img-src https: http: data:; connect-src 'self' https://api.stripe.com; "
     "frame-src https://js.stripe.com https://*.js.stripe.com https://hooks.stripe.com; "
     "base-uri 'none'; form-action 'none'"
 )
-PRODUCT_CSP = ("default-src 'none'; style-src 'nonce-{nonce}'; img-src https: http: data:; frame-src 'self'; "
+PRODUCT_CSP = ("default-src 'none'; style-src {style}; img-src https: http: data:; frame-src 'self'; "
                "base-uri 'none'; form-action 'none'")
 
 
@@ -39,8 +42,23 @@ class Page:
 
 
 def new_nonce() -> str:
-    """A fresh nonce for one response's Content-Security-Policy."""
+    """A fresh nonce for one response's Content-Security-Policy (pages never cached: the order's)."""
     return secrets.token_urlsafe(16)
+
+
+# The inline code a page runs: <script> and <style> written without attributes. Data blocks
+# (<script type="application/json" ...>) never run; what a seller or buyer typed is escaped.
+_INLINE = re.compile(r"<(script|style)>(.*?)</\1>", re.S)
+
+
+def hashed(html: str, policy: str, status: int = 200) -> Page:
+    """The page with a policy that allows its own inline scripts and styles by their SHA-256: the
+    same page always gets the same policy, so it can be cached (a nonce could not be: it must be
+    new for each response)."""
+    allowed = {"script": {}, "style": {}}
+    for kind, text in _INLINE.findall(html):
+        allowed[kind]["'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"] = None
+    return Page(html, policy.format(**{kind: " ".join(hashes) or "'none'" for kind, hashes in allowed.items()}), status)
 
 
 # Characters that could end a <script> element or open a comment in it ("</", "<!--"), or end
@@ -55,10 +73,8 @@ def script_json(value) -> str:
 
 
 def _not_available(words: dict, words_locale: str, options: dict, csp: str) -> Page:
-    nonce = new_nonce()
-    html = templates().get_template("not_available.html").render(words=words, lang=words_locale, options=options,
-                                                                  nonce=nonce)
-    return Page(html, csp.format(nonce=nonce), status=404)
+    html = templates().get_template("not_available.html").render(words=words, lang=words_locale, options=options)
+    return hashed(html, csp, status=404)
 
 
 THEMES = ("light", "dark", "auto")
@@ -116,12 +132,13 @@ def _options(query: dict) -> dict:
 
 
 def widget(card_id: str, query: dict, accept_language: str | None = None) -> Page:
-    """The card a snippet frames; a visit through a referral link (?ref=) is counted."""
+    """The card a snippet frames: the same for every reader of the same URL and language, so the
+    edge keeps it. Its live data (price, stock, sale state) the page fetches from GET
+    /cards/{card_id} (card_live.js), and once on screen it tells POST /cards/{card_id}/views."""
     # embed.js sends only a theme it knows (it warns and sends none for another), so any other
     # theme is a hand-made URL: it is told, as openapi.json's enum says, rather than ignored.
     if "theme" in query and query["theme"] not in THEMES:
         raise InvalidRequest(f"'theme' must be one of {', '.join(THEMES)}.", "theme")
-    referrals.record_visit(card_id, query)
     options = _options(query)
     locale, words_locale = pick_locale(options.get("locale"), accept_language)
     words = words_for(words_locale)["card"]
@@ -129,11 +146,10 @@ def widget(card_id: str, query: dict, accept_language: str | None = None) -> Pag
         card = cards.get_for_buyer(card_id)
     except NotFound:
         return _not_available(words, words_locale, options, WIDGET_CSP)
-    nonce = new_nonce()
-    view = checkout.card_view(card)
     sheet = options.get("sheet", config.PAYMENT_SHEET)
     settings = {
-        "card": view,
+        "card_id": card.card_id,
+        "preview": "preview" in query,  # the seller's own preview is no view
         "payment_sheet": sheet,
         "publishable_key": config.STRIPE_PUBLISHABLE_KEY,
         "ref": options.get("ref"),
@@ -149,8 +165,9 @@ def widget(card_id: str, query: dict, accept_language: str | None = None) -> Pag
         ship = words_for(words_locale)["shipping"]
         settings["words"] = {**words, **ship}
         settings["no_postcode"] = sorted(NO_POSTCODE)
+        settings["shipping_countries"] = list(card.shipping.countries)
     html = templates().get_template("widget.html").render(
-        card=view, options=options, words=words, lang=words_locale, nonce=nonce, test_mode=sheet == "test",
+        card=card, options=options, words=words, lang=words_locale, test_mode=sheet == "test",
         price=views.format_money(card.price_amount, card.currency, locale),
         settings_json=script_json(settings), ship=ship,
         fee=views.format_money(card.shipping.fee, card.currency, locale) if ship else None,
@@ -158,7 +175,7 @@ def widget(card_id: str, query: dict, accept_language: str | None = None) -> Pag
         referral_discount=card.referral_discount_percent if options.get("ref") else None,
         **_reviews(card.card_id, words, 1),
     )
-    return Page(html, WIDGET_CSP.format(nonce=nonce))
+    return hashed(html, WIDGET_CSP)
 
 
 def country_names(codes, locale: str) -> list[tuple[str, str]]:
@@ -238,15 +255,14 @@ def _offer_ld(card, view: dict) -> dict:
 
 
 def product_page(card_id: str, query: dict, accept_language: str | None = None) -> Page:
-    """The hosted page (works without JavaScript); a visit through a referral link is counted."""
-    referrals.record_visit(card_id, query)
+    """The hosted page (works without JavaScript), kept at the edge: the card it frames counts the
+    view and the referral visit (POST /cards/{card_id}/views)."""
     locale, words_locale = pick_locale(None, accept_language)
     words = words_for(words_locale)["card"]
     try:
         card = cards.get_for_buyer(card_id)
     except NotFound:
         return _not_available(words, words_locale, _options({}), PRODUCT_CSP)
-    nonce = new_nonce()
     view = checkout.card_view(card)
     options = _options(query)
     product_ld = {
@@ -264,14 +280,14 @@ def product_page(card_id: str, query: dict, accept_language: str | None = None) 
         **_reviews(card.card_id, words, 5),
         price_value=product_ld["offers"]["price"],
         price=views.format_money(card.price_amount, card.currency, locale), words=words, lang=words_locale,
-        json_ld=script_json(product_ld), nonce=nonce,
+        json_ld=script_json(product_ld),
     )
-    return Page(html, PRODUCT_CSP.format(nonce=nonce))
+    return hashed(html, PRODUCT_CSP)
 
 
 # --- the blogger's shop (issue 17) --------------------------------------------------------------
 
-SHOP_CSP = ("default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; img-src https: http: data:; "
+SHOP_CSP = ("default-src 'none'; script-src {script}; style-src {style}; img-src https: http: data:; "
             "frame-src 'self'; base-uri 'none'; form-action 'none'")
 
 
@@ -283,14 +299,13 @@ def shop_page(shop_id: str, query: dict, accept_language: str | None = None, com
 
     options = _options(query)
     locale, words_locale = pick_locale(options.get("locale"), accept_language)
-    nonce = new_nonce()
     render = functools.partial(templates().get_template("shop.html").render, t=words_for(words_locale)["shop"],
-                               lang=words_locale, nonce=nonce, compact=compact,
+                               lang=words_locale, compact=compact,
                                parent_origin=script_json(options.get("o") if compact else None))
     try:
         shop, shown = shops.for_readers(shop_id)
     except NotFound:
-        return Page(render(shop=None), SHOP_CSP.format(nonce=nonce), status=404)
+        return hashed(render(shop=None), SHOP_CSP, status=404)
     passed = {"o": config.PUBLIC_BASE_URL, **{k: options[k] for k in ("locale", "theme", "ref", "code") if options.get(k)}}
     if options.get("accent") != DEFAULT_ACCENT:
         passed["accent"] = options["accent"]
@@ -303,8 +318,8 @@ def shop_page(shop_id: str, query: dict, accept_language: str | None = None, com
         "itemListElement": [{"@type": "ListItem", "position": n, "url": item["url"], "name": item["title"]}
                             for n, item in enumerate(items, 1)],
     }
-    return Page(render(shop=shop, items=items, url=views.shop_url(shop.shop_id), json_ld=script_json(item_list)),
-                SHOP_CSP.format(nonce=nonce))
+    return hashed(render(shop=shop, items=items, url=views.shop_url(shop.shop_id), json_ld=script_json(item_list)),
+                  SHOP_CSP)
 
 
 def qr_svg(card_id: str, ref: str | None) -> str:

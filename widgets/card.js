@@ -1,7 +1,7 @@
 (function () {
   "use strict";
   var S = JSON.parse(document.getElementById("tc-settings").textContent);
-  var card = S.card, words = S.words, order = null, orderToken = null, pollTimer = null;
+  var card = null, words = S.words, order = null, orderToken = null, pollTimer = null;
   // What the last tap came to ("declined", "only 2 left"); it stays until the next tap.
   var notice = "";
   var $ = function (name) { return document.querySelector('[data-tc="' + name + '"]'); };
@@ -55,7 +55,7 @@
 
   function resize() {
     if (!S.parent_origin || window.parent === window) return;
-    window.parent.postMessage({ type: "tapcard:resize", id: card.id, height: document.documentElement.scrollHeight }, S.parent_origin);
+    window.parent.postMessage({ type: "tapcard:resize", id: S.card_id, height: document.documentElement.scrollHeight }, S.parent_origin);
   }
 
   function say(text) { $("status").textContent = text || ""; resize(); }
@@ -153,7 +153,7 @@
   // Stock and feed every 4-6 s while the reader can see the card; jitter spreads a crowd's polls.
   function schedulePoll() {
     clearTimeout(pollTimer);
-    if (document.hidden) return;
+    if (document.hidden || !card) return;
     pollTimer = setTimeout(function () { refreshCard().then(refreshFeed).then(schedulePoll); }, 4000 + Math.random() * 2000);
   }
   document.addEventListener("visibilitychange", schedulePoll);
@@ -387,10 +387,12 @@
     navigator.share({ title: card.title, url: $("share-url").value }).catch(function () { /* dismissed */ });
   });
   window.addEventListener("resize", resize);
-  setInterval(render, 1000);
-
-  render();
+  window.tapcardLive.then(function (live) {  // card_live.js: the page itself carries no live data
+    card = live;
+    setInterval(render, 1000);
+    render();
+    refreshFeed();
+    schedulePoll();
+  }, function () { say(t("unreachable")); });
   loadStripe();
-  refreshFeed();
-  schedulePoll();
 })();

@@ -8,6 +8,7 @@ gives up on; API Gateway stage throttling; log retention; and the alarms to watc
 import json
 import sys
 
+from infra.aws import edge
 from infra.tables import TABLES, table_name
 
 # chalice's CloudFormation names for app.py's handlers (see the packaged sam.json)
@@ -183,7 +184,7 @@ def merge_template(stage: str) -> dict:
         "StreamFailureQueueURL": {"Value": {"Ref": ON_FAILURE_QUEUE}},
         "AlarmTopicArn": {"Value": {"Ref": ALARM_TOPIC}},
     }
-    return {"Resources": resources, "Outputs": outputs}
+    return edge.add_to({"Resources": resources, "Outputs": outputs}, stage)  # CloudFront and WAF: infra/aws/edge.py
 
 
 def tables_only(packaged: dict, prefix: str) -> dict:
