@@ -369,7 +369,7 @@ def _review_form(order, card, token: str) -> dict:
 
 
 # Scripts a page loads from GET /assets/{name} (under its nonce), each a file of widgets/.
-ASSETS = ("order_review.js",)
+ASSETS = ("order_review.js", "order_requests.js")
 
 
 @functools.lru_cache(maxsize=None)
@@ -396,7 +396,3 @@ def order_page(order_id: str, token: str | None, accept_language: str | None) ->
     )
     return Page(html, ORDER_CSP.format(nonce=nonce, uploads=photos.upload_origin()))
 
-
-@functools.lru_cache(maxsize=1)
-def order_requests_js() -> str:
-    return (WIDGETS / "order_requests.js").read_text()

@@ -156,11 +156,6 @@ def photo_upload(order_id, request_id):
     return created(aftersales.photo_upload(order_id, query().get("token"), request_id, json_body()))
 
 
-@bp.route("/order-requests.js")
-def order_requests_js():
-    return Response(body=pages.order_requests_js(), headers={
-        "Content-Type": "application/javascript; charset=utf-8", "Cache-Control": "public, max-age=300"})
-
 
 @bp.route("/unsubscribe")
 def unsubscribe_page():

@@ -259,5 +259,5 @@ def test_the_order_page_shows_the_request_form_and_thread_under_a_csp_with_its_s
                            headers={"Accept-Language": "zh-CN"}).body.decode()
     assert "&lt;b&gt;too small&lt;/b&gt;" in html and "<b>too small" not in html
     assert 'id="request-form"' not in html and "退货" in html  # one unsettled request at a time
-    script = client.http.get("/order-requests.js")
+    script = client.http.get("/assets/order_requests.js")
     assert script.status_code == 200 and script.headers["Content-Type"].startswith("application/javascript")

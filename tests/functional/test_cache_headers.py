@@ -23,14 +23,15 @@ PUBLIC_GETS = {
     "/cards/{card_id}/feed": LIVE,
     "/cards/{card_id}/widget": WIDGET,
     "/cards/{card_id}/reviews": "public, max-age=5",
+    "/assets/{name}": "public, max-age=300",
     "/p/{card_id}": PAGE,
     "/p/{card_id}/qr.svg": "public, max-age=86400",
     "/s/{shop_id}": PAGE,
     "/s/{shop_id}/frame": PAGE,
 }
 # The GETs that are someone's own, or the seller's, or say how the stack is: never kept.
-NEVER_KEPT = ("/orders/{order_id}?token={token}", "/o/{order_id}?token={token}", "/cards/{card_id}/widget?preview=1",
-              "/health", "/openapi.json", "/dashboard", "/cards/card_unknown", "/cards/card_unknown/widget")
+NEVER_KEPT = ("/orders/{order_id}?token={token}", "/orders/{order_id}/requests?token={token}", "/unsubscribe?token=x",
+              "/o/{order_id}?token={token}", "/cards/{card_id}/widget?preview=1", "/health", "/openapi.json", "/dashboard", "/cards/card_unknown", "/cards/card_unknown/widget")
 
 
 @pytest.fixture
@@ -41,13 +42,14 @@ def sold(client, seller, fake_stripe):
     response = post_json(client, "/api/shops", {"name": "Kiln", "card_ids": [card["id"]]}, seller.auth)
     assert response.status_code == 201, response.body
     return {"card_id": card["id"], "shop_id": json.loads(response.body)["id"], "order_id": order["order_id"],
-            "token": quote(order["order_token"]), "raw_token": order["order_token"]}
+            "token": quote(order["order_token"]), "raw_token": order["order_token"], "name": "order_review.js"}
 
 
 def test_every_public_get_of_the_app_is_in_the_table(client):
     gets = {path for path, methods in client.http._app.routes.items()
             if "GET" in methods and not path.startswith(("/api/", "/dev/"))}
-    never_kept = {"/orders/{order_id}", "/o/{order_id}", "/health", "/openapi.json", "/dashboard"}
+    never_kept = {"/orders/{order_id}", "/orders/{order_id}/requests", "/unsubscribe", "/o/{order_id}", "/health",
+                  "/openapi.json", "/dashboard"}
     assert never_kept <= {route.split("?")[0] for route in NEVER_KEPT}
     assert gets == set(PUBLIC_GETS) | never_kept, "a new GET: say how long it may be kept, and test it here"
 

@@ -31,7 +31,7 @@ def test_a_paid_order_page_has_the_review_form_and_its_script_under_the_nonce(cl
 
     assert f"script-src 'nonce-{nonce}';" in policy and "connect-src 'self'" in policy
     assert "form-action 'none'" in policy and "'unsafe-inline'" not in policy
-    assert f'<script src="/assets/order_review.js" nonce="{nonce}" defer></script>' in html
+    assert f'<script src="../assets/order_review.js" nonce="{nonce}" defer></script>' in html
     action = re.search(r'data-action="([^"]+)"', html).group(1).replace("&amp;", "&")
     assert action == f"/orders/{order['order_id']}/review?token={order['order_token']}"
     assert html.count('type="radio" name="rating"') == 5 and 'maxlength="500"' in html
