@@ -46,9 +46,10 @@ def get_card(card_id):
 
 @bp.route("/cards/{card_id}/widget")
 def card_widget(card_id):
-    # The seller's own preview (the dashboard's ?preview=1) shows an edit at once.
+    # The seller's own preview (the dashboard's ?preview=1) shows an edit at once; a reminder's
+    # reservation pass is one reader's own.
     return html(pages.widget(card_id, query(), header("accept-language")),
-                cache_control="no-store" if "preview" in query() else WIDGET)
+                cache_control="no-store" if {"preview", "reservation"} & set(query()) else WIDGET)
 
 
 @bp.route("/cards/{card_id}/views", methods=["POST"])
@@ -64,7 +65,8 @@ def card_feed(card_id):
 
 @bp.route("/p/{card_id}")
 def product_page(card_id):
-    return html(pages.product_page(card_id, query(), header("accept-language")), cache_control=PAGE)
+    return html(pages.product_page(card_id, query(), header("accept-language")),
+                cache_control="no-store" if "reservation" in query() else PAGE)
 
 
 @bp.route("/s/{shop_id}")

@@ -40,9 +40,10 @@ CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
 ALL_VIEWER_EXCEPT_HOST_HEADER = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
 
 # The widget's display options (chalicelib/pages._OPTION_PATTERNS, "sheet" only on the dev stage)
-# and the dashboard's ?preview=1; the pages take the reader's link's ref and code.
-WIDGET_QUERY = ("locale", "theme", "accent", "ref", "code", "o", "sheet", "preview")
-PAGE_QUERY = ("locale", "theme", "accent", "ref", "code", "o")
+# and the dashboard's ?preview=1; the pages take the reader's link's ref and code, and a reminder's reservation
+# pass (its answers are never kept: chalicelib/api/buyer.py).
+WIDGET_QUERY = ("locale", "theme", "accent", "ref", "code", "o", "sheet", "preview", "reservation")
+PAGE_QUERY = ("locale", "theme", "accent", "ref", "code", "o", "reservation")
 
 # Cache policies by name: the query strings and headers in the key (and so sent to the origin).
 # Accept-Language: the pages and the widget speak the reader's language when no ?locale= says.

@@ -145,8 +145,8 @@ def photos_resources(stage: str) -> dict:
     """The stage's private bucket for after-sales photos, and its name in the API function's
     environment. Browsers upload by presigned POST (its policy is the authorisation, so any origin
     may POST) and read by presigned GET; nothing is public."""
-    bucket = {"Type": "AWS::S3::Bucket",
-              "DeletionPolicy": "Retain" if stage == "prod" else "Delete",
+    kept = "Retain" if stage == "prod" else "Delete"  # buyers' evidence outlives a stack's replacement in prod
+    bucket = {"Type": "AWS::S3::Bucket", "DeletionPolicy": kept, "UpdateReplacePolicy": kept,
               "Properties": {
                   "BucketName": {"Fn::Sub": f"tapcard-{stage}-photos-${{AWS::AccountId}}"},
                   "PublicAccessBlockConfiguration": {"BlockPublicAcls": True, "BlockPublicPolicy": True,

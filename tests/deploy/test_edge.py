@@ -55,7 +55,7 @@ def test_each_key_holds_every_option_its_answer_varies_by():
     widget, page = edge.CACHE_KEYS["EdgeWidgetCachePolicy"], edge.CACHE_KEYS["EdgePageCachePolicy"]
     # Every display option the widget reads (sheet only where config.DEV_ROUTES lets it), and ?preview=1.
     assert set(pages._OPTION_PATTERNS) | {"sheet", "preview"} <= set(widget["query"])
-    assert {"ref", "code", "locale", "theme", "accent", "o"} <= set(page["query"])  # /p, its QR, /s and its frame
+    assert {"ref", "code", "locale", "theme", "accent", "o", "reservation"} <= set(page["query"])  # /p, its QR, /s and its frame
     assert "cursor" in edge.CACHE_KEYS["EdgeCardDataCachePolicy"]["query"]  # the reviews' pages
     assert widget["headers"] == page["headers"] == ("Accept-Language",)  # the reader's language, without ?locale=
 

@@ -30,7 +30,8 @@ PUBLIC_GETS = {
     "/s/{shop_id}/frame": PAGE,
 }
 # The GETs that are someone's own, or the seller's, or say how the stack is: never kept.
-NEVER_KEPT = ("/orders/{order_id}?token={token}", "/orders/{order_id}/requests?token={token}", "/unsubscribe?token=x",
+NEVER_KEPT = ("/cards/{card_id}/widget?reservation={pass}", "/p/{card_id}?reservation={pass}",
+              "/orders/{order_id}?token={token}", "/orders/{order_id}/requests?token={token}", "/unsubscribe?token=x",
               "/o/{order_id}?token={token}", "/cards/{card_id}/widget?preview=1", "/health", "/openapi.json", "/dashboard", "/cards/card_unknown", "/cards/card_unknown/widget")
 
 
@@ -42,7 +43,8 @@ def sold(client, seller, fake_stripe):
     response = post_json(client, "/api/shops", {"name": "Kiln", "card_ids": [card["id"]]}, seller.auth)
     assert response.status_code == 201, response.body
     return {"card_id": card["id"], "shop_id": json.loads(response.body)["id"], "order_id": order["order_id"],
-            "token": quote(order["order_token"]), "raw_token": order["order_token"], "name": "order_review.js"}
+            "token": quote(order["order_token"]), "raw_token": order["order_token"], "name": "order_review.js",
+            "pass": "rsv_" + "a" * 20 + ".m" + "b" * 24}
 
 
 def test_every_public_get_of_the_app_is_in_the_table(client):
