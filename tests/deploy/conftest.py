@@ -82,5 +82,5 @@ def integration_run(packages, tmp_path_factory):
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "record_aws_calls", "-x",
          "tests/integration", "tests/functional", "tests/deploy/test_secrets.py"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=3600)  # ~10 min alone on 2 cores
     return run, json.loads(calls.read_text()) if calls.exists() else []
