@@ -1,7 +1,7 @@
 """The Lambda package as it ships: chalice's `package` for the pinned runtime and architecture, then
 the zip finished (bytecode, one trimmed SDK, trimmed Babel). `make package` runs both steps.
 
-    python -m infra.aws.bundle package STAGE OUT_DIR --merge-template FILE [--arch x86_64]
+    python -m infra.aws.bundle package STAGE OUT_DIR [--merge-template FILE] [--arch host] [--project-dir DIR]
     python -m infra.aws.bundle finish OUT_DIR/deployment.zip
 
 Why each step:
@@ -33,7 +33,6 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-CONFIG = ROOT / ".chalice" / "config.json"
 
 # The AWS services the app creates clients for: DynamoDB (pynamodb), SSM (secrets), SES v2 (mail).
 SERVICES = ("dynamodb", "ssm", "sesv2")
@@ -45,8 +44,8 @@ DROPPED_SUFFIXES = ("/examples-1.json",)
 DROPPED_DIRS = ("babel/messages/", "aws_lambda_powertools/event_handler/openapi/swagger_ui/")
 
 
-def pinned_runtime(stage: str) -> str:
-    config = json.loads(CONFIG.read_text())
+def pinned_runtime(stage: str, project_dir: Path = ROOT) -> str:
+    config = json.loads((project_dir / ".chalice" / "config.json").read_text())
     return config["stages"].get(stage, {}).get("lambda_python_version") or config["lambda_python_version"]
 
 
@@ -69,18 +68,32 @@ def host_arch() -> str:
     return {"aarch64": "arm64", "arm64": "arm64"}.get(os.uname().machine, "x86_64")
 
 
-def package(stage: str, out_dir: str, merge_template: str, arch: str | None) -> int:
+def package(stage: str, out_dir: str, merge_template: str | None, arch: str | None, project_dir: Path = ROOT) -> int:
     """chalice package, for the pinned runtime (and --arch, if given, instead of the configured one)."""
     from chalice import cli
     from chalice.config import Config
 
-    runtime = pinned_runtime(stage)
+    runtime = pinned_runtime(stage, project_dir)
     Config.lambda_python_version = property(lambda self: runtime)
     if arch:
         Config.lambda_architecture = property(lambda self: arch)
     sys.executable = runtime_python(runtime)  # chalice runs pip as [sys.executable, "-c", ...]
-    sys.argv = ["chalice", "package", "--stage", stage, "--merge-template", merge_template, out_dir]
+    merge = ["--merge-template", merge_template] if merge_template else []
+    sys.argv = ["chalice", "--project-dir", str(project_dir), "package", "--stage", stage, *merge, out_dir]
     return cli.main()
+
+
+def build(stage: str, out_dir: Path, arch: str | None = None, project_dir: Path = ROOT) -> Path:
+    """Both steps as `make package` runs them, minus the merge template (it changes sam.json, not
+    the zip), for the benchmarks and tests: returns the deployment.zip."""
+    common = ["--project-dir", str(project_dir)]
+    env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1")}
+    subprocess.run([sys.executable, "-m", "infra.aws.bundle", "package", stage, str(out_dir), *common,
+                    *(["--arch", arch] if arch else [])], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    zip_path = Path(out_dir) / "deployment.zip"
+    subprocess.run([sys.executable, "-m", "infra.aws.bundle", "finish", str(zip_path), "--stage", stage, *common],
+                   cwd=ROOT, env=env, check=True)
+    return zip_path
 
 
 # --- finishing the zip ----------------------------------------------------------------------------
@@ -132,15 +145,18 @@ def main() -> int:
     pack = steps.add_parser("package")
     pack.add_argument("stage")
     pack.add_argument("out_dir")
-    pack.add_argument("--merge-template", required=True)
+    pack.add_argument("--merge-template")
     pack.add_argument("--arch", choices=("arm64", "x86_64", "host"), help="instead of lambda_architecture")
+    pack.add_argument("--project-dir", type=Path, default=ROOT)
     done = steps.add_parser("finish")
     done.add_argument("zip")
     done.add_argument("--stage", default="dev")
+    done.add_argument("--project-dir", type=Path, default=ROOT)
     args = parser.parse_args()
     if args.step == "package":
-        return package(args.stage, args.out_dir, args.merge_template, host_arch() if args.arch == "host" else args.arch)
-    finish(args.zip, pinned_runtime(args.stage))
+        arch = host_arch() if args.arch == "host" else args.arch
+        return package(args.stage, args.out_dir, args.merge_template, arch, args.project_dir)
+    finish(args.zip, pinned_runtime(args.stage, args.project_dir))
     return 0
 
 
