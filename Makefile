@@ -44,7 +44,10 @@ chromium:
 # stream settings, queue and alarms of infra/aws merged in) to build/prod/ and lints it;
 # `make deploy STAGE=prod DEPLOY_BUCKET=<s3 bucket>` uploads the code and the template (it is over
 # CloudFormation's 51,200-byte inline limit) and deploys the stack tapcard-prod. No stage is
-# assumed: a deployed stage is public. See README, "Deploying to AWS".
+# assumed: a deployed stage is public. See README, "Deploying to AWS". The package is built for the
+# runtime and architecture in .chalice/config.json (python3.13, arm64) with bytecode
+# (infra/aws/bundle.py); ARCH=host builds the same package for this machine's CPU, which
+# bench/cold_start.py and tests/deploy run.
 BUILD  ?= build/$(STAGE)
 REGION ?= $(or $(AWS_REGION),$(AWS_DEFAULT_REGION),us-east-1)
 ARTIFACTS := tapcard-$(STAGE)
@@ -63,7 +66,8 @@ endif
 package: install
 	@mkdir -p $(BUILD)
 	$(PY) -m infra.aws.template $(STAGE) > $(BUILD).merge.json
-	AWS_DEFAULT_REGION=$(REGION) $(VENV)/bin/chalice package --stage $(STAGE) --merge-template $(BUILD).merge.json $(BUILD)
+	AWS_DEFAULT_REGION=$(REGION) $(PY) -m infra.aws.bundle package $(STAGE) $(BUILD) --merge-template $(BUILD).merge.json $(if $(ARCH),--arch $(ARCH))
+	$(PY) -m infra.aws.bundle finish $(BUILD)/deployment.zip --stage $(STAGE)
 	$(VENV)/bin/cfn-lint $(BUILD)/sam.json
 	@echo "packaged $(STAGE): $(BUILD)/sam.json, $(BUILD)/deployment.zip ($$(du -h $(BUILD)/deployment.zip | cut -f1))"
 

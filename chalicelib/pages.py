@@ -96,12 +96,27 @@ DEFAULT_ACCENT = "#c4461f"  # white text on it passes WCAG AA (4.9:1)
 SCHEMA_AVAILABILITY = {"live": "InStock", "upcoming": "PreOrder", "sold_out": "SoldOut", "ended": "Discontinued"}
 
 
+# The templates compiled to Python modules: only in the Lambda package (infra/aws/bundle.py), so a
+# new container does not compile each template on its first render (cold start).
+COMPILED_TEMPLATES = WIDGETS / "compiled"
+
+
+def template_environment(loader):
+    """The one Jinja2 configuration (autoescaped HTML), for the app and for the package's compile step."""
+    from jinja2 import Environment, select_autoescape
+
+    return Environment(loader=loader, autoescape=select_autoescape(["html"]))
+
+
 @functools.lru_cache(maxsize=1)
 def templates():
-    """The Jinja2 environment over widgets/ (autoescaped HTML); Jinja2 is imported on first use."""
-    from jinja2 import Environment, FileSystemLoader, select_autoescape
+    """The Jinja2 environment over widgets/ (precompiled in the package, the sources otherwise);
+    Jinja2 is imported on first use."""
+    from jinja2 import ChoiceLoader, FileSystemLoader, ModuleLoader
 
-    return Environment(loader=FileSystemLoader(WIDGETS), autoescape=select_autoescape(["html"]))
+    sources = FileSystemLoader(WIDGETS)
+    compiled = COMPILED_TEMPLATES.is_dir()
+    return template_environment(ChoiceLoader([ModuleLoader(COMPILED_TEMPLATES), sources]) if compiled else sources)
 
 
 @functools.lru_cache(maxsize=1)

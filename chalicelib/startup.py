@@ -1,8 +1,7 @@
 """What a Lambda container checks once, at start-up, before it serves anything: every secret is set
-and none is the repository's default or a placeholder, no setting is a placeholder URL or key, the
-dev routes and open sign-up run only on a stage marked non-public, and every table exists.
-Anything wrong stops the container with one log line naming each setting and the command that
-sets it (README "Secrets (prod)").
+and none is the repository's default or a placeholder, no setting is a placeholder URL or key, and the
+dev routes and open sign-up run only on a stage marked non-public. Anything wrong stops the container
+with one log line naming each setting and the command that sets it (README "Secrets (prod)").
 
 It stops the import (sys.exit) rather than answer 503: Lambda makes a failed start visible where
 ops look. The line is in the function's log with an INIT_REPORT saying Runtime.ExitError, the
@@ -11,6 +10,10 @@ stream and schedule functions fail and are retried instead of consuming records.
 answered 503 would look healthy to Lambda. Readers meanwhile get API Gateway's own 502; no code
 of the app runs with an unsafe setting. The local stack and tests never run this (app.py checks
 only where AWS_LAMBDA_FUNCTION_NAME is set).
+
+Tables are not checked here: asking DynamoDB for each (DescribeTable) on every cold start would
+spend the account's control-plane rate on a burst of new containers, and the tables come with the
+functions in one stack; /health reads the cards table.
 """
 from __future__ import annotations
 
@@ -56,11 +59,7 @@ def unsafe_settings() -> list[str]:
 
 
 def problems() -> list[str]:
-    from chalicelib.store import models
-
-    return secrets.missing() + secrets.unsafe() + unsafe_settings() + [
-        f"table {table} is missing: deploy the stack with `make deploy STAGE={config.STAGE}` "
-        f"(or check TABLE_PREFIX={config.TABLE_PREFIX})" for table in models.missing_tables()]
+    return secrets.missing() + secrets.unsafe() + unsafe_settings()
 
 
 def check_or_exit() -> None:

@@ -2,9 +2,7 @@
 every model's; models.ALL_MODELS lists it with the rest)."""
 from pynamodb.attributes import BooleanAttribute, ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
-from pynamodb.models import Model
-
-from chalicelib.store.model_base import index_meta, meta
+from chalicelib.store.model_base import TableModel, index_meta, meta
 
 
 class RequestsBySeller(GlobalSecondaryIndex):
@@ -33,7 +31,7 @@ class PhotoMap(MapAttribute):
     at = NumberAttribute()
 
 
-class AftersalesModel(Model):
+class AftersalesModel(TableModel):
     """A request ("req_…": its state, thread and photos), or an order's mark that it has an
     unsettled one ("open#<order_id>": holder names it; no index attributes, so in no index)."""
     Meta = meta("aftersales")

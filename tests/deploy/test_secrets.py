@@ -55,8 +55,8 @@ def test_a_missing_parameter_is_named_with_the_command_that_sets_it(ssm_stage):
     assert "aws ssm put-parameter --type SecureString --name /tapcard/prod/stripe_webhook_secret" in str(missing.value)
 
 
-def test_startup_stops_with_one_line_naming_each_missing_secret_and_table(ssm_stage, caplog):
-    put(ssm_stage, stripe_secret_key="sk_test_x", order_token_secret="t")  # no webhook secret, no tables
+def test_startup_stops_with_one_line_naming_each_missing_secret(ssm_stage, caplog):
+    put(ssm_stage, stripe_secret_key="sk_test_x", order_token_secret="t")  # no webhook secret
     with caplog.at_level(logging.CRITICAL), pytest.raises(SystemExit) as stopped:
         startup.check_or_exit()
     assert stopped.value.code == 1
@@ -64,7 +64,6 @@ def test_startup_stops_with_one_line_naming_each_missing_secret_and_table(ssm_st
     assert line.startswith("tapcard cannot start: ")
     assert "\n" not in line
     assert "/tapcard/prod/stripe_webhook_secret is missing" in line
-    assert f"table {config.TABLE_PREFIX}orders is missing" in line and "make deploy STAGE=" in line
     assert "sk_test_x" not in line  # names, never values
 
 
@@ -187,7 +186,7 @@ def test_the_prod_stage_as_shipped_refuses_to_start_until_its_placeholders_are_s
 def test_on_lambda_the_app_does_not_import_and_says_why_in_one_line():
     """What Lambda sees: `import app` (its handler's module) ends the process with status 1 and
     one line on stderr, before any route exists. The dev stage as shipped, deployed: the
-    repository's secrets, the /dev routes, open sign-up. (moto stands in for AWS: no tables.)"""
+    repository's secrets, the /dev routes, open sign-up."""
     import os
     import subprocess
     import sys
@@ -203,6 +202,6 @@ def test_on_lambda_the_app_does_not_import_and_says_why_in_one_line():
     lines = [line for line in started.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("tapcard cannot start: "), started.stderr
     for said in ("ORDER_TOKEN_SECRET is the repository's default", "CHANNEL_ENCRYPTION_KEY is not set",
-                 "PAYMENT_SHEET=test", "OPEN_SIGNUP", "PUBLIC_BASE_URL is the local stack's",
-                 "table tapcard-dev-orders is missing"):
+                 "PAYMENT_SHEET=test", "OPEN_SIGNUP", "PUBLIC_BASE_URL is the local stack's"):
         assert said in lines[0]
+    assert "table" not in lines[0]  # no DescribeTable per cold start: /health reads the cards table
