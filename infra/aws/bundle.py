@@ -37,7 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 # The AWS services the app creates clients for: DynamoDB (pynamodb), SSM (secrets), SES v2 (mail).
-SERVICES = ("dynamodb", "ssm", "sesv2")
+SERVICES = ("dynamodb", "s3", "ssm", "sesv2")
 # Babel locale files: en and zh-CN with their parents (zh_Hans_CN -> zh_Hans -> zh -> root).
 LOCALES = ("root", "en", "zh", "zh_Hans", "zh_Hans_CN")
 # Never read on Lambda: the SDK's documentation examples, Babel's message-catalog tooling, the

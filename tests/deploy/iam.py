@@ -87,6 +87,8 @@ def authorisations(call: dict, stage: str) -> set[tuple[str, str]]:
     if service == "ses":  # authorised on the sender's verified identity: the stage's mail domain
         assert "ConfigurationSetName" not in touches, "mail sent with a configuration set: authorise it too"
         return {(f"ses:{operation}", f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/{mail_domain(stage)}")}
+    if service == "s3":  # the stage's photos bucket (its name ends in the account id), by key
+        return {(f"s3:{operation}", f"arn:aws:s3:::tapcard-{stage}-photos-{ACCOUNT}/{touches['Key']}")}
     raise AssertionError(f"the app calls {service}:{operation}: say in tests/deploy/iam.py which IAM "
                          "actions authorise it, on which resources")
 

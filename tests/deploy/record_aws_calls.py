@@ -66,7 +66,7 @@ def touched(params: dict) -> dict:
     """What a call names that IAM authorises: tables, indexes, each item of a transaction or
     batch, SSM parameter names, the sender and configuration set of a mail."""
     kept = {key: params[key] for key in ("TableName", "IndexName", "Names", "FromEmailAddress",
-                                         "ConfigurationSetName") if key in params}
+                                         "ConfigurationSetName", "Bucket", "Key") if key in params}
     if "TransactItems" in params:
         kept["TransactItems"] = [{kind: body["TableName"]} for item in params["TransactItems"]
                                  for kind, body in item.items()]
@@ -102,6 +102,24 @@ def _record_captured_mail() -> None:
     mail.capture = capturing
 
 
+def _record_presigned_photos() -> None:
+    """A presigned photo upload or view is signed without calling S3; the browser's request is
+    authorised as the function's role: count each as the PutObject or GetObject it grants."""
+    from chalicelib import config, photos
+
+    upload_form, view_url = photos.upload_form, photos.view_url
+
+    def uploading(key, *args, **kwargs):
+        record("s3", "PutObject", {"Bucket": config.PHOTOS_BUCKET, "Key": key})
+        return upload_form(key, *args, **kwargs)
+
+    def viewing(key):
+        record("s3", "GetObject", {"Bucket": config.PHOTOS_BUCKET, "Key": key})
+        return view_url(key)
+
+    photos.upload_form, photos.view_url = uploading, viewing
+
+
 def pytest_configure(config):
     BaseClient._make_api_call = _recording
 
@@ -109,6 +127,7 @@ def pytest_configure(config):
 def pytest_runtest_setup(item):
     if not current_test["id"]:  # chalicelib is imported only now: tests/conftest.py has set its settings
         _record_captured_mail()
+        _record_presigned_photos()
     current_test["id"] = item.nodeid
 
 
