@@ -12,7 +12,6 @@ import uuid
 
 from chalicelib import backoffice, checkout, notices, photos, views
 from chalicelib.domain import (
-    MAX_PHOTO_BYTES,
     MAX_PHOTOS,
     OPEN,
     PAID,
@@ -126,8 +125,8 @@ def buyer_message(order_id: str, token: str | None, request_id: str, payload) ->
 
 
 def photo_upload(order_id: str, token: str | None, request_id: str, payload) -> dict:
-    """A presigned POST for one photo: S3 takes only this key, this content type and at most
-    MAX_PHOTO_BYTES. The photo's slot is kept first, so a fourth is refused before any upload."""
+    """A presigned POST for one photo: S3 takes only this key, this content type and at most the
+    size given (itself at most MAX_PHOTO_BYTES). The photo's slot is kept first, so a fourth is refused before any upload."""
     request = _buyers_request(order_id, token, request_id)
     content_type, size = photo_from(payload)
     if len(request.photos) >= MAX_PHOTOS:
@@ -135,7 +134,8 @@ def photo_upload(order_id: str, token: str | None, request_id: str, payload) -> 
     photo_id = uuid.uuid4().hex[:12]
     key = f"requests/{request.request_id}/{photo_id}.{PHOTO_TYPES[content_type]}"
     stored.add_photo(request, RequestPhoto(photo_id, key, content_type, size, checkout.now()))
-    return {"photo_id": photo_id, "max_bytes": MAX_PHOTO_BYTES, **photos.upload_form(key, content_type, MAX_PHOTO_BYTES)}
+    # The policy holds the file to the size the buyer gave (at most MAX_PHOTO_BYTES), not just the limit.
+    return {"photo_id": photo_id, "max_bytes": size, **photos.upload_form(key, content_type, size)}
 
 
 # --- the seller ---------------------------------------------------------------------------------
