@@ -39,7 +39,7 @@ from chalicelib.domain import (
 from chalicelib.seller_rules import decode_cursor, encode_cursor, page_size, restock_from_request
 from chalicelib.social import shares
 from chalicelib.store import aftersales as stored
-from chalicelib.store import cards, orders
+from chalicelib.store import orders
 
 log = logging.getLogger(__name__)
 
@@ -167,25 +167,23 @@ def seller_message(seller_id: str, request_id: str, payload) -> dict:
     return request_json(stored.require(request_id), seller=True)
 
 
-def _move(seller_id: str, request_id: str, action: str, parse, field: str | None) -> AftersalesRequest:
-    """approve / decline / close: check the body, then the state move, then mail the buyer."""
+def _move(seller_id: str, request_id: str, action: str, field: str, read_value) -> dict:
+    """approve or decline: the body checked, then the state move with its instructions or reason,
+    then the buyer's mail."""
     request = _sellers_request(seller_id, request_id)
-    value = parse() if parse else None
+    value = read_value()
     target = check_move(action, request.status)
-    at = checkout.now()
-    stored.move(request, target, (request.status,), at, **({field: value} if field else {}))
+    stored.move(request, target, (request.status,), checkout.now(), **{field: value})
     _notify(orders.get(request.order_id), target, request)
-    return stored.require(request_id)
+    return request_json(stored.require(request_id), seller=True)
 
 
 def approve(seller_id: str, request_id: str, payload) -> dict:
-    request = _move(seller_id, request_id, "approve", lambda: instructions_from(payload), "instructions")
-    return request_json(request, seller=True)
+    return _move(seller_id, request_id, "approve", "instructions", lambda: instructions_from(payload))
 
 
 def decline(seller_id: str, request_id: str, payload) -> dict:
-    request = _move(seller_id, request_id, "decline", lambda: decline_reason_from(payload), "reason")
-    return request_json(request, seller=True)
+    return _move(seller_id, request_id, "decline", "reason", lambda: decline_reason_from(payload))
 
 
 def close(seller_id: str, request_id: str, payload) -> dict:

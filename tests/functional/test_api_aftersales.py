@@ -12,7 +12,7 @@ import pytest
 from chalicelib import config, mail, pages
 from chalicelib.store import aftersales as stored
 from chalicelib.store import orders
-from fixtures import Seller, assert_documented, assert_error, create_card, hold, paid, pay_order, post_json
+from fixtures import Seller, assert_documented, assert_error, create_card, hold, pay_order, post_json
 from chalicelib.store import sellers
 
 SHIPS = {"required": True, "countries": ["FR"], "fee": {"amount": 450}}
