@@ -146,6 +146,7 @@ def photos_resources(stage: str) -> dict:
     may POST) and read by presigned GET; nothing is public."""
     bucket = {"Type": "AWS::S3::Bucket",
               "DeletionPolicy": "Retain" if stage == "prod" else "Delete",
+              "UpdateReplacePolicy": "Retain",
               "Properties": {
                   "BucketName": {"Fn::Sub": f"tapcard-{stage}-photos-${{AWS::AccountId}}"},
                   "PublicAccessBlockConfiguration": {"BlockPublicAcls": True, "BlockPublicPolicy": True,
