@@ -12,7 +12,6 @@ import uuid
 
 from chalicelib import backoffice, checkout, notices, photos, views
 from chalicelib.domain import (
-    MAX_PHOTO_BYTES,
     MAX_PHOTOS,
     OPEN,
     PAID,
@@ -40,7 +39,7 @@ from chalicelib.domain import (
 from chalicelib.seller_rules import decode_cursor, encode_cursor, page_size, restock_from_request
 from chalicelib.social import shares
 from chalicelib.store import aftersales as stored
-from chalicelib.store import cards, orders
+from chalicelib.store import orders
 
 log = logging.getLogger(__name__)
 
@@ -126,8 +125,8 @@ def buyer_message(order_id: str, token: str | None, request_id: str, payload) ->
 
 
 def photo_upload(order_id: str, token: str | None, request_id: str, payload) -> dict:
-    """A presigned POST for one photo: S3 takes only this key, this content type and at most
-    MAX_PHOTO_BYTES. The photo's slot is kept first, so a fourth is refused before any upload."""
+    """A presigned POST for one photo: S3 takes only this key, this content type and at most the
+    size given (itself at most MAX_PHOTO_BYTES). The photo's slot is kept first, so a fourth is refused before any upload."""
     request = _buyers_request(order_id, token, request_id)
     content_type, size = photo_from(payload)
     if len(request.photos) >= MAX_PHOTOS:
@@ -135,7 +134,8 @@ def photo_upload(order_id: str, token: str | None, request_id: str, payload) -> 
     photo_id = uuid.uuid4().hex[:12]
     key = f"requests/{request.request_id}/{photo_id}.{PHOTO_TYPES[content_type]}"
     stored.add_photo(request, RequestPhoto(photo_id, key, content_type, size, checkout.now()))
-    return {"photo_id": photo_id, "max_bytes": MAX_PHOTO_BYTES, **photos.upload_form(key, content_type, MAX_PHOTO_BYTES)}
+    # The policy holds the file to the size the buyer gave (at most MAX_PHOTO_BYTES), not just the limit.
+    return {"photo_id": photo_id, "max_bytes": size, **photos.upload_form(key, content_type, size)}
 
 
 # --- the seller ---------------------------------------------------------------------------------
@@ -167,25 +167,23 @@ def seller_message(seller_id: str, request_id: str, payload) -> dict:
     return request_json(stored.require(request_id), seller=True)
 
 
-def _move(seller_id: str, request_id: str, action: str, parse, field: str | None) -> AftersalesRequest:
-    """approve / decline / close: check the body, then the state move, then mail the buyer."""
+def _move(seller_id: str, request_id: str, action: str, field: str, read_value) -> dict:
+    """approve or decline: the body checked, then the state move with its instructions or reason,
+    then the buyer's mail."""
     request = _sellers_request(seller_id, request_id)
-    value = parse() if parse else None
+    value = read_value()
     target = check_move(action, request.status)
-    at = checkout.now()
-    stored.move(request, target, (request.status,), at, **({field: value} if field else {}))
+    stored.move(request, target, (request.status,), checkout.now(), **{field: value})
     _notify(orders.get(request.order_id), target, request)
-    return stored.require(request_id)
+    return request_json(stored.require(request_id), seller=True)
 
 
 def approve(seller_id: str, request_id: str, payload) -> dict:
-    request = _move(seller_id, request_id, "approve", lambda: instructions_from(payload), "instructions")
-    return request_json(request, seller=True)
+    return _move(seller_id, request_id, "approve", "instructions", lambda: instructions_from(payload))
 
 
 def decline(seller_id: str, request_id: str, payload) -> dict:
-    request = _move(seller_id, request_id, "decline", lambda: decline_reason_from(payload), "reason")
-    return request_json(request, seller=True)
+    return _move(seller_id, request_id, "decline", "reason", lambda: decline_reason_from(payload))
 
 
 def close(seller_id: str, request_id: str, payload) -> dict:

@@ -1,4 +1,5 @@
-"""moto server for DynamoDB and Streams, bound to 127.0.0.1, with every request serialized.
+"""moto server for DynamoDB and Streams (and S3: the after-sales photos' bucket, its form uploads
+held to their signed policy by s3_post_policy.py), bound to 127.0.0.1, with every request serialized.
 
 moto's backend has no lock of its own, so concurrent conditional writes can interleave and
 oversell. One lock around the whole WSGI app makes it behave like DynamoDB's single-item
@@ -132,7 +133,9 @@ def main() -> None:
     back_up_only_touched_items()
     DynamoDBStreamsHandler.get_records = get_records_as_json
     DynamoHandler.serialized = serialized_as_json
-    app = serialized(DomainDispatcherApplication(create_backend_app))
+    from s3_post_policy import enforced  # run as a script: infra/local is on the path
+
+    app = serialized(enforced(DomainDispatcherApplication(create_backend_app)))
     # Requests run one at a time anyway: let the one holding the lock finish before the GIL
     # passes to threads that would only queue behind it.
     sys.setswitchinterval(0.05)

@@ -54,6 +54,13 @@ def test_buy_ship_return_approve_refund_with_each_mail_once(live_stack):
     request_id = opened.json()["request_id"]
     form = requests.post(f"{base}/orders/{order['order_id']}/requests/{request_id}/photos", params=token,
                          headers=CLOSE, timeout=10, json={"content_type": "image/png", "size": len(PNG)}).json()
+    # The stack's S3 holds the form to its signed policy, as S3 does: the size said, the type said.
+    too_large = requests.post(form["url"], data=form["fields"], timeout=10,
+                              files={"file": ("lid.png", PNG + b"\x00", "image/png")})
+    assert too_large.status_code == 400 and "EntityTooLarge" in too_large.text
+    wrong_type = requests.post(form["url"], data={**form["fields"], "Content-Type": "image/svg+xml"}, timeout=10,
+                               files={"file": ("lid.svg", PNG, "image/svg+xml")})
+    assert wrong_type.status_code == 403 and "AccessDenied" in wrong_type.text
     uploaded = requests.post(form["url"], data=form["fields"], files={"file": ("lid.png", PNG, "image/png")}, timeout=10)
     assert uploaded.status_code in (200, 204), uploaded.text
 

@@ -12,7 +12,7 @@ import pytest
 from chalicelib import config, mail, pages
 from chalicelib.store import aftersales as stored
 from chalicelib.store import orders
-from fixtures import Seller, assert_documented, assert_error, create_card, hold, paid, pay_order, post_json
+from fixtures import Seller, assert_documented, assert_error, create_card, hold, pay_order, post_json
 from chalicelib.store import sellers
 
 SHIPS = {"required": True, "countries": ["FR"], "fee": {"amount": 450}}
@@ -173,7 +173,7 @@ def test_photos_get_a_presigned_post_limited_in_type_and_size_and_three_at_most(
     upload = body_of(forms[1])
     policy = json.loads(base64.b64decode(upload["fields"]["policy"]))
     assert {"Content-Type": "image/png"} in policy["conditions"]
-    assert ["content-length-range", 1, 5 * 1024 * 1024] in policy["conditions"]
+    assert ["content-length-range", 1, 2000] in policy["conditions"]  # the size given, not just the limit
     assert upload["fields"]["key"].startswith(f"requests/{request_id}/") and upload["fields"]["key"].endswith(".png")
     seen = body_of(client.http.get(f"/api/requests/{request_id}", headers=seller.auth))["photos"]
     assert [p["content_type"] for p in seen] == ["image/jpeg", "image/png", "image/webp"]
@@ -261,3 +261,38 @@ def test_the_order_page_shows_the_request_form_and_thread_under_a_csp_with_its_s
     assert 'id="request-form"' not in html and "退货" in html  # one unsettled request at a time
     script = client.http.get("/assets/order_requests.js")
     assert script.status_code == 200 and script.headers["Content-Type"].startswith("application/javascript")
+
+
+def test_a_step_mailed_again_by_a_retry_or_the_sweeper_is_still_mailed_once(client, seller, fake_stripe, outbox):
+    from chalicelib import notices
+
+    card = create_card(client, seller, shipping=SHIPS)
+    order = shipped_order(client, seller, card["id"])
+    request_id = body_of(open_request(client, order))["request_id"]
+    kind = notices.request_kind("opened", request_id)
+
+    assert notices.notify(orders.get(order["order_id"]), kind) is False  # a second delivery
+    notices.retry_due(time.time() + 3600)  # the sweeper, long after every lease ran out
+
+    assert subjects(outbox).count("We received your request: Speckled mug") == 1
+
+
+def test_an_approval_mail_that_ses_throttles_is_sent_by_the_sweeper_with_its_instructions(
+        client, seller, fake_stripe, outbox, monkeypatch):
+    from chalicelib import notices
+
+    card = create_card(client, seller, shipping=SHIPS)
+    order = shipped_order(client, seller, card["id"])
+    request_id = body_of(open_request(client, order))["request_id"]
+    real_send = mail.send
+
+    def throttled(*args):
+        raise mail.MailError("Throttling")
+    monkeypatch.setattr(mail, "send", throttled)
+    approved = seller_act(client, seller, request_id, "approve", {"instructions": "Use the prepaid label."})
+    assert approved.status_code == 200, approved.body  # the seller's step stands
+    monkeypatch.setattr(mail, "send", real_send)
+
+    assert notices.retry_due(time.time() + 3600) >= 1
+    [approval] = [m for m in outbox() if m["subject"] == "Request approved: Speckled mug"]
+    assert "Use the prepaid label." in approval["text"]
