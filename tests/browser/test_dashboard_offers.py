@@ -74,6 +74,7 @@ def test_a_blogger_edits_offers_reviews_and_a_shop_from_the_dashboard(context, l
     expect(dashboard.locator("#offer-totals")).to_contain_text("Rating: –", timeout=SLOW)
 
     # A shop of both cards, the bowl first.
+    dashboard.click("#shop-details summary")
     shop = dashboard.locator("#shop-form")
     shop.locator("[name=name]").fill("My picks")
     dashboard.select_option("#shop-add-card", card["id"])
