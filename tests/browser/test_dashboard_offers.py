@@ -48,6 +48,7 @@ def test_a_blogger_edits_offers_reviews_and_a_shop_from_the_dashboard(context, l
     assert seller_get(live_stack, f"/api/cards/{card['id']}")["compare_at"]["amount"] == 1600
 
     # A code: added, listed with its uses, deleted.
+    dashboard.click("#code-details summary")
     codes = dashboard.locator("#code-form")
     codes.locator("[name=code]").fill("summer5")
     codes.locator("[name=percent_off]").fill("5")
@@ -59,6 +60,7 @@ def test_a_blogger_edits_offers_reviews_and_a_shop_from_the_dashboard(context, l
     expect(dashboard.locator("#code-list")).to_have_text("No codes yet.", timeout=SLOW)
 
     # The review: the buyer's text as text, a reply, then hidden with a reason.
+    dashboard.click("#review-details summary")
     review = dashboard.locator(f"#review-list [data-order-id={order['order_id']}]")
     expect(review).to_contain_text("Nice <b>cup</b>", timeout=SLOW)
     expect(dashboard.locator("#offer-totals")).to_contain_text("Rating: ★ 4 (1)", timeout=SLOW)
