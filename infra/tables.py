@@ -110,8 +110,9 @@ TABLES = {
             _index("retry_due", "retry_shard", "next_attempt_at", "KEYS_ONLY"),
         ],
     },
-    # Emails to buyers (receipt, shipped, refunded): one item per (order, kind), put before the
-    # mail is sent so it is sent once although streams and retries deliver again.
+    # Emails to buyers (receipt, shipped, refunded) and reservers (reminder): one item per
+    # (order or reservation, kind), put before the mail is sent so it is sent once although
+    # streams and retries deliver again; and one per address unsubscribed from reminders (hashed).
     "notices": {
         "KeySchema": [{"AttributeName": "notice_id", "KeyType": "HASH"}],
         "AttributeDefinitions": [

@@ -90,6 +90,7 @@
     // Reservations exist only where the seller turned them on.
     show("reserve", state === "upcoming" && card.reservation.mode !== "none");
     $("reserve").disabled = reserving || !!(remember("tapcard-reservation-" + card.id) || S.reservation);
+    show("remind-box", state === "upcoming" && card.reservation.mode !== "none" && !$("reserve").disabled);  // an email: a reminder
     if (notice && (state === "live" || state === "upcoming")) say(notice);
     else if (state === "sold_out") say(card.stock.held > 0 ? t("may_come_back") : t("sold_out"));
     else if (state === "ended") say(t("ended"));
@@ -190,7 +191,7 @@
   function reserve() {
     reserving = $("reserve").disabled = true;
     notice = "";
-    request("POST", "/cards/" + card.id + "/reservations", { buyer: buyerToken() }).then(function (res) {
+    request("POST", "/cards/" + card.id + "/reservations", { buyer: buyerToken(), email: $("remind-email").value.trim() || undefined }).then(function (res) {
       if (res.status === 201 || res.status === 200) {  // 200: this reader had reserved already
         remember("tapcard-reservation-" + card.id, res.data.token);
         if (res.status === 201) card.reservations = (card.reservations || 0) + 1;

@@ -48,11 +48,12 @@ var tapcardCodes = (function () {
       return load();
     }).catch(ctx.fail);
   }
+  // Read only while the panel is open: a card's selection costs no request for it otherwise.
   function show(shown, context) {
     ctx = context;
     card = shown;
     $("#codes").hidden = !card;
-    if (card) load();
+    if (card && $("#code-details").open) load();
   }
   function funnelLine(total, reviews, currency, context) {
     var t = context.t, rating = reviews && reviews.count ? "★ " + reviews.average + " (" + reviews.count + ")" : "–";
@@ -60,5 +61,6 @@ var tapcardCodes = (function () {
       context.money(total.revenue_before_discounts, currency) + " · " + t("rating") + ": " + rating;
   }
   $("#code-form").addEventListener("submit", add);
+  $("#code-details").addEventListener("toggle", function () { if (card && $("#code-details").open) load(); });
   return {show: show, funnelLine: funnelLine};
 })();

@@ -45,12 +45,14 @@ var tapcardReviews = (function () {
     }
     pending = null;
   }
+  // Read only while the panel is open: a card's selection costs no request for it otherwise.
   function show(shown, context) {
     ctx = context;
     card = shown;
     $("#reviews").hidden = !card;
-    if (card) load();
+    if (card && $("#review-details").open) load();
   }
+  $("#review-details").addEventListener("toggle", function () { if (card && $("#review-details").open) load(); });
   $("#reply-dialog").addEventListener("close", function () {
     act("#reply-dialog", "reply", {text: $("#reply-form").elements.text.value});
     $("#reply-form").reset();

@@ -1,10 +1,11 @@
 /* tapcard dashboard: the seller's shops (dashboard_shops.html): the list, and a form that makes a
    shop or edits one: its name and its cards, added from the seller's cards and put in order (up,
    down, remove). dashboard.js calls tapcardShops.show(card, ctx) whenever a card (or none) is shown;
-   the panel belongs to the seller, so it shows either way and keeps a shop being edited. */
+   the panel belongs to the seller, so it shows either way and keeps a shop being edited. Folded
+   until the seller opens it, so signing in reads nothing more. */
 var tapcardShops = (function () {
   "use strict";
-  var ctx = null, shops = [], cards = [], editing = null, chosen = [];
+  var ctx = null, shops = [], cards = [], editing = null, chosen = [], loaded = false;
   function $(selector) { return document.querySelector(selector); }
   function titleOf(id) {
     var card = cards.filter(function (c) { return c.id === id; })[0];
@@ -14,6 +15,7 @@ var tapcardShops = (function () {
     return Promise.all([ctx.api("GET", "/api/shops"), ctx.api("GET", "/api/cards?limit=100")]).then(function (found) {
       shops = found[0].items;
       cards = found[1].items.filter(function (card) { return card.status !== "archived"; });
+      loaded = true;
       render();
     }).catch(ctx.fail);
   }
@@ -77,16 +79,21 @@ var tapcardShops = (function () {
       return load();
     }).catch(ctx.fail);
   }
+  // The seller's shops and cards are read when the panel is first opened, and again when a card
+  // they do not know is shown (just made); otherwise only drawn again (in the language now chosen).
   function show(card, context) {
     ctx = context;
     $("#shops").hidden = false;
-    load();
+    if (!$("#shop-details").open) return;
+    var known = !card || cards.some(function (c) { return c.id === card.id; });
+    if (loaded && known) render(); else load();
   }
   $("#shop-add").addEventListener("click", function () {
     if ($("#shop-add-card").value) chosen.push($("#shop-add-card").value);
     render();
   });
   $("#shop-new").addEventListener("click", startNew);
+  $("#shop-details").addEventListener("toggle", function () { if ($("#shop-details").open && ctx) show(null, ctx); });
   $("#shop-form").addEventListener("submit", save);
   return {show: show};
 })();

@@ -275,7 +275,8 @@ class NoticesRetryDue(GlobalSecondaryIndex):
 
 
 class NoticeModel(TableModel):
-    """One email to an order's buyer (receipt, shipped, refunded); never its address or body."""
+    """One email to an order's buyer (receipt, shipped, refunded) or a reserver (reminder), or an
+    address unsubscribed from reminders (by its keyed hash); never an address or a body."""
     Meta = meta("notices")
     notice_id = UnicodeAttribute(hash_key=True)  # "<order_id>#<kind>"
     order_id = UnicodeAttribute()

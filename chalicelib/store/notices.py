@@ -1,5 +1,5 @@
-"""The notices table: one item per (order, kind) of email, put before the mail is sent so each is
-sent once although the orders stream and the sweeper deliver at least once. While it is being sent
+"""The notices table: one item per (order or reservation, kind) of email, put before the mail is
+sent so each is sent once although the orders stream and the sweeper deliver at least once. While it is being sent
 (or is to be sent again) it carries retry_shard and next_attempt_at (a sparse index): its sender
 holds it until then; after that the sweeper may take it. The only module that writes it."""
 from __future__ import annotations

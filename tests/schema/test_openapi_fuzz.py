@@ -20,7 +20,8 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from app import app
 from chalice_wsgi import ChaliceWSGI
-from chalicelib import pages
+from chalicelib import pages, secrets
+from chalicelib.domain import unsubscribe_token
 from fixtures import create_card, hold, paid, post_json
 
 # Seller text that must never reach an HTML page as markup.
@@ -60,7 +61,10 @@ def world(client, seller, fake_stripe, no_network, dev_settings_restored):
     held = hold(client, card["id"], buyer="buyer-token-held")
     bought = paid(client, card["id"], buyer="buyer-token-paid")
     shop = json.loads(post_json(client, "/api/shops", {"name": HOSTILE_TITLE, "card_ids": [card["id"]]}, seller.auth).body)
-    return {"seller": seller, "card": card, "channel": channel, "held": held, "paid": bought, "shop": shop}
+    # A reminder's genuine unsubscribe link, for GET and POST /unsubscribe.
+    unsubscribe = unsubscribe_token(secrets.get("ORDER_TOKEN_SECRET"), "reader@example.com")
+    return {"seller": seller, "card": card, "channel": channel, "held": held, "paid": bought, "shop": shop,
+            "unsubscribe": unsubscribe}
 
 
 EXAMPLES = 25
@@ -134,7 +138,7 @@ def name_real_resources(case, world) -> None:
             if name in real:
                 case.path_parameters[name] = real[name]
     if case.query and isinstance(case.query.get("token"), str) and not made_invalid(ParameterLocation.QUERY):
-        case.query["token"] = order["order_token"]
+        case.query["token"] = world["unsubscribe"] if case.path == "/unsubscribe" else order["order_token"]
 
 
 @schema.parametrize()
