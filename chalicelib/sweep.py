@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 
-from chalicelib import config, notices, payment_events
+from chalicelib import config, grouping, notices, payment_events
 from chalicelib.social import reservations, shares
 from chalicelib.store import retention
 
@@ -21,7 +21,7 @@ def sweep(context=None) -> dict:
     posts and buyers' mails that are due, announce sales that opened, forget buyers' names past
     their time."""
     stop = deadline(context)
-    return {"expired": payment_events.expire_holds(deadline=stop),
+    return {"expired": payment_events.expire_holds(deadline=stop), "groups_closed": grouping.sweep(deadline=stop),
             "shares_retried": shares.retry_due(), "mails_retried": notices.retry_due(),
             "sales_opened": reservations.announce_openings(),
             "personal_data_forgotten": retention.forget_due(int(time.time()), stop)}

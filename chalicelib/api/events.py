@@ -4,7 +4,7 @@ import os
 
 from chalice import Rate
 
-from chalicelib import payment_events, payments, sweep
+from chalicelib import grouping, payment_events, payments, sweep
 from chalicelib.api.http import Routes, header, request
 from chalicelib.social import stream
 
@@ -18,12 +18,19 @@ ORDERS_STREAM_ARN = os.environ.get(
     "ORDERS_STREAM_ARN", "arn:aws:dynamodb:us-east-1:000000000000:table/tapcard-dev-orders/stream/local")
 RESERVATIONS_STREAM_ARN = os.environ.get(
     "RESERVATIONS_STREAM_ARN", "arn:aws:dynamodb:us-east-1:000000000000:table/tapcard-dev-reservations/stream/local")
+GROUPS_STREAM_ARN = os.environ.get(
+    "GROUPS_STREAM_ARN", "arn:aws:dynamodb:us-east-1:000000000000:table/tapcard-dev-groups/stream/local")
 
 
 @bp.route("/webhooks/stripe", methods=["POST"], content_types=["application/json", "text/plain"])
 def stripe_webhook():
     event = payments.parse_webhook(request().raw_body, header("stripe-signature"))
-    outcome = payment_events.apply_payment_event(event) if event else "ignored"
+    if event is None:
+        outcome = "ignored"
+    elif event.type == payments.PAYMENT_AUTHORISED:  # a group payment set aside after 3-D Secure
+        outcome = grouping.apply_authorised_event(event)
+    else:
+        outcome = payment_events.apply_payment_event(event)
     bp.log.info("stripe event %s: %s", event.event_id if event else "-", outcome)
     return {"received": True, "outcome": outcome}
 
@@ -35,6 +42,11 @@ def on_order_change(event):
 
 @bp.on_dynamodb_record(stream_arn=RESERVATIONS_STREAM_ARN)
 def on_reservation_change(event):
+    return stream.handle_batch(event.to_dict())
+
+
+@bp.on_dynamodb_record(stream_arn=GROUPS_STREAM_ARN)
+def on_group_change(event):
     return stream.handle_batch(event.to_dict())
 
 

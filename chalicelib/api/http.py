@@ -49,6 +49,11 @@ STATUS_OF = {
     "code_exists": 409,
     "not_reviewable": 409,
     "already_reviewed": 409,
+    "group_full": 409,
+    "group_closed": 409,
+    "already_in_group": 409,
+    "group_buying_off": 409,
+    "group_only": 409,
 }
 
 _app: Chalice | None = None  # the app the Routes blueprints were registered to: its current request

@@ -10,6 +10,7 @@ from chalicelib.domain.errors import Ended, InvalidRequest, InvalidTemplate, Lim
 from chalicelib.domain.fields import CURRENCY_PATTERN, int_field, parse_timestamp, require, text_field, url_field
 from chalicelib.domain.shipping import NO_SHIPPING, Shipping, shipping_from_request
 from chalicelib.domain.offers import compare_at_from
+from chalicelib.domain.groups import GroupSetting, group_setting_from
 
 __all__ = ["DEFAULT_HOLD_SECONDS", "MIN_HOLD_SECONDS", "MAX_HOLD_SECONDS", "MAX_STOCK", "MAX_QUANTITY",
            "UNITS_PER_SHARD", "MAX_SHARDS", "DEFAULT_SHARE_TEXT", "PUBLISHED", "UNPUBLISHED", "ARCHIVED",
@@ -62,6 +63,7 @@ class Card:
     # discount a reader arriving through a referral link gets.
     compare_at_amount: int | None = None
     referral_discount_percent: int | None = None
+    group: GroupSetting | None = None  # group buying (domain/groups.py)
 
 
 @dataclass
@@ -157,6 +159,7 @@ def new_card_from_request(payload: Any, card_id: str, seller_id: str, now: int) 
         shard_count=shards,
         created_at=now,
         shipping=shipping_from_request(payload.get("shipping")),
+        group=group_setting_from(payload.get("group"), price_amount),
     )
 
 

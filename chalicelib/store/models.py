@@ -10,6 +10,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjec
 from pynamodb.models import Model
 
 from chalicelib.store.model_base import index_meta, meta
+from chalicelib.store.group_models import GroupModel
 from chalicelib.store.offer_models import CodeModel, ReviewModel, ShopModel
 
 
@@ -86,6 +87,7 @@ class CardModel(Model):
     shipping_required = BooleanAttribute(null=True)
     shipping_countries = ListAttribute(of=UnicodeAttribute, null=True)
     shipping_fee = NumberAttribute(null=True)
+    group = MapAttribute(null=True)  # {size, price_amount, window_minutes, only}: group buying
     by_seller = CardsBySeller()
     opening = CardsOpening()
 
@@ -195,6 +197,8 @@ class OrderModel(Model):
     discount_kind = UnicodeAttribute(null=True)
     discount_amount = NumberAttribute(null=True)
     review_key = UnicodeAttribute(null=True)  # its buyer's review (one per order)
+    group_id = UnicodeAttribute(null=True)  # the group it joined; authorised_at: its payment authorised
+    authorised_at = NumberAttribute(null=True)
     by_card = OrdersByCard()
     held_by_expiry = HeldByExpiry()
     by_referral_code = OrdersByReferralCode()
@@ -372,6 +376,7 @@ ALL_MODELS = {
     "codes": CodeModel,
     "reviews": ReviewModel,
     "shops": ShopModel,
+    "groups": GroupModel,
 }
 
 
