@@ -52,7 +52,7 @@ def live_stack(tmp_path_factory):
     env.update({
         "TAPCARD_API_PORT": str(_free_port()), "TAPCARD_MOTO_PORT": str(_free_port()),
         "TAPCARD_STRIPE_PORT": str(_free_port()), "TAPCARD_BLOG_PORT": str(_free_port()),
-        "TAPCARD_SOCIAL_PORT": str(_free_port()),
+        "TAPCARD_SOCIAL_PORT": str(_free_port()), "TAPCARD_MAIL_PORT": str(_free_port()),
         "TAPCARD_DEV_JSON": str(dev_json), "TAPCARD_SWEEP_SECONDS": "1",
     })
     with open(log_path, "w") as log:
