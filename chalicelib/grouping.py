@@ -41,6 +41,8 @@ def start(card_id: str, payload, idempotency_key: str | None, city: str | None =
           place: str | None = None, client: str | None = None) -> dict:
     """POST /cards/{card_id}/groups: a new group at the card's group price, its starter's units
     held in the same transaction, until the group's window closes."""
+    if isinstance(payload, dict) and "group_id" in payload:
+        raise InvalidRequest("'group_id' is for joining a group: send it to /cards/{card_id}/checkout.", "group_id")
     return _tap(card_id, payload, idempotency_key, None, city, place, client)
 
 
@@ -68,7 +70,7 @@ def _tap(card_id: str, payload, idempotency_key: str | None, group_id: str | Non
     request, key = checkout_request_from(payload, idempotency_key)
     if card.group is None:
         raise GroupBuyingOff("This item has no group price.")
-    if request.code is not None:
+    if "code" in payload:
         raise InvalidRequest("A discount code does not apply to the group price.", "code")
     fingerprint = f"{request.fingerprint}|group:{group_id or 'new'}"
     order_id = order_id_for(card_id, request.buyer, key)

@@ -68,6 +68,7 @@ _OPTION_PATTERNS = {
     "accent": re.compile(r"^#?[0-9A-Fa-f]{3,8}\Z"),
     "ref": REF_PATTERN,
     "code": CODE_PATTERN,  # ?code= on the post or share link: pre-filled in the card
+    "group": re.compile(r"^grp_[a-z2-7]{1,60}\Z"),  # ?group= on a group's share link: the card invites to it
     "o": re.compile(r"^https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?\Z"),
 }
 if config.DEV_ROUTES:
@@ -145,6 +146,9 @@ def widget(card_id: str, query: dict, accept_language: str | None = None) -> Pag
         ship = words_for(words_locale)["shipping"]
         settings["words"] = {**words, **ship}
         settings["no_postcode"] = sorted(NO_POSTCODE)
+    group = words_for(words_locale)["group"] if card.group else None  # its script and words: group cards only
+    if group:
+        settings.update(words={**settings["words"], **group}, group_id=options.get("group"))
     html = templates().get_template("widget.html").render(
         card=view, options=options, words=words, lang=words_locale, nonce=nonce, test_mode=sheet == "test",
         price=views.format_money(card.price_amount, card.currency, locale),
@@ -152,7 +156,8 @@ def widget(card_id: str, query: dict, accept_language: str | None = None) -> Pag
         fee=views.format_money(card.shipping.fee, card.currency, locale) if ship else None,
         countries=country_names(card.shipping.countries, locale) if ship else (), **_compare_at(card, locale),
         referral_discount=card.referral_discount_percent if options.get("ref") else None,
-        **_reviews(card.card_id, words, 1),
+        **_reviews(card.card_id, words, 1), grp=group,
+        group_price=views.format_money(card.group.price_amount, card.currency, locale) if group else None,
     )
     return Page(html, WIDGET_CSP.format(nonce=nonce))
 
@@ -199,7 +204,7 @@ def _frame_src(card_id: str, options: dict) -> str:
     """The card's frame on the product page, with the link's referral and discount code."""
     from urllib.parse import urlencode
 
-    passed = {name: options[name] for name in ("ref", "code") if options.get(name)}
+    passed = {name: options[name] for name in ("ref", "code", "group") if options.get(name)}
     return f"{config.PUBLIC_BASE_URL}/cards/{card_id}/widget" + (f"?{urlencode(passed)}" if passed else "")
 
 

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 from chalicelib import config
 from chalicelib.domain import (FAILED, OPEN, PAID, Card, Code, Group, Order, Review, ReviewStats, Shop, StockLevel, group_setting_json,
-                               sale_state, shipping_json)
+                               referral_code_for, sale_state, shipping_json)
 from chalicelib.social.rules import reservers_only_until
 
 # Stripe's zero- and three-decimal currencies; every other currency has two decimals in minor units.
@@ -173,8 +173,10 @@ def order_json(order: Order) -> dict:
     if order.status == PAID and order.referral_code:
         body["referral_code"] = order.referral_code
         body["share_url"] = product_url(order.card_id, order.referral_code)
-    if order.group_id:  # group buying: its group, and whether its payment waits for the group
+    if order.group_id:  # group buying: its group, whether its payment waits for it, the link that invites
         body["group_id"], body["authorised"] = order.group_id, order.authorised_at is not None
+        if order.authorised_at:
+            body["share_url"] = group_url(order.card_id, order.group_id, referral_code_for(order.order_id))
     body["fulfilment"] = None if order.fulfilled_at is None else {
         "carrier": order.carrier, "tracking_number": order.tracking_number, "fulfilled_at": iso(order.fulfilled_at),
     }

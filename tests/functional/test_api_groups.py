@@ -243,3 +243,15 @@ def test_a_payment_authorised_after_the_group_closed_is_cancelled(client, seller
     answer = body(pay_order(client, first), 200)
     assert answer["status"] == "failed"
     assert fake_stripe.charged() == [] and fake_stripe.authorised() == []
+
+
+def test_the_group_script_and_words_come_only_with_a_group_card(client, seller):
+    group_card = create_card(client, seller, group=GROUP, locale="zh-CN")
+    page = client.http.get(f"/cards/{group_card['id']}/widget?group=grp_abc&locale=zh-CN").body.decode()
+    assert "window.tapcardGroup = " in page and "发起拼团" in page and "单独购买" in page
+    assert '"group_id": "grp_abc"' in page or '"group_id":"grp_abc"' in page
+    plain = client.http.get(f"/cards/{create_card(client, seller)['id']}/widget").body.decode()
+    assert "window.tapcardGroup = " not in plain and "group-start" not in plain
+    # The product page passes the group link on to its card.
+    product = client.http.get(f"/p/{group_card['id']}?group=grp_abc&ref=abc123").body.decode()
+    assert "group=grp_abc" in product
