@@ -24,7 +24,7 @@ def test_start_a_group_a_friend_joins_from_the_link_and_it_completes(page, brows
     frame.locator("[data-tc=group-start]").click()
     frame.locator("[data-tc=pay-success]").click()
 
-    expect(frame.locator("[data-tc=group-wait]")).to_have_text("Waiting for 1 more")
+    expect(frame.locator("[data-tc=group-wait]")).to_have_text("Waiting for 1 more", timeout=15_000)
     expect(frame.locator("[data-tc=status]")).to_contain_text("authorised, not taken")
     link = frame.locator("[data-tc=group-share]").input_value()
     assert re.search(r"/p/card_\w+\?group=grp_\w+&ref=\w+$", link), link
@@ -65,4 +65,4 @@ def test_a_group_only_card_in_chinese_offers_the_group_price_alone(page, live_st
     assert axe_violations(frame_of(page, card["id"])) == []
     frame.locator("[data-tc=buy]").click()
     frame.locator("[data-tc=pay-success]").click()
-    expect(frame.locator("[data-tc=group-wait]")).to_have_text("还差2人")
+    expect(frame.locator("[data-tc=group-wait]")).to_have_text("还差2人", timeout=15_000)
