@@ -15,9 +15,8 @@ from chalicelib import config, counters, observability, payment_events, payments
 from chalicelib.domain import (
     CANCELED, COMPLETE, FAILED, GROUP_CAPTURE_FAILED, GROUP_FAILED, HELD, OPEN, REFUNDED, AlreadyInGroup, Card,
     Group, GroupBuyingOff, GroupClosed, IdempotencyMismatch, InvalidRequest, NotFound, Order, PaymentsUnavailable,
-    address_from_request, check_can_buy, check_joinable, checkout_request_from,
-    group_id_for, open_holds_cap, order_id_for, order_token, price_order, pseudonym, pays_for, render_share_text,
-    shipping_fee,
+    address_from_request, check_can_buy, check_joinable, checkout_request_from, group_id_for, open_holds_cap,
+    order_id_for, order_token, price_order, pseudonym, pays_for, referral_code_for, render_share_text, shipping_fee,
 )
 from chalicelib.social import reservations, rules, shares
 from chalicelib.store import cards, groups, orders
@@ -278,7 +277,7 @@ def _share(group_id: str, order_id: str | None) -> None:
     order = orders.get(order_id or group.starter_order_id)
     buyer = rules.buyer_words(card.locale, order.display_name, order.anonymous, order.city)
     price = views.format_money(group.price_amount, group.currency, card.locale)
-    link = views.group_url(card.card_id, group_id, order.referral_code)
+    link = views.group_url(card.card_id, group_id, referral_code_for(order.order_id))  # credits once it is paid
     template = words["group_joined"] if order_id else words["group_complete"]
     text = render_share_text(template, buyer=buyer, title=card.title, price=price,
                              left=max(0, group.size - group.authorised), link=link)

@@ -2,7 +2,7 @@
 capture_method=manual, the groups stream captures a complete group, the sweeper fails a group whose
 window closed and cancels its authorisations; the ops audit is clean after each."""
 
-from test_local_stack import CLOSE, api, audit, intents_of, stripe_client, wait_until  # noqa: F401
+from test_local_stack import api, audit, intents_of, stripe_client, wait_until  # noqa: F401 (fixtures)
 
 GROUP = {"size": 3, "price": {"amount": 1500}, "window_minutes": 1}
 
