@@ -20,8 +20,9 @@ if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):  # on Lambda: a missing secret or
     startup.check_or_exit()
 
 app.register_middleware(middleware.chalice_errors_in_contract_shape, "http")
+app.register_middleware(middleware.kept_only_when_said, "http")
 app.register_middleware(middleware.end_invocation, "all")
-app.register_middleware(middleware.count_card_views, "http")
+app.register_middleware(middleware.only_through_our_cloudfront, "http")
 
 app.register_blueprint(buyer.bp)
 app.register_blueprint(seller.bp)

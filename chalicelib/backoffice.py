@@ -8,10 +8,9 @@ import logging
 import uuid
 from datetime import datetime, timezone
 
-from chalicelib import checkout, config, counters, notices, payments, shipping, views
+from chalicelib import checkout, config, counters, notices, refunds, shipping, views
 from chalicelib.domain import (
     ARCHIVED,
-    PAID,
     PUBLISHED,
     UNPUBLISHED,
     Card,
@@ -38,7 +37,7 @@ from chalicelib.seller_rules import (
     stats_days,
 )
 from chalicelib.social import rules
-from chalicelib.store import cards, codes, delivery, orders, sellers, stock
+from chalicelib.store import cards, codes, delivery, orders, reviews, sellers, stock
 
 # Enough for any sale tapcard is built for; a longer export is cut here and says so.
 MAX_CSV_ORDERS = 50_000
@@ -153,6 +152,9 @@ def seller_order_json(order: Order) -> dict:
     """An order as its seller sees it: with the address it ships to (and the buyer's email)."""
     return {**views.order_json(order), "created_at": views.iso(order.created_at),
             "country": order.country, "ref": order.ref, "refund_id": order.refund_id,
+            "amount_refunded": order.amount_refunded, "refund_pending": order.refund_restock is not None,
+            "dispute": None if order.disputed_at is None else {
+                "reason": order.dispute_reason, "disputed_at": views.iso(order.disputed_at)},
             "shipping": shipping.address_of(order)}
 
 
@@ -205,21 +207,10 @@ def _notify(notice, order) -> None:
 
 
 def refund(seller_id: str, order_id: str, payload) -> dict:
-    """Give the money back through Stripe, then the order becomes refunded. Stripe's idempotency
-    key is the order's, so a refund retried after a failure here never pays back twice."""
+    """Give the money back through Stripe, then the order becomes refunded (chalicelib/refunds.py:
+    a retry, two clicks or a crash in between never pay back twice nor answer 409)."""
     order = _owned_order(seller_id, order_id)
-    restock = restock_from_request(payload)
-    if order.status != PAID or not order.payment_intent_id:
-        raise Conflict(f"This order is {order.status}; only a paid order can be refunded.", "order_id")
-    refund_id = payments.refund(order.payment_intent_id, order.order_id)
-    try:
-        orders.refund_paid(order, refund_id, restock)
-    except orders.StaleOrder:
-        raise Conflict("This order changed meanwhile (it was refunded already?); reload it.", "order_id") from None
-    counters.count(order.card_id, counters.REFUNDS)
-    refunded = orders.get(order_id)
-    _notify(notices.refunded, refunded)
-    return seller_order_json(refunded)
+    return seller_order_json(refunds.refund_by_seller(order, restock_from_request(payload)))
 
 
 # --- the funnel -----------------------------------------------------------------------------
@@ -229,4 +220,5 @@ def stats(seller_id: str, card_id: str, query: dict) -> dict:
     cards.get_owned(seller_id, card_id)
     first, last = stats_days(query, datetime.now(timezone.utc).date())
     counters.flush()  # what this container counted shows at once
-    return {"card_id": card_id, **funnel(counters.read(card_id, first.isoformat(), last.isoformat()), first, last)}
+    return {"card_id": card_id, **funnel(counters.read(card_id, first.isoformat(), last.isoformat()), first, last),
+            "reviews": views.rating_json(reviews.stats(card_id))}

@@ -12,8 +12,14 @@ TABLE_PREFIX = os.environ.get("TABLE_PREFIX", f"tapcard-{STAGE}-")
 # Unset on AWS; the local stack points it at the moto server.
 DYNAMODB_ENDPOINT = os.environ.get("DYNAMODB_ENDPOINT") or None
 
-STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "sk_test_local")
-STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY", "pk_test_local")
+# The repository's defaults, for the local stack and tests only: a Lambda container refuses to
+# start with any of them (chalicelib/startup.py).
+DEFAULT_STRIPE_SECRET_KEY, DEFAULT_STRIPE_PUBLISHABLE_KEY = "sk_test_local", "pk_test_local"
+DEFAULT_ORDER_TOKEN_SECRET = "dev-only-order-token-secret"
+DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:8000"
+
+STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", DEFAULT_STRIPE_SECRET_KEY)
+STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY", DEFAULT_STRIPE_PUBLISHABLE_KEY)
 STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
 # Unset on AWS; the local stack points it at localstripe.
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE") or None
@@ -28,12 +34,15 @@ STRIPE_RATE_LIMIT = float(os.environ.get("STRIPE_RATE_LIMIT", "25"))
 STRIPE_QUEUE_SECONDS = float(os.environ.get("STRIPE_QUEUE_SECONDS", "10"))
 
 # Signs order tokens; a per-stage secret on AWS.
-ORDER_TOKEN_SECRET = os.environ.get("ORDER_TOKEN_SECRET", "dev-only-order-token-secret")
+ORDER_TOKEN_SECRET = os.environ.get("ORDER_TOKEN_SECRET", DEFAULT_ORDER_TOKEN_SECRET)
 # Where buyers reach the API (used in snippets and share links).
-PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", DEFAULT_PUBLIC_BASE_URL).rstrip("/")
 # "test" shows the TEST MODE payment sheet and mounts the dev-only payment routes.
 PAYMENT_SHEET = os.environ.get("PAYMENT_SHEET", "stripe")
 DEV_ROUTES = PAYMENT_SHEET == "test"
+# A deployed stage that is not for the public (a team's test stage) says so explicitly; only there
+# may a Lambda container run the dev routes (PAYMENT_SHEET=test) or open sign-up.
+NON_PUBLIC_STAGE = _flag("NON_PUBLIC_STAGE")
 
 HOLD_SHARDS = int(os.environ.get("HOLD_SHARDS", "4"))
 # During a rush (as many units held unpaid as are left) a new hold lasts this long unless its
@@ -61,6 +70,9 @@ SWEEP_SECONDS = float(os.environ.get("SWEEP_SECONDS", "44"))
 CARD_CACHE_SECONDS = float(os.environ.get("CARD_CACHE_SECONDS", "10"))
 STOCK_CACHE_SECONDS = float(os.environ.get("STOCK_CACHE_SECONDS", "1"))
 STRIPE_EVENT_TTL_SECONDS = 30 * 24 * 3600
+# A seller's refund under way is finished by the sweeper once this old (its request, or Stripe's
+# charge.refunded, usually finishes it first); one Stripe could not take is tried again as late.
+REFUND_SWEEP_SECONDS = int(os.environ.get("REFUND_SWEEP_SECONDS", "60"))
 
 # The social loop. Channel secrets (and buyers' shipping addresses) are encrypted with this Fernet
 # key (a per-stage secret on AWS);
@@ -103,3 +115,8 @@ OPEN_SIGNUP = _flag("OPEN_SIGNUP", "true" if STAGE == "dev" else "false")
 MAIL_FROM = os.environ.get("MAIL_FROM", "tapcard <no-reply@tapcard.test>")
 MAIL_CAPTURE_FILE = os.environ.get("MAIL_CAPTURE_FILE") or None
 MAIL_SEND_ATTEMPTS = int(os.environ.get("MAIL_SEND_ATTEMPTS", "4"))
+# After-sales photos (chalicelib/photos.py): the stage's private bucket (the template sets it on
+# AWS), the local stack's S3 endpoint (its moto server), how long a seller's photo link works.
+PHOTOS_BUCKET = os.environ.get("PHOTOS_BUCKET", f"tapcard-{STAGE}-photos")
+S3_ENDPOINT = os.environ.get("S3_ENDPOINT") or None
+PHOTO_VIEW_SECONDS = int(os.environ.get("PHOTO_VIEW_SECONDS", "300"))

@@ -1,5 +1,5 @@
 """The seller's dashboard: one page whose CSS and JS (dashboard_charts.js, then dashboard.js) are
-inlined under the response's nonce (dashboard_shipping.js between them), so it runs under a CSP as strict as the card's (no other
+inlined under the response's nonce (dashboard_shipping.js and the panels' dashboard_*.js between them), so it runs under a CSP as strict as the card's (no other
 script, no inline handlers). Its words, every locale's "dashboard" section of widgets/words/, are
 inlined as JSON (#tc-words) for the script to read, and so are the currencies whose minor unit is
 not a hundredth (#tc-currencies), so prices are shown and entered as Stripe counts them."""
@@ -16,12 +16,16 @@ DASHBOARD_CSP = (
 )
 
 
+# In this order: dashboard.js uses what each of the others defines.
+DASHBOARD_SCRIPTS = ("dashboard_charts.js", "dashboard_shipping.js", "dashboard_compare_at.js", "dashboard_codes.js",
+                     "dashboard_reviews.js", "dashboard_shops.js", "dashboard.js", "dashboard_aftersales.js")
+
+
 @functools.lru_cache(maxsize=1)
 def _assets() -> tuple[str, str, str, str]:
     words = {locale: words_for(locale)["dashboard"] for locale in LOCALES}
     words_json = pages.script_json(words)
-    js = "\n".join((WIDGETS / name).read_text() for name in ("dashboard_charts.js", "dashboard_shipping.js",
-                                                               "dashboard.js"))
+    js = "\n".join((WIDGETS / name).read_text() for name in DASHBOARD_SCRIPTS)
     return (WIDGETS / "dashboard.css").read_text(), js, words_json, pages.script_json(views.minor_unit_exceptions())
 
 

@@ -29,12 +29,15 @@ class MailError(Exception):
         self.code, self.final = code, final
 
 
-def send(to: str, subject: str, text: str, html: str) -> None:
+def send(to: str, subject: str, text: str, html: str, headers: dict[str, str] | None = None) -> None:
+    """headers: extra message headers (a reminder's List-Unsubscribe and List-Unsubscribe-Post)."""
     if config.MAIL_CAPTURE_FILE:
-        capture(config.MAIL_CAPTURE_FILE, {"to": to, "subject": subject, "text": text, "html": html,
-                                           "sent_at": int(time.time())})
+        message = {"to": to, "subject": subject, "text": text, "html": html, "sent_at": int(time.time())}
+        if headers:
+            message["headers"] = headers
+        capture(config.MAIL_CAPTURE_FILE, message)
         return
-    _send_with_ses(to, subject, text, html)
+    _send_with_ses(to, subject, text, html, headers)
 
 
 def capture(path: str, message: dict) -> None:
@@ -64,12 +67,14 @@ def get_ses():
     return boto3.client("sesv2", region_name=config.AWS_REGION)
 
 
-def _send_with_ses(to: str, subject: str, text: str, html: str) -> None:
+def _send_with_ses(to: str, subject: str, text: str, html: str, headers: dict[str, str] | None = None) -> None:
     from botocore.exceptions import ClientError
 
     content = {"Simple": {"Subject": {"Data": subject, "Charset": "UTF-8"},
                           "Body": {"Text": {"Data": text, "Charset": "UTF-8"},
                                    "Html": {"Data": html, "Charset": "UTF-8"}}}}
+    if headers:
+        content["Simple"]["Headers"] = [{"Name": name, "Value": value} for name, value in headers.items()]
     for attempt in range(config.MAIL_SEND_ATTEMPTS):
         try:
             get_ses().send_email(FromEmailAddress=config.MAIL_FROM, Destination={"ToAddresses": [to]},

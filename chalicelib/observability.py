@@ -12,7 +12,7 @@ import os
 NAMESPACE = "tapcard"
 SERVICE = "tapcard"
 # The counters tapcard publishes; a dashboard or alarm can rely on these names.
-COUNTERS = ("holds", "paid", "sold_out_taps", "expired_holds", "refunds", "share_failures")
+COUNTERS = ("holds", "paid", "sold_out_taps", "expired_holds", "refunds", "disputes", "share_failures")
 
 _logger = None
 _metrics = None

@@ -6,26 +6,31 @@ Jinja2 and Babel are imported on first render, so JSON routes do not pay for the
 """
 from __future__ import annotations
 
+import base64
 import functools
+import hashlib
 import json
 import re
 import secrets
 from dataclasses import dataclass
 
-from chalicelib import checkout, config, shipping, shops, views
-from chalicelib.domain import CODE_PATTERN, NO_POSTCODE, REF_PATTERN, InvalidRequest, NotFound
+from chalicelib import checkout, config, photos, shipping, shops, views
+from chalicelib.domain import (CODE_PATTERN, MAX_PHOTO_BYTES, MAX_PHOTOS, NO_POSTCODE, PHOTO_TYPES, REF_PATTERN,
+                               REMINDER_PASS_PATTERN, InvalidRequest, NotFound)
 from chalicelib.social import referrals
+from chalicelib.store import aftersales as aftersales_store
 from chalicelib.store import cards, reviews
 from chalicelib.words import LOCALE_TAG, WIDGETS, pick_locale, words_for
 
-# Only this response's own inline code runs; Stripe.js and its frames are the only other code.
+# Only the page's own inline code runs, allowed by its SHA-256 ({script}, {style}: see hashed);
+# Stripe.js and its frames are the only other code.
 WIDGET_CSP = (
-    "default-src 'none'; script-src 'nonce-{nonce}' https://js.stripe.com https://*.js.stripe.com; "
-    "style-src 'nonce-{nonce}'; img-src https: http: data:; connect-src 'self' https://api.stripe.com; "
+    "default-src 'none'; script-src {script} https://js.stripe.com https://*.js.stripe.com; "
+    "style-src {style}; img-src https: http: data:; connect-src 'self' https://api.stripe.com; "
     "frame-src https://js.stripe.com https://*.js.stripe.com https://hooks.stripe.com; "
     "base-uri 'none'; form-action 'none'"
 )
-PRODUCT_CSP = ("default-src 'none'; style-src 'nonce-{nonce}'; img-src https: http: data:; frame-src 'self'; "
+PRODUCT_CSP = ("default-src 'none'; style-src {style}; img-src https: http: data:; frame-src 'self'; "
                "base-uri 'none'; form-action 'none'")
 
 
@@ -37,8 +42,23 @@ class Page:
 
 
 def new_nonce() -> str:
-    """A fresh nonce for one response's Content-Security-Policy."""
+    """A fresh nonce for one response's Content-Security-Policy (pages never cached: the order's)."""
     return secrets.token_urlsafe(16)
+
+
+# The inline code a page runs: <script> and <style> written without attributes. Data blocks
+# (<script type="application/json" ...>) never run; what a seller or buyer typed is escaped.
+_INLINE = re.compile(r"<(script|style)>(.*?)</\1>", re.S)
+
+
+def hashed(html: str, policy: str, status: int = 200) -> Page:
+    """The page with a policy that allows its own inline scripts and styles by their SHA-256: the
+    same page always gets the same policy, so it can be cached (a nonce could not be: it must be
+    new for each response)."""
+    allowed = {"script": {}, "style": {}}
+    for kind, text in _INLINE.findall(html):
+        allowed[kind]["'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"] = None
+    return Page(html, policy.format(**{kind: " ".join(hashes) or "'none'" for kind, hashes in allowed.items()}), status)
 
 
 # Characters that could end a <script> element or open a comment in it ("</", "<!--"), or end
@@ -53,10 +73,8 @@ def script_json(value) -> str:
 
 
 def _not_available(words: dict, words_locale: str, options: dict, csp: str) -> Page:
-    nonce = new_nonce()
-    html = templates().get_template("not_available.html").render(words=words, lang=words_locale, options=options,
-                                                                  nonce=nonce)
-    return Page(html, csp.format(nonce=nonce), status=404)
+    html = templates().get_template("not_available.html").render(words=words, lang=words_locale, options=options)
+    return hashed(html, csp, status=404)
 
 
 THEMES = ("light", "dark", "auto")
@@ -68,6 +86,7 @@ _OPTION_PATTERNS = {
     "accent": re.compile(r"^#?[0-9A-Fa-f]{3,8}\Z"),
     "ref": REF_PATTERN,
     "code": CODE_PATTERN,  # ?code= on the post or share link: pre-filled in the card
+    "reservation": REMINDER_PASS_PATTERN,  # a reservation reminder's link: the card buys with it
     "group": re.compile(r"^grp_[a-z2-7]{1,60}\Z"),  # ?group= on a group's share link: the card invites to it
     "o": re.compile(r"^https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?\Z"),
 }
@@ -78,12 +97,27 @@ DEFAULT_ACCENT = "#c4461f"  # white text on it passes WCAG AA (4.9:1)
 SCHEMA_AVAILABILITY = {"live": "InStock", "upcoming": "PreOrder", "sold_out": "SoldOut", "ended": "Discontinued"}
 
 
+# The templates compiled to Python modules: only in the Lambda package (infra/aws/bundle.py), so a
+# new container does not compile each template on its first render (cold start).
+COMPILED_TEMPLATES = WIDGETS / "compiled"
+
+
+def template_environment(loader):
+    """The one Jinja2 configuration (autoescaped HTML), for the app and for the package's compile step."""
+    from jinja2 import Environment, select_autoescape
+
+    return Environment(loader=loader, autoescape=select_autoescape(["html"]))
+
+
 @functools.lru_cache(maxsize=1)
 def templates():
-    """The Jinja2 environment over widgets/ (autoescaped HTML); Jinja2 is imported on first use."""
-    from jinja2 import Environment, FileSystemLoader, select_autoescape
+    """The Jinja2 environment over widgets/ (precompiled in the package, the sources otherwise);
+    Jinja2 is imported on first use."""
+    from jinja2 import ChoiceLoader, FileSystemLoader, ModuleLoader
 
-    return Environment(loader=FileSystemLoader(WIDGETS), autoescape=select_autoescape(["html"]))
+    sources = FileSystemLoader(WIDGETS)
+    compiled = COMPILED_TEMPLATES.is_dir()
+    return template_environment(ChoiceLoader([ModuleLoader(COMPILED_TEMPLATES), sources]) if compiled else sources)
 
 
 @functools.lru_cache(maxsize=1)
@@ -114,12 +148,13 @@ def _options(query: dict) -> dict:
 
 
 def widget(card_id: str, query: dict, accept_language: str | None = None) -> Page:
-    """The card a snippet frames; a visit through a referral link (?ref=) is counted."""
+    """The card a snippet frames: the same for every reader of the same URL and language, so the
+    edge keeps it. Its live data (price, stock, sale state) the page fetches from GET
+    /cards/{card_id} (card_live.js), and once on screen it tells POST /cards/{card_id}/views."""
     # embed.js sends only a theme it knows (it warns and sends none for another), so any other
     # theme is a hand-made URL: it is told, as openapi.json's enum says, rather than ignored.
     if "theme" in query and query["theme"] not in THEMES:
         raise InvalidRequest(f"'theme' must be one of {', '.join(THEMES)}.", "theme")
-    referrals.record_visit(card_id, query)
     options = _options(query)
     locale, words_locale = pick_locale(options.get("locale"), accept_language)
     words = words_for(words_locale)["card"]
@@ -127,14 +162,14 @@ def widget(card_id: str, query: dict, accept_language: str | None = None) -> Pag
         card = cards.get_for_buyer(card_id)
     except NotFound:
         return _not_available(words, words_locale, options, WIDGET_CSP)
-    nonce = new_nonce()
-    view = checkout.card_view(card)
     sheet = options.get("sheet", config.PAYMENT_SHEET)
     settings = {
-        "card": view,
+        "card_id": card.card_id,
+        "preview": "preview" in query,  # the seller's own preview is no view
         "payment_sheet": sheet,
         "publishable_key": config.STRIPE_PUBLISHABLE_KEY,
         "ref": options.get("ref"),
+        "reservation": options.get("reservation"),
         "locale": locale,
         "words": words,
         "parent_origin": options.get("o"),
@@ -146,11 +181,12 @@ def widget(card_id: str, query: dict, accept_language: str | None = None) -> Pag
         ship = words_for(words_locale)["shipping"]
         settings["words"] = {**words, **ship}
         settings["no_postcode"] = sorted(NO_POSTCODE)
+        settings["shipping_countries"] = list(card.shipping.countries)
     group = words_for(words_locale)["group"] if card.group else None  # its script and words: group cards only
     if group:
         settings.update(words={**settings["words"], **group}, group_id=options.get("group"))
     html = templates().get_template("widget.html").render(
-        card=view, options=options, words=words, lang=words_locale, nonce=nonce, test_mode=sheet == "test",
+        card=card, options=options, words=words, lang=words_locale, test_mode=sheet == "test",
         price=views.format_money(card.price_amount, card.currency, locale),
         settings_json=script_json(settings), ship=ship,
         fee=views.format_money(card.shipping.fee, card.currency, locale) if ship else None,
@@ -159,7 +195,7 @@ def widget(card_id: str, query: dict, accept_language: str | None = None) -> Pag
         **_reviews(card.card_id, words, 1), grp=group,
         group_price=views.format_money(card.group.price_amount, card.currency, locale) if group else None,
     )
-    return Page(html, WIDGET_CSP.format(nonce=nonce))
+    return hashed(html, WIDGET_CSP)
 
 
 def country_names(codes, locale: str) -> list[tuple[str, str]]:
@@ -204,7 +240,7 @@ def _frame_src(card_id: str, options: dict) -> str:
     """The card's frame on the product page, with the link's referral and discount code."""
     from urllib.parse import urlencode
 
-    passed = {name: options[name] for name in ("ref", "code", "group") if options.get(name)}
+    passed = {name: options[name] for name in ("ref", "code", "reservation", "group") if options.get(name)}
     return f"{config.PUBLIC_BASE_URL}/cards/{card_id}/widget" + (f"?{urlencode(passed)}" if passed else "")
 
 
@@ -239,15 +275,14 @@ def _offer_ld(card, view: dict) -> dict:
 
 
 def product_page(card_id: str, query: dict, accept_language: str | None = None) -> Page:
-    """The hosted page (works without JavaScript); a visit through a referral link is counted."""
-    referrals.record_visit(card_id, query)
+    """The hosted page (works without JavaScript), kept at the edge: the card it frames counts the
+    view and the referral visit (POST /cards/{card_id}/views)."""
     locale, words_locale = pick_locale(None, accept_language)
     words = words_for(words_locale)["card"]
     try:
         card = cards.get_for_buyer(card_id)
     except NotFound:
         return _not_available(words, words_locale, _options({}), PRODUCT_CSP)
-    nonce = new_nonce()
     view = checkout.card_view(card)
     options = _options(query)
     product_ld = {
@@ -265,14 +300,14 @@ def product_page(card_id: str, query: dict, accept_language: str | None = None) 
         **_reviews(card.card_id, words, 5),
         price_value=product_ld["offers"]["price"],
         price=views.format_money(card.price_amount, card.currency, locale), words=words, lang=words_locale,
-        json_ld=script_json(product_ld), nonce=nonce,
+        json_ld=script_json(product_ld),
     )
-    return Page(html, PRODUCT_CSP.format(nonce=nonce))
+    return hashed(html, PRODUCT_CSP)
 
 
 # --- the blogger's shop (issue 17) --------------------------------------------------------------
 
-SHOP_CSP = ("default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; img-src https: http: data:; "
+SHOP_CSP = ("default-src 'none'; script-src {script}; style-src {style}; img-src https: http: data:; "
             "frame-src 'self'; base-uri 'none'; form-action 'none'")
 
 
@@ -284,14 +319,13 @@ def shop_page(shop_id: str, query: dict, accept_language: str | None = None, com
 
     options = _options(query)
     locale, words_locale = pick_locale(options.get("locale"), accept_language)
-    nonce = new_nonce()
     render = functools.partial(templates().get_template("shop.html").render, t=words_for(words_locale)["shop"],
-                               lang=words_locale, nonce=nonce, compact=compact,
+                               lang=words_locale, compact=compact,
                                parent_origin=script_json(options.get("o") if compact else None))
     try:
         shop, shown = shops.for_readers(shop_id)
     except NotFound:
-        return Page(render(shop=None), SHOP_CSP.format(nonce=nonce), status=404)
+        return hashed(render(shop=None), SHOP_CSP, status=404)
     passed = {"o": config.PUBLIC_BASE_URL, **{k: options[k] for k in ("locale", "theme", "ref", "code") if options.get(k)}}
     if options.get("accent") != DEFAULT_ACCENT:
         passed["accent"] = options["accent"]
@@ -304,8 +338,8 @@ def shop_page(shop_id: str, query: dict, accept_language: str | None = None, com
         "itemListElement": [{"@type": "ListItem", "position": n, "url": item["url"], "name": item["title"]}
                             for n, item in enumerate(items, 1)],
     }
-    return Page(render(shop=shop, items=items, url=views.shop_url(shop.shop_id), json_ld=script_json(item_list)),
-                SHOP_CSP.format(nonce=nonce))
+    return hashed(render(shop=shop, items=items, url=views.shop_url(shop.shop_id), json_ld=script_json(item_list)),
+                  SHOP_CSP)
 
 
 def qr_svg(card_id: str, ref: str | None) -> str:
@@ -329,7 +363,10 @@ def openapi() -> dict:
 
 # --- the buyer's order page (seller side, issue 7) ---------------------------------------------
 
-ORDER_CSP = "default-src 'none'; style-src 'nonce-{nonce}'; img-src https: http: data:; base-uri 'none'; form-action 'none'"
+# Its scripts (order_requests.js and order_review.js, under the nonce) post JSON to this origin and
+# photos to the photos bucket's origin ({uploads}); forms are never submitted as forms.
+ORDER_CSP = ("default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; img-src https: http: data:; "
+             "connect-src 'self' {uploads}; base-uri 'none'; form-action 'none'")
 
 
 def _earnings(order, locale: str) -> dict | None:
@@ -339,6 +376,27 @@ def _earnings(order, locale: str) -> dict | None:
     earned = referrals.earnings(order)
     return {"referred_orders": earned["referred_orders"],
             **{key: views.format_money(earned[key], earned["currency"], locale) for key in ("rebate", "rebate_pending")}}
+
+
+def _review_form(order, card, token: str) -> dict:
+    from urllib.parse import urlencode
+
+    from chalicelib import reviewing
+
+    return {"review_state": reviewing.form_state(order, card), "review_max_text": reviewing.MAX_REVIEW_TEXT,
+            "review_max_name": reviewing.MAX_REVIEW_NAME,
+            "review_action": f"/orders/{order.order_id}/review?{urlencode({'token': token})}"}
+
+
+# Scripts a page loads from GET /assets/{name} (under its nonce), each a file of widgets/.
+ASSETS = ("order_review.js", "order_requests.js")
+
+
+@functools.lru_cache(maxsize=None)
+def asset(name: str) -> str:
+    if name not in ASSETS:
+        raise NotFound("No script has this name.")
+    return (WIDGETS / name).read_text()
 
 
 def order_page(order_id: str, token: str | None, accept_language: str | None) -> Page:
@@ -352,6 +410,9 @@ def order_page(order_id: str, token: str | None, accept_language: str | None) ->
         discount=views.format_money(order.discount_amount, order.currency, locale) if order.discount_amount else None,
         fulfilled_at=views.iso(order.fulfilled_at), share_url=view.get("share_url"), nonce=nonce,
         address=shipping.address_of(order),  # behind the order's token only, like the page itself
-        earnings=_earnings(order, locale),
+        earnings=_earnings(order, locale), **_review_form(order, card, token),
+        requests=aftersales_store.of_order(order.order_id),  # after-sales: order_requests.html
+        photo_types=", ".join(PHOTO_TYPES), max_photos=MAX_PHOTOS, max_photo_bytes=MAX_PHOTO_BYTES,
     )
-    return Page(html, ORDER_CSP.format(nonce=nonce))
+    return Page(html, ORDER_CSP.format(nonce=nonce, uploads=photos.upload_origin()))
+

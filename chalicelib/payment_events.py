@@ -49,6 +49,10 @@ def _count_paid(order: Order) -> None:
     counters.count(order.card_id, counters.REVENUE, order.amount)
     if order.ref:
         counters.count(order.card_id, counters.REFERRED_ORDERS)
+    if order.discount_amount:
+        counters.count(order.card_id, counters.DISCOUNTS, order.discount_amount)
+    if order.discount_kind == "code":
+        counters.count(order.card_id, counters.CODE_REDEMPTIONS)
     if order.group_id:
         counters.count(order.card_id, counters.GROUP_UNITS, order.quantity)
 

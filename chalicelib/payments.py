@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 
 from chalicelib import config, secrets, stripe_budget
-from chalicelib.domain import InvalidSignature, PaymentsBusy, PaymentsUnavailable, PayRequest, pseudonym
+from chalicelib.domain import Conflict, InvalidSignature, PaymentsBusy, PaymentsUnavailable, PayRequest, pseudonym
 from chalicelib.stripe_budget import CANCEL, CONFIRM, REFUND
 
 # Stripe event types tapcard acts on, mapped to what they mean for an order.
@@ -18,7 +18,12 @@ PAYMENT_FAILED = "payment_intent.payment_failed"
 PAYMENT_CANCELED = "payment_intent.canceled"
 # A manual-capture payment (group buying) was authorised after the pay call (3-D Secure).
 PAYMENT_AUTHORISED = "payment_intent.amount_capturable_updated"
-HANDLED_EVENTS = (PAYMENT_SUCCEEDED, PAYMENT_FAILED, PAYMENT_CANCELED, PAYMENT_AUTHORISED)
+# A charge's money went back (our refund, or one made in Stripe's dashboard, in full or in part),
+# and a buyer's bank disputing a payment.
+CHARGE_REFUNDED = "charge.refunded"
+DISPUTE_CREATED = "charge.dispute.created"
+HANDLED_EVENTS = (PAYMENT_SUCCEEDED, PAYMENT_FAILED, PAYMENT_CANCELED, PAYMENT_AUTHORISED, CHARGE_REFUNDED,
+                  DISPUTE_CREATED)
 
 # What a pay call came to (the contract's `status`), from the PaymentIntent's status. AUTHORIZED:
 # a group order's money is set aside (manual capture) until its group is complete.
@@ -65,6 +70,14 @@ class PaymentEvent:
     amount_received: int = 0
     currency: str = ""
     amount_capturable: int = 0  # what an authorised (not yet captured) payment set aside
+    # charge.refunded: what the charge took and what went back so far, whether all of it did, and
+    # the latest refund's id when the event carries it; charge.dispute.created: the amount
+    # disputed and the bank's reason.
+    amount: int = 0
+    amount_refunded: int = 0
+    refunded: bool = False
+    refund_id: str | None = None
+    dispute_reason: str | None = None
 
     @property
     def received(self) -> Received:
@@ -216,12 +229,34 @@ def capture(payment_intent_id: str) -> Received | None:
 
 def refund(payment_intent_id: str, order_id: str, priority: str = REFUND) -> str:
     """Give a payment back. A seller's refund waits behind buyers paying; money taken for goods
-    that are gone goes back at a payment's own priority (CONFIRM): it is part of settling one."""
-    refund_obj = _call(priority, lambda: get_client().v1.refunds.create(
-        {"payment_intent": payment_intent_id, "metadata": {"order_id": order_id}},
-        {"idempotency_key": f"refund-{payment_intent_id}"},
-    ))
+    that are gone goes back at a payment's own priority (CONFIRM): it is part of settling one.
+    The idempotency key comes from the order and its payment, so a retry gets the same refund;
+    past Stripe's 24 h of keys, a payment already refunded in full answers with its refund."""
+    import stripe
+
+    try:
+        refund_obj = _call(priority, lambda: get_client().v1.refunds.create(
+            {"payment_intent": payment_intent_id, "metadata": {"order_id": order_id}},
+            {"idempotency_key": f"refund-{order_id}-{payment_intent_id}"},
+        ))
+    except stripe.InvalidRequestError as error:
+        if error.code == "charge_already_refunded":
+            return latest_refund(payment_intent_id)
+        # Refused for good (a disputed charge, say): nothing went back, and asking again won't help.
+        raise Conflict(f"Stripe refused this refund: {error.user_message or error.code}", "order_id") from error
     return refund_obj.id
+
+
+def latest_refund(payment_intent_id: str) -> str:
+    """The id of the payment's latest refund (one made in Stripe's dashboard, or ours)."""
+    found = _call(REFUND, lambda: get_client().v1.refunds.list({"payment_intent": payment_intent_id, "limit": 1}))
+    return found.data[0].id
+
+
+def order_id_of(payment_intent_id: str) -> str | None:
+    """The order a PaymentIntent pays (its metadata), for events that carry no metadata of ours."""
+    intent = _call(REFUND, lambda: get_client().v1.payment_intents.retrieve(payment_intent_id))
+    return (intent.to_dict().get("metadata") or {}).get("order_id")
 
 
 def create_payment_intent(order_id: str, card_id: str, amount: int, currency: str) -> PaymentIntent:
@@ -256,15 +291,27 @@ def parse_webhook(raw_body: bytes, signature_header: str | None) -> PaymentEvent
         raise InvalidSignature("The Stripe signature does not match this body.") from None
     if event.type not in HANDLED_EVENTS:
         return None
-    intent = event.data.object.to_dict()
-    metadata = intent.get("metadata") or {}
+    obj = event.data.object.to_dict()
+    if event.type == CHARGE_REFUNDED:
+        refunds = (obj.get("refunds") or {}).get("data") or []  # left out by API versions since 2022-11-15
+        return PaymentEvent(
+            event_id=event.id, type=event.type, payment_intent_id=obj.get("payment_intent") or "",
+            order_id=(obj.get("metadata") or {}).get("order_id"), currency=obj.get("currency") or "",
+            amount=int(obj.get("amount") or 0), amount_refunded=int(obj.get("amount_refunded") or 0),
+            refunded=bool(obj.get("refunded")), refund_id=refunds[0]["id"] if refunds else None)
+    if event.type == DISPUTE_CREATED:
+        return PaymentEvent(
+            event_id=event.id, type=event.type, payment_intent_id=obj.get("payment_intent") or "",
+            order_id=None, currency=obj.get("currency") or "", amount=int(obj.get("amount") or 0),
+            dispute_reason=obj.get("reason") or "general")
+    metadata = obj.get("metadata") or {}
     return PaymentEvent(
         event_id=event.id,
         type=event.type,
-        payment_intent_id=intent["id"],
+        payment_intent_id=obj["id"],
         order_id=metadata.get("order_id"),
-        payment_method_id=intent.get("payment_method"),
-        amount_received=int(intent.get("amount_received") or 0),
-        currency=intent.get("currency") or "",
-        amount_capturable=int(intent.get("amount_capturable") or 0),
+        payment_method_id=obj.get("payment_method"),
+        amount_received=int(obj.get("amount_received") or 0),
+        currency=obj.get("currency") or "",
+        amount_capturable=int(obj.get("amount_capturable") or 0),
     )

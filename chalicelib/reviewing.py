@@ -7,7 +7,10 @@ from chalicelib import checkout, views
 from chalicelib.domain import (
     REVIEWS_PAGE,
     Card,
+    MAX_REVIEW_NAME,
+    MAX_REVIEW_TEXT,
     NotFound,
+    NotReviewable,
     Order,
     check_reviewable,
     check_visible,
@@ -22,6 +25,18 @@ from chalicelib.store import cards, orders, reviews
 def ships(card: Card) -> bool:
     """Whether the card's goods are shipped, so a review waits for the order's fulfilment."""
     return card.shipping.required
+
+
+def form_state(order: Order, card: Card) -> str | None:
+    """What the order page offers its buyer: "open" (the review form), "done" (reviewed), "later"
+    (paid, waiting to ship), or None (nothing to review: unpaid, expired, refunded)."""
+    if order.review_key is not None:
+        return "done"
+    try:
+        check_reviewable(order.status, order.fulfilled_at is not None, ships(card), False)
+    except NotReviewable:
+        return "later" if order.status == "paid" else None
+    return "open"
 
 
 def write(order_id: str, token: str | None, payload) -> dict:

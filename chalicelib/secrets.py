@@ -26,6 +26,15 @@ SECRETS = {
 }
 # Secrets a stage may leave unset: without them a feature is off, nothing breaks.
 OPTIONAL = {"CLOUDFRONT_ORIGIN_SECRET"}
+# What the command that sets each one puts as its value (README "Secrets (prod)").
+VALUE_OF = {
+    "STRIPE_SECRET_KEY": "'sk_live_...'", "STRIPE_WEBHOOK_SECRET": "'whsec_...'",
+    "ORDER_TOKEN_SECRET": '"$(openssl rand -hex 32)"',
+    "CHANNEL_ENCRYPTION_KEY": "\"$(.venv/bin/python -c 'from cryptography.fernet import Fernet; "
+                              "print(Fernet.generate_key().decode())')\"",
+    "CLOUDFRONT_ORIGIN_SECRET": '"$(openssl rand -hex 32)"',
+}
+PLACEHOLDER = "SET_ME"
 
 
 class MissingSecret(RuntimeError):
@@ -43,8 +52,11 @@ def parameter_name(setting: str) -> str:
 def how_to_set(setting: str) -> str:
     if ssm_path():
         return (f"aws ssm put-parameter --type SecureString --name {parameter_name(setting)} "
-                f"--value '...' (then redeploy or wait for new containers)")
-    return f"the {setting} environment variable"
+                f"--value {VALUE_OF[setting]} (then redeploy or wait for new containers)")
+    path = f"/tapcard/{config.STAGE}"
+    return (f"the {setting} environment variable (on AWS: \"SECRETS_SSM_PATH\": \"{path}\" in the {config.STAGE} "
+            f"stage of .chalice/config.json, then aws ssm put-parameter --type SecureString "
+            f"--name {path}/{SECRETS[setting]} --value {VALUE_OF[setting]})")
 
 
 @functools.lru_cache(maxsize=1)
@@ -90,6 +102,32 @@ def missing() -> list[str]:
     return problems
 
 
+def unsafe() -> list[str]:
+    """Secrets a deployed stage must not run with: unset where the environment holds them (an SSM
+    stage's missing ones are missing()'s), left at the repository's default (order tokens could be
+    forged; the dev channel key is derived from the table prefix, which anyone can read), or a
+    placeholder. Each is one line naming the setting and how to set it, never its value."""
+    defaults = {"STRIPE_SECRET_KEY": config.DEFAULT_STRIPE_SECRET_KEY,
+                "ORDER_TOKEN_SECRET": config.DEFAULT_ORDER_TOKEN_SECRET,
+                "CHANNEL_ENCRYPTION_KEY": dev_channel_key().decode()}
+    problems = []
+    for setting in SECRETS:
+        value = optional(setting)
+        if value is None:
+            if setting not in OPTIONAL and not ssm_path():
+                problems.append(f"{setting} is not set: set it with {how_to_set(setting)}")
+        elif value == defaults.get(setting):
+            problems.append(f"{setting} is the repository's default: set it with {how_to_set(setting)}")
+        elif PLACEHOLDER in value.upper():
+            problems.append(f"{setting} is a placeholder ({PLACEHOLDER}): set it with {how_to_set(setting)}")
+    return problems
+
+
+def dev_channel_key() -> bytes:
+    """Dev only: a Fernet key derived from the stage's table prefix, so local data survives restarts."""
+    return base64.urlsafe_b64encode(hashlib.sha256(f"tapcard-dev-channels:{config.TABLE_PREFIX}".encode()).digest())
+
+
 # --- what is stored encrypted: share channels' credentials, buyers' shipping addresses ---------
 
 
@@ -101,8 +139,7 @@ def _fernet():
     if key is None:
         if config.STAGE != "dev":
             raise RuntimeError("CHANNEL_ENCRYPTION_KEY must be set outside the dev stage")
-        # Dev only: a key derived from the stage's table prefix, so local data survives restarts.
-        key = base64.urlsafe_b64encode(hashlib.sha256(f"tapcard-dev-channels:{config.TABLE_PREFIX}".encode()).digest())
+        key = dev_channel_key()
     return Fernet(key)
 
 

@@ -26,7 +26,7 @@ from chalicelib.domain import (
 from chalicelib.views import csv_text, iso
 
 EDITABLE = ("title", "description", "image_url", "price", "stock", "sale", "limit_per_buyer",
-            "hold_seconds", "share_text", "shipping", "compare_at", "group")
+            "hold_seconds", "share_text", "shipping", "compare_at", "return_days", "group")
 # Buyers already paid (or are paying) this price and shipping under this limit, and groups are
 # open at this group price and size: they stay as they were.
 LOCKED_ONCE_ORDERED = ("price", "limit_per_buyer", "shipping", "group")
@@ -185,7 +185,13 @@ def stats_days(query: dict, today: date) -> tuple[date, date]:
 
 FUNNEL = ("views", "taps", "holds", "paid")
 TOTALS = FUNNEL + ("units", "revenue", "expired_holds", "refunds", "shares_posted", "referral_visits",
-                   "referred_orders", "groups_started", "groups_completed", "groups_failed", "group_units")
+                   "referred_orders", "code_redemptions", "discounts", "groups_started", "groups_completed",
+                   "groups_failed", "group_units")
+
+
+def _money(counts: Counter) -> dict:
+    """Revenue after discounts is what was paid; before them, what the same orders listed at."""
+    return {"revenue_before_discounts": counts["revenue"] + counts["discounts"]}
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -217,12 +223,12 @@ def funnel(days: dict[str, Counter], first: date, last: date) -> dict:
     while day <= last:
         counts = days.get(day.isoformat(), Counter())
         total.update(counts)
-        per_day.append({"day": day.isoformat(), **{name: counts[name] for name in TOTALS},
+        per_day.append({"day": day.isoformat(), **{name: counts[name] for name in TOTALS}, **_money(counts),
                         "conversion": _conversions(counts)})
         day += timedelta(days=1)
     return {
         "from": first.isoformat(), "to": last.isoformat(),
-        "total": {**{name: total[name] for name in TOTALS}, "conversion": _conversions(total)},
+        "total": {**{name: total[name] for name in TOTALS}, **_money(total), "conversion": _conversions(total)},
         "days": per_day,
         "countries": _places(total, "geo"),
         "regions": _places(total, "region"),

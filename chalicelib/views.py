@@ -77,6 +77,15 @@ def order_page_url(order_id: str, token: str) -> str:
     return f"{config.PUBLIC_BASE_URL}/o/{order_id}?{urlencode({'token': token})}"
 
 
+def reminder_url(card_id: str, reservation_pass: str) -> str:
+    """The product page with the reservation a reminder's link carries (pages passes it to the card)."""
+    return f"{config.PUBLIC_BASE_URL}/p/{card_id}?{urlencode({'reservation': reservation_pass})}"
+
+
+def unsubscribe_url(token: str) -> str:
+    return f"{config.PUBLIC_BASE_URL}/unsubscribe?{urlencode({'token': token})}"
+
+
 def embed_js_url() -> str:
     return f"{config.PUBLIC_BASE_URL}/embed.js"
 
@@ -85,6 +94,10 @@ def _snippet(attribute: str, id_: str, url: str, text: str) -> str:
     """The two lines a blogger pastes: what embed.js frames, and a link that works without JavaScript."""
     return (f'<div {attribute}="{id_}"><a href="{url}">{escape(text)} on tapcard</a></div>\n'
             f'<script async src="{embed_js_url()}"></script>')
+
+
+def dashboard_url(section: str = "aftersales") -> str:
+    return f"{config.PUBLIC_BASE_URL}/dashboard#{section}"
 
 
 def snippet(card: Card) -> str:
@@ -126,6 +139,7 @@ def card_json(card: Card, level: StockLevel, social: dict[str, int], at: int, ra
         "limit_per_buyer": card.limit_per_buyer,
         "shipping": shipping_json(card.shipping, card.currency),
         "group": group_setting_json(card.group, card.currency),
+        "return_days": card.return_days,
         "hold_seconds": card.hold_seconds,
         "url": product_url(card.card_id),
         "locale": card.locale,

@@ -216,6 +216,21 @@ TABLES = {
             _index("by_seller", "seller_id", "created_at"),
         ],
     },
+    # Buyers' after-sales requests (thread and photo keys inside the item), and one "open#<order_id>"
+    # item per order with an unsettled request, so an order has one at a time (a conditional put).
+    "aftersales": {
+        "KeySchema": [{"AttributeName": "request_id", "KeyType": "HASH"}],
+        "AttributeDefinitions": [
+            {"AttributeName": "request_id", "AttributeType": "S"},
+            {"AttributeName": "seller_id", "AttributeType": "S"},
+            {"AttributeName": "order_id", "AttributeType": "S"},
+            {"AttributeName": "created_at", "AttributeType": "N"},
+        ],
+        "GlobalSecondaryIndexes": [
+            _index("by_seller", "seller_id", "created_at"),  # the seller's After-sales list
+            _index("by_order", "order_id", "created_at"),    # the buyer's requests on the order page
+        ],
+    },
     # Group buying: each group ("group") and its members ("m#<buyer>"). Its stream captures a
     # group's payments once it is complete and shares who joined.
     "groups": {

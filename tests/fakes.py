@@ -77,7 +77,8 @@ class FakeStripe:
 
     def install(self, monkeypatch) -> "FakeStripe":
         for name in ("pay", "payer_identities_of", "payer_identities", "retrieve_paid",
-                     "cancel_payment_intent", "refund", "create_payment_intent", "capture"):
+                     "cancel_payment_intent", "refund", "latest_refund", "order_id_of", "create_payment_intent",
+                     "capture"):
             monkeypatch.setattr(payments, name, getattr(self, name))
         return self
 
@@ -199,8 +200,21 @@ class FakeStripe:
     def refund(self, payment_intent_id: str, order_id: str, priority: str = "refund") -> str:
         self.refund_priorities[payment_intent_id] = priority
         self._record("refund", payment_intent_id, order_id)
-        # The adapter's idempotency key is the intent: asked twice, Stripe refunds once.
+        # The adapter's idempotency key is the order's and the intent's: asked twice, Stripe refunds once.
         return self._refunds.setdefault(payment_intent_id, f"re_{payment_intent_id}")
+
+    def refund_in_dashboard(self, payment_intent_id: str) -> str:
+        """The seller refunds in Stripe's dashboard, outside tapcard."""
+        return self._refunds.setdefault(payment_intent_id, f"re_dash_{payment_intent_id}")
+
+    def latest_refund(self, payment_intent_id: str) -> str:
+        self._record("latest_refund", payment_intent_id)
+        return self._refunds[payment_intent_id]
+
+    def order_id_of(self, payment_intent_id: str) -> str | None:
+        self._record("order_id_of", payment_intent_id)
+        intent = self.intents.get(payment_intent_id)
+        return intent["order_id"] if intent else None
 
 
 EVENTS = Path(__file__).parent / "events"
@@ -254,3 +268,29 @@ def signed_webhook(event: dict, secret: str = WEBHOOK_SECRET, timestamp: int | N
         "Stripe-Signature": stripe_signature(body, secret, timestamp),
         "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
     }
+
+
+def charge_refunded_event(payment_intent_id: str, amount: int, amount_refunded: int, order_id: str | None = None,
+                          event_id: str | None = None, currency: str = "eur") -> dict:
+    """Stripe's charge.refunded about the charge of a PaymentIntent (from tests/events/): Stripe
+    sends it for every refund, ours or one made in its dashboard. Since API version 2022-11-15
+    the charge carries no list of refunds, and its metadata is the charge's own (empty here)."""
+    event = load_event("stripe_charge_refunded.json")
+    event["id"] = event_id or _next("evt")
+    event["created"] = int(time.time())
+    charge = event["data"]["object"]
+    charge.update(payment_intent=payment_intent_id, amount=amount, amount_captured=amount, currency=currency,
+                  amount_refunded=amount_refunded, refunded=amount_refunded >= amount,
+                  metadata={"order_id": order_id} if order_id else {})
+    return event
+
+
+def dispute_created_event(payment_intent_id: str, amount: int, reason: str = "fraudulent",
+                          event_id: str | None = None, currency: str = "eur") -> dict:
+    """Stripe's charge.dispute.created (from tests/events/): a dispute names the charge and its
+    PaymentIntent, never our metadata."""
+    event = load_event("stripe_charge_dispute_created.json")
+    event["id"] = event_id or _next("evt")
+    event["created"] = int(time.time())
+    event["data"]["object"].update(payment_intent=payment_intent_id, amount=amount, reason=reason, currency=currency)
+    return event

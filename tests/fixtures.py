@@ -319,6 +319,28 @@ def from_address(client, address: str) -> None:
     client.http._local_gateway.event_converter.LOCAL_SOURCE_IP = address
 
 
+ORIGIN_SECRET = "origin-secret"
+
+
+def through_our_cloudfront(client, monkeypatch, secret: str = ORIGIN_SECRET) -> None:
+    """The stage sets a CloudFront origin secret and the client's requests come through our
+    distribution, which adds it (infra/aws/edge.py). A header the test writes itself wins: a caller
+    reaching the API directly can send any."""
+    monkeypatch.setattr(config, "CLOUDFRONT_ORIGIN_SECRET", secret)
+    send = client.http.request
+
+    def request(method, path, headers=None, body=b""):
+        return send(method, path, headers={config.CLOUDFRONT_ORIGIN_HEADER: secret, **(headers or {})}, body=body)
+    monkeypatch.setattr(client.http, "request", request)
+
+
+def view(client, card_id: str, headers: dict | None = None, **body):
+    """The widget on a reader's screen says so (card_live.js): POST /cards/{card_id}/views."""
+    response = post_json(client, f"/cards/{card_id}/views", body, headers)
+    assert response.status_code == 204, response.body
+    return response
+
+
 def create_card(client, seller, **overrides) -> dict:
     response = post_json(client, "/api/cards", card_request(**overrides), seller.auth)
     assert response.status_code == 201, response.body

@@ -1,7 +1,7 @@
 (function () {
   "use strict";
   var S = JSON.parse(document.getElementById("tc-settings").textContent);
-  var card = S.card, words = S.words, order = null, orderToken = null, pollTimer = null;
+  var card = null, words = S.words, order = null, orderToken = null, pollTimer = null;
   // What the last tap came to ("declined", "only 2 left"); it stays until the next tap.
   var notice = "";
   var $ = function (name) { return document.querySelector('[data-tc="' + name + '"]'); };
@@ -56,7 +56,7 @@
 
   function resize() {
     if (!S.parent_origin || window.parent === window) return;
-    window.parent.postMessage({ type: "tapcard:resize", id: card.id, height: document.documentElement.scrollHeight }, S.parent_origin);
+    window.parent.postMessage({ type: "tapcard:resize", id: S.card_id, height: document.documentElement.scrollHeight }, S.parent_origin);
   }
 
   function say(text) { $("status").textContent = text || ""; resize(); }
@@ -90,7 +90,7 @@
     show("buy", state === "live");
     // Reservations exist only where the seller turned them on.
     show("reserve", state === "upcoming" && card.reservation.mode !== "none");
-    $("reserve").disabled = reserving || !!remember("tapcard-reservation-" + card.id);
+    $("reserve").disabled = reserving || !!(remember("tapcard-reservation-" + card.id) || S.reservation);
     if (notice && (state === "live" || state === "upcoming")) say(notice);
     else if (state === "sold_out") say(card.stock.held > 0 ? t("may_come_back") : t("sold_out"));
     else if (state === "ended") say(t("ended"));
@@ -154,7 +154,7 @@
   // Stock and feed every 4-6 s while the reader can see the card; jitter spreads a crowd's polls.
   function schedulePoll() {
     clearTimeout(pollTimer);
-    if (document.hidden) return;
+    if (document.hidden || !card) return;
     pollTimer = setTimeout(function () { refreshCard().then(refreshFeed).then(schedulePoll); }, 4000 + Math.random() * 2000);
   }
   document.addEventListener("visibilitychange", schedulePoll);
@@ -164,7 +164,7 @@
     $("buy").disabled = true;
     notice = "";
     idempotencyKey = idempotencyKey || "tap_" + Date.now() + "_" + String(Math.random()).slice(2, 10);
-    var body = { quantity: 1, buyer: buyerToken() }, reservation = remember("tapcard-reservation-" + card.id);
+    var body = { quantity: 1, buyer: buyerToken() }, reservation = remember("tapcard-reservation-" + card.id) || S.reservation;
     if (S.ref) body.ref = S.ref;
     if (reservation) body.reservation = reservation;
     if ($("code").value.trim()) body.code = $("code").value.trim();  // the server prices it
@@ -389,10 +389,12 @@
     navigator.share({ title: card.title, url: $("share-url").value }).catch(function () { /* dismissed */ });
   });
   window.addEventListener("resize", resize);
-  setInterval(render, 1000);
-
-  render();
+  window.tapcardLive.then(function (live) {  // card_live.js: the page itself carries no live data
+    card = live;
+    setInterval(render, 1000);
+    render();
+    refreshFeed();
+    schedulePoll();
+  }, function () { say(t("unreachable")); });
   loadStripe();
-  refreshFeed();
-  schedulePoll();
 })();

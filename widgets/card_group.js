@@ -2,11 +2,12 @@
    group" beside "Buy alone"; a card opened from a group link (?group=) invites the reader, "Join Ada's
    group: 2 of 3, closes in 23:12", counted down each second and polled; once the pay call authorised
    the payment, the reader waits for the group ("Waiting for 1 more") until it is complete (the
-   payment is taken: card.js shows it paid) or closes short (nothing was taken). */
+   payment is taken: card.js shows it paid) or closes short (nothing was taken). Loaded after
+   card_live.js: whether the card is group-only is live data. */
 window.tapcardGroup = (function () {
   "use strict";
   var S = JSON.parse(document.getElementById("tc-settings").textContent);
-  var card = S.card, words = S.words, joining = S.group_id || null, group = null, grouped = false, starting = false;
+  var card = null, words = S.words, joining = S.group_id || null, group = null, grouped = false, starting = false;
   var $ = function (name) { return document.querySelector('[data-tc="' + name + '"]'); };
   var buy = $("buy"), start = $("group-start");
 
@@ -34,6 +35,7 @@ window.tapcardGroup = (function () {
 
   // Each second: the invitation's countdown, and the start button beside card.js's buy button.
   function render() {
+    if (!card) return;  // card_live.js has not answered yet: card.js keeps the buttons hidden
     var label = joining && group && isOpen(group) ? start.getAttribute("data-join") : start.getAttribute("data-start");
     if (card.group.only) buy.textContent = label; else start.textContent = label;
     start.hidden = card.group.only || buy.hidden;
@@ -58,9 +60,8 @@ window.tapcardGroup = (function () {
   }
 
   // card.js's buy button: a tap from "Start a group" goes to a group, any other buys alone.
-  buy.addEventListener("click", function () { grouped = starting || card.group.only; starting = false; });
+  buy.addEventListener("click", function () { grouped = starting || Boolean(card && card.group.only); starting = false; });
   start.addEventListener("click", function () { starting = true; buy.click(); });
-  if (!card.group.only) buy.textContent = start.getAttribute("data-alone");
 
   // Where card.js sends the tap (and, joining, the group it joins); a group price takes no code.
   function path(cardId, body) {
@@ -94,8 +95,13 @@ window.tapcardGroup = (function () {
     watch();
   }
 
-  setInterval(render, 1000);
-  render();
-  pollInvite();
+  window.tapcardLive.then(function (live) {
+    if (!live.group) return;  // group buying turned off since the edge kept this page: buy alone only
+    card = live;
+    if (!card.group.only) buy.textContent = start.getAttribute("data-alone");
+    setInterval(render, 1000);
+    render();
+    pollInvite();
+  }, function () { /* card.js says the card is unreachable */ });
   return { path: path, authorised: authorised };
 })();

@@ -66,7 +66,7 @@ window.tapcardShipping = (function () {
   return {
     // Production: Stripe's Address Element next to the Payment Element, limited to the card's countries.
     mountStripe: function (elements) {
-      addressElement = elements.create("address", { mode: "shipping", allowedCountries: S.card.shipping.countries, fields: { phone: "auto" } });
+      addressElement = elements.create("address", { mode: "shipping", allowedCountries: S.shipping_countries, fields: { phone: "auto" } });
       addressElement.mount(document.querySelector('[data-tc="address-element"]'));
     },
     // Resolves with null once the address is stored, else with the words to show the reader.

@@ -16,6 +16,7 @@
   var timer = null;
   var ordersCursor = null;
   var pendingOrder = null; // the order a dialog acts on
+  var PANELS = [tapcardCompareAt, tapcardCodes, tapcardReviews, tapcardShops];  // dashboard_*.js: shown with each card
 
   function $(selector) { return document.querySelector(selector); }
   function t(key) { return WORDS[lang][key] || WORDS.en[key] || key; }
@@ -58,6 +59,7 @@
       });
   }
   function fail(error) { flash(error.message, true); }
+  function context() { return {api: api, t: t, money: money, el: el, flash: flash, fail: fail, exponent: exponent, lang: lang}; }
 
   // --- signing in ---------------------------------------------------------------------------
 
@@ -118,6 +120,7 @@
     $("#editor-title").textContent = t("new_card_title");
     $("#card-status").textContent = "";
     ["#card-actions", "#insights", "#orders", "#channels", "#referrals", "#packing"].forEach(function (id) { $(id).hidden = true; });
+    PANELS.forEach(function (panel) { panel.show(null, context()); });
     listCards([]);
     refreshCardList().catch(fail);
   }
@@ -141,6 +144,7 @@
     $("#card-status").textContent = t(card.status) + " · " + card.sale.state;
     $("#snippet").value = card.snippet;
     ["#card-actions", "#insights", "#orders", "#channels", "#referrals"].forEach(function (id) { $(id).hidden = false; });
+    PANELS.forEach(function (panel) { panel.show(card, context()); });
   }
   function selectCard(card) {
     showCard(card);
@@ -178,6 +182,7 @@
     if (form.elements.share_text.value.trim()) body.share_text = form.elements.share_text.value;
     body.shipping = tapcardShipping.value(form, exponent(currency));
     if (current ? tapcardShipping.same(body.shipping, current.shipping) : !body.shipping.required) delete body.shipping;
+    tapcardCompareAt.payload(body, form, current, exponent(currency));
     if (current) {
       // Send only what changed: locked fields that stay the same are no change.
       if (body.price.amount === current.price.amount && currency === current.price.currency) delete body.price;
@@ -216,6 +221,7 @@
     api("GET", "/api/cards/" + encodeURIComponent(id) + "/stats").then(function (stats) {
       if (!current || current.id !== id) return;
       drawFunnel(stats.total);
+      $("#offer-totals").textContent = tapcardCodes.funnelLine(stats.total, stats.reviews, current.price.currency, context());
       tapcardCharts.sales($("#sales"), stats.days);
       var places = $("#places");
       places.textContent = "";
@@ -264,7 +270,13 @@
   function addOrderRow(order) {
     var row = el("tr", null, {"data-order-id": order.order_id});
     row.appendChild(el("td", new Date(order.created_at).toLocaleString(lang)));
-    row.appendChild(el("td", t("st_" + order.status), {"data-status": order.status}));
+    // What happened at Stripe beside the status: a dispute, a refund under way, a partial refund.
+    var notes = [t("st_" + order.status)].concat(order.dispute ? [t("disputed") + " (" + order.dispute.reason + ")"] : [],
+      order.refund_pending ? [t("refund_pending")] : [], order.status === "paid" && order.amount_refunded
+      ? [t("part_refunded").replace("{amount}", money(order.amount_refunded, order.currency))] : []);
+    var cell = el("td", notes.join(" · "), {"data-status": order.status});
+    if (order.dispute) cell.setAttribute("data-disputed", "true");
+    row.appendChild(cell);
     row.appendChild(el("td", order.quantity));
     row.appendChild(el("td", money(order.amount, order.currency)));
     row.appendChild(el("td", order.country || "–"));

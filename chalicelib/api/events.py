@@ -4,7 +4,7 @@ import os
 
 from chalice import Rate
 
-from chalicelib import grouping, payment_events, payments, sweep
+from chalicelib import grouping, payment_events, payments, refunds, sweep
 from chalicelib.api.http import Routes, header, request
 from chalicelib.social import stream
 
@@ -29,6 +29,8 @@ def stripe_webhook():
         outcome = "ignored"
     elif event.type == payments.PAYMENT_AUTHORISED:  # a group payment set aside after 3-D Secure
         outcome = grouping.apply_authorised_event(event)
+    elif event.type in (payments.CHARGE_REFUNDED, payments.DISPUTE_CREATED):
+        outcome = refunds.apply_charge_event(event)  # refunds and disputes made at Stripe
     else:
         outcome = payment_events.apply_payment_event(event)
     bp.log.info("stripe event %s: %s", event.event_id if event else "-", outcome)

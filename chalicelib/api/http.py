@@ -37,6 +37,7 @@ STATUS_OF = {
     "too_many_reservations": 429,
     "payments_unavailable": 503,
     "payments_busy": 503,
+    "refund_pending": 503,
     "hold_expired": 409,
     "already_paid": 409,
     "payment_in_progress": 409,
@@ -54,6 +55,12 @@ STATUS_OF = {
     "already_in_group": 409,
     "group_buying_off": 409,
     "group_only": 409,
+    "request_not_allowed": 409,
+    "return_window_closed": 409,
+    "request_already_open": 409,
+    "wrong_request_state": 409,
+    "too_many_photos": 409,
+    "too_many_messages": 409,
 }
 
 _app: Chalice | None = None  # the app the Routes blueprints were registered to: its current request
@@ -154,9 +161,15 @@ def header(name: str) -> str | None:
 
 
 def client(of: Request | None = None) -> str:
-    """The caller of `of` (default: the request being answered) as API Gateway saw it (its TCP
-    peer), never a header the caller could set."""
-    return client_key(((of or request()).context.get("identity") or {}).get("sourceIp"))
+    """The caller of `of` (default: the request being answered): its TCP peer as API Gateway saw
+    it, or, through our CloudFront (whose address that peer then is), the viewer's address
+    CloudFront wrote in CloudFront-Viewer-Address ("198.51.100.10:46532", "2001:db8::1:46532");
+    never a header the caller could set."""
+    of = of or request()
+    viewer = viewer_headers(of).get("cloudfront-viewer-address")
+    if viewer:
+        return client_key(viewer.rpartition(":")[0])
+    return client_key((of.context.get("identity") or {}).get("sourceIp"))
 
 
 def from_our_cloudfront(headers) -> bool:
@@ -165,6 +178,14 @@ def from_our_cloudfront(headers) -> bool:
     expected = secrets.optional("CLOUDFRONT_ORIGIN_SECRET")
     sent = headers.get(config.CLOUDFRONT_ORIGIN_HEADER)
     return bool(expected and sent) and hmac.compare_digest(sent.encode(), expected.encode())
+
+
+def origin_refused(of: Request) -> Response | None:
+    """403 for a request that came around our CloudFront (and so around its cache and WAF), on a
+    stage that has an origin secret; a stage without one answers everyone, as before."""
+    if secrets.optional("CLOUDFRONT_ORIGIN_SECRET") and not from_our_cloudfront(of.headers):
+        return error_response("forbidden", "Use the public address: this one answers only tapcard's CDN.", 403)
+    return None
 
 
 def viewer_headers(of: Request | None = None) -> dict:
@@ -189,13 +210,14 @@ def seller_id() -> str:
     return sellers.seller_for_authorization(header("authorization"))
 
 
-def html(page: pages.Page, max_age: int = 0) -> Response:
-    max_age = max_age if page.status == 200 else 0
-    return Response(body=page.html, status_code=page.status, headers={
-        "Content-Type": "text/html; charset=utf-8",
-        "Content-Security-Policy": page.content_security_policy,
-        "Cache-Control": f"public, max-age={max_age}" if max_age else "no-store",
-    })
+def html(page: pages.Page, cache_control: str = "no-store") -> Response:
+    """A page; only a 200 is ever kept (a card not yet published must not stay "not available").
+    A cacheable page varies by the reader's language when no ?locale= says."""
+    headers = {"Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": page.content_security_policy,
+               "Cache-Control": cache_control if page.status == 200 else "no-store"}
+    if headers["Cache-Control"] != "no-store":
+        headers["Vary"] = "Accept-Language"
+    return Response(body=page.html, status_code=page.status, headers=headers)
 
 
 def attachment(csv_text: str, filename: str) -> Response:

@@ -1,10 +1,10 @@
 """The middlewares app.py registers, in this order: Chalice's own errors in the contract's shape
-(http), the end of every invocation (all), the widget's view count (http)."""
+(http), no-store on an answer that does not say how long it may be kept (http), the end of every
+invocation (all), only requests through our CloudFront (http)."""
 import re
 
 from chalicelib import counters, observability
-from chalicelib.api.buyer import WIDGET_PATH
-from chalicelib.api.http import client, place
+from chalicelib.api.http import origin_refused
 
 
 def chalice_errors_in_contract_shape(event, get_response):
@@ -14,6 +14,16 @@ def chalice_errors_in_contract_shape(event, get_response):
     if response.status_code >= 400 and isinstance(body, dict) and set(body) == {"Code", "Message"}:
         code = re.sub(r"(?<!^)(?=[A-Z])", "_", body["Code"]).lower().removesuffix("_error")
         response.body = {"error": {"code": code, "message": body["Message"]}}
+    return response
+
+
+def kept_only_when_said(event, get_response):
+    """An answer without Cache-Control is kept by no one: an order's answer is its buyer's alone,
+    and CloudFront would keep even a 404 for 10 s when the origin says nothing. The public GETs
+    say what they allow (chalicelib/api/buyer.py)."""
+    response = get_response(event)
+    if not any(name.lower() == "cache-control" for name in response.headers):
+        response.headers["Cache-Control"] = "no-store"
     return response
 
 
@@ -30,14 +40,7 @@ def end_invocation(event, get_response):
             observability.end_invocation()
 
 
-def count_card_views(event, get_response):
-    """A widget served is a view of its card, once per client a minute (counters.count_view);
-    counted here so the buyer routes stay as they are. The dashboard's preview (?preview=1) is
-    not a view. Referral visits: referrals.record_visit."""
-    response = get_response(event)
-    query_params = event.query_params or {}
-    if (response.status_code == 200 and event.context.get("resourcePath") == WIDGET_PATH
-            and "preview" not in query_params):
-        card_id = event.uri_params["card_id"]
-        counters.count_view(card_id, client(event), place=place(event))
-    return response
+def only_through_our_cloudfront(event, get_response):
+    """With the stage's CloudFront origin secret set, a request without it (someone calling the API
+    Gateway URL directly, past the cache and the WAF's rate limit) gets 403 and runs nothing."""
+    return origin_refused(event) or get_response(event)

@@ -2,7 +2,7 @@
 GET /openapi.json) and the dashboard page that drives them."""
 from chalice import Response
 
-from chalicelib import backoffice, dashboard, pages, reviewing, shops
+from chalicelib import aftersales, backoffice, dashboard, pages, reviewing, shops
 from chalicelib.api.http import Routes, attachment, created, html, query, request, seller_body, seller_id
 from chalicelib.social import channels, seller_api, shares
 
@@ -209,3 +209,41 @@ def list_shops():
 @bp.route("/api/shops/{shop_id}", methods=["PATCH"])
 def update_shop(shop_id):
     return shops.update_shop(seller_id(), shop_id, seller_body())
+
+
+# --- after-sales requests ----------------------------------------------------------------------
+
+
+@bp.route("/api/requests")
+def list_requests():
+    return aftersales.seller_requests(seller_id(), query())
+
+
+@bp.route("/api/requests/{request_id}")
+def get_request(request_id):
+    return aftersales.seller_request(seller_id(), request_id)
+
+
+@bp.route("/api/requests/{request_id}/approve", methods=["POST"])
+def approve_request(request_id):
+    return aftersales.approve(seller_id(), request_id, seller_body())
+
+
+@bp.route("/api/requests/{request_id}/decline", methods=["POST"])
+def decline_request(request_id):
+    return aftersales.decline(seller_id(), request_id, seller_body())
+
+
+@bp.route("/api/requests/{request_id}/refund", methods=["POST"])
+def refund_request(request_id):
+    return aftersales.refund(seller_id(), request_id, seller_body())
+
+
+@bp.route("/api/requests/{request_id}/close", methods=["POST"])
+def close_request(request_id):
+    return aftersales.close(seller_id(), request_id, seller_body())
+
+
+@bp.route("/api/requests/{request_id}/messages", methods=["POST"])
+def seller_message(request_id):
+    return aftersales.seller_message(seller_id(), request_id, seller_body())

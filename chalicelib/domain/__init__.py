@@ -4,16 +4,26 @@ errors: what can go wrong; fields: checks of what clients send; clients: who a c
 cards: a card and its sale; orders: an order, its statuses and the table of moves between
 them; shipping: where a card ships, the buyer's address, an order's total; offers: compare-at
 prices, discount codes and the one function that prices an order; reviews: one per paid order,
-replies, hiding, the rating; shops: a blogger's shop of cards; groups: group buying. Their public names are gathered here, so callers write
+replies, hiding, the rating; reminders: reservers reminded before a sale, unsubscribe tokens;
+shops: a blogger's shop of cards; aftersales: buyers' after-sales requests and their moves; groups: group
+buying. Their public names (each module's __all__) are reachable here, so callers write
 `from chalicelib.domain import Card, SoldOut`.
+
+The modules are imported on first use of one of their names, not all at once: a Lambda container
+answering a widget imports only the rules it needs (cold start).
 """
-from chalicelib.domain.cards import *  # noqa: F401,F403
-from chalicelib.domain.clients import *  # noqa: F401,F403
-from chalicelib.domain.errors import *  # noqa: F401,F403
-from chalicelib.domain.fields import *  # noqa: F401,F403
-from chalicelib.domain.groups import *  # noqa: F401,F403
-from chalicelib.domain.offers import *  # noqa: F401,F403
-from chalicelib.domain.orders import *  # noqa: F401,F403
-from chalicelib.domain.shipping import *  # noqa: F401,F403
-from chalicelib.domain.reviews import *  # noqa: F401,F403
-from chalicelib.domain.shops import *  # noqa: F401,F403
+import importlib
+
+# In dependency order: a name of cards is found after the modules cards imports anyway.
+MODULES = ("errors", "fields", "shipping", "offers", "groups", "cards", "orders", "clients", "reviews", "shops",
+           "reminders", "aftersales")
+
+
+def __getattr__(name: str):
+    for module_name in MODULES:
+        module = importlib.import_module(f"{__name__}.{module_name}")
+        if name in getattr(module, "__all__", ()):
+            value = getattr(module, name)
+            globals()[name] = value  # found once, then a plain attribute
+            return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -8,6 +8,7 @@ from typing import Any
 
 from chalicelib.domain.errors import Ended, InvalidRequest, InvalidTemplate, LimitReached, NotFound, NotStarted
 from chalicelib.domain.fields import CURRENCY_PATTERN, int_field, parse_timestamp, require, text_field, url_field
+from chalicelib.domain.aftersales import DEFAULT_RETURN_DAYS, return_days_from
 from chalicelib.domain.shipping import NO_SHIPPING, Shipping, shipping_from_request
 from chalicelib.domain.offers import compare_at_from
 from chalicelib.domain.groups import GroupSetting, group_setting_from
@@ -55,6 +56,7 @@ class Card:
     shares_enabled: bool = True
     reservation_mode: str | None = None
     reservers_minutes: int | None = None
+    reminder_minutes: int | None = None  # reservers' reminder before the start (None: the default)
     rebate_percent: int | None = None
     status: str = PUBLISHED
     # Where the goods ship and for what fee; digital goods ship nothing (domain/shipping.py).
@@ -64,6 +66,8 @@ class Card:
     compare_at_amount: int | None = None
     referral_discount_percent: int | None = None
     group: GroupSetting | None = None  # group buying (domain/groups.py)
+    # Days after fulfilment (or, for digital goods, the order) to ask for a return (domain/aftersales.py).
+    return_days: int = DEFAULT_RETURN_DAYS
 
 
 @dataclass
@@ -160,6 +164,7 @@ def new_card_from_request(payload: Any, card_id: str, seller_id: str, now: int) 
         created_at=now,
         shipping=shipping_from_request(payload.get("shipping")),
         group=group_setting_from(payload.get("group"), price_amount),
+        return_days=return_days_from(payload.get("return_days")),
     )
 
 

@@ -5,7 +5,7 @@ __all__ = ["DomainError", "InvalidRequest", "Unauthorized", "NotFound", "NotStar
            "LimitReached", "TooManyHolds", "PaymentsUnavailable", "PaymentsBusy", "HoldExpired", "AlreadyPaid",
            "PaymentInProgress", "AmountMismatch", "IdempotencyMismatch", "InvalidSignature",
            "InvalidTemplate", "ReserversOnly", "ReservationsOff", "TooManyReservations", "SignupClosed",
-           "Conflict", "CodeInvalid", "CodeExpired", "CodeUsedUp", "CodeExists"]
+           "Conflict", "RefundPending", "CodeInvalid", "CodeExpired", "CodeUsedUp", "CodeExists"]
 
 
 class DomainError(Exception):
@@ -125,6 +125,12 @@ class Conflict(DomainError):
     def __init__(self, message: str, field_name: str | None = None):
         super().__init__(message)
         self.field = field_name
+
+
+class RefundPending(_RetryLater, DomainError):
+    """The seller's refund is under way but not finished (Stripe busy or down, or our write failed
+    after Stripe refunded): the sweeper finishes it; asking again is safe and never pays twice."""
+    code = "refund_pending"
 
 
 class CodeInvalid(DomainError):

@@ -16,7 +16,7 @@ from chalicelib.domain.fields import int_field, parse_timestamp, require
 __all__ = ["MAX_AMOUNT", "CODE_PATTERN", "MAX_CODES_PER_CARD", "MAX_REFERRAL_DISCOUNT_PERCENT", "CODE", "REFERRAL",
            "compare_at_from", "Code", "new_code_from_request", "normalise_code", "check_code_usable",
            "Discount", "Priced", "minimum_charge", "price_order", "best_discount", "STRIPE_MINIMUM_CHARGE",
-           "NOT_RESTOCKED_REASON", "holds_redemption"]
+           "NOT_RESTOCKED_REASON", "REFUNDED_IN_STRIPE", "holds_redemption"]
 
 MAX_AMOUNT = 99_999_999
 # A code as sellers type it and buyers enter it, compared in upper case.
@@ -26,6 +26,8 @@ MAX_REFERRAL_DISCOUNT_PERCENT = 90
 CODE, REFERRAL = "code", "referral"
 # Why a paid order was refunded when its units did not go back on sale (store/orders.py writes it).
 NOT_RESTOCKED_REASON = "refunded_by_seller_not_restocked"
+# A full refund made in Stripe's dashboard: its units leave the stock too (chalicelib/refunds.py).
+REFUNDED_IN_STRIPE = "refunded_in_stripe"
 
 # Stripe's minimum charge per currency, in minor units (docs.stripe.com/currencies#minimum-and-
 # maximum-charge-amounts); a currency not listed takes 50 minor units. A discount never takes an
@@ -173,9 +175,10 @@ def best_discount(unit_amount: int, quantity: int, currency: str, *offers: Disco
 
 def holds_redemption(status: str, discount_kind: str | None, code: str | None, status_reason: str | None) -> bool:
     """Whether an order counts in its code's redeemed count: priced by the code and held, paid, or
-    refunded by the seller without its units coming back on sale. A hold that expired or was
+    refunded without its units coming back on sale (by the seller, or in Stripe's dashboard). A hold that expired or was
     canceled, a payment refunded before it got goods, and a refund whose units went back on sale
     gave the redemption back (the unit is on sale again, and so is its discount)."""
     if discount_kind != CODE or not code:
         return False
-    return status in ("held", "paid") or (status == "refunded" and status_reason == NOT_RESTOCKED_REASON)
+    return status in ("held", "paid") or (status == "refunded" and status_reason in (NOT_RESTOCKED_REASON,
+                                                                                      REFUNDED_IN_STRIPE))

@@ -100,6 +100,15 @@ class Order:
     # Group buying (domain/groups.py): the group it joined, and when its payment was authorised.
     group_id: str | None = None
     authorised_at: int | None = None
+    # Money given back so far (minor units): a partial refund made in Stripe's dashboard keeps the
+    # order paid; a full one refunds it.
+    amount_refunded: int = 0
+    # While the seller's refund is under way (its choice of restock), until the order is refunded:
+    # a crash between Stripe and our write leaves this for a retry, the webhook or the sweeper.
+    refund_restock: bool | None = None
+    # The buyer's bank disputed the payment (charge.dispute.created): Stripe's reason and when.
+    dispute_reason: str | None = None
+    disputed_at: int | None = None
 
 
 @dataclass

@@ -9,7 +9,7 @@ import time
 
 from chalicelib import config, counters, views
 from chalicelib.recent import Recent
-from chalicelib.domain import REF_PATTERN, REFERRAL, Card, Discount, NotFound, Order
+from chalicelib.domain import REF_PATTERN, REFERRAL, Card, Discount, InvalidRequest, NotFound, Order
 from chalicelib.social import rules
 from chalicelib.store import cards, orders, referrals
 
@@ -122,6 +122,18 @@ def _owner_of(ref: str) -> tuple[str, str] | None:
 
 
 # --- visits -----------------------------------------------------------------------------------
+
+
+def record_view(card_id: str, body: dict, client: str, place: str | None) -> None:
+    """The widget is on a reader's screen (POST /cards/{card_id}/views): a view of the card, once
+    per client a minute, and through a referral link (body's "ref") a visit. Told by the page,
+    not counted when its HTML is served: that HTML is cached at the edge."""
+    ref = body.get("ref")
+    if ref is not None and not (isinstance(ref, str) and REF_PATTERN.match(ref)):
+        raise InvalidRequest("'ref' must be a referral code: 1 to 32 letters, digits, '-' or '_'.", "ref")
+    cards.get_for_buyer(card_id)  # an unknown card is 404 (remembered: no read per view)
+    counters.count_view(card_id, client, place=place)
+    record_visit(card_id, body)
 
 
 def record_visit(card_id: str, query: dict | None) -> None:

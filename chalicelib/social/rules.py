@@ -23,6 +23,9 @@ from chalicelib.domain import (
     ReserversOnly,
     digest,
     int_field,
+    reminder_minutes_from,
+    reminder_minutes_of,
+    reservation_of_pass,
     share_template,
 )
 from chalicelib.words import LOCALES, words_for
@@ -110,21 +113,23 @@ def social_settings_from(payload: Any) -> dict:
 
 def _reservation_settings(value: Any) -> dict:
     if value is None:
-        return {"reservation_mode": None, "reservers_minutes": None}
+        return {"reservation_mode": None, "reservers_minutes": None, "reminder_minutes": None}
     if not isinstance(value, dict) or value.get("mode") not in (None, "none", *RESERVATION_MODES):
         raise InvalidRequest("'reservations.mode' must be none, required or first_minutes.", "reservations.mode")
     mode = None if value.get("mode") in (None, "none") else value["mode"]
     minutes = None
     if mode == "first_minutes":
         minutes = int_field(value.get("minutes"), "reservations.minutes", 1, MAX_RESERVERS_MINUTES)
-    return {"reservation_mode": mode, "reservers_minutes": minutes}
+    return {"reservation_mode": mode, "reservers_minutes": minutes,
+            "reminder_minutes": reminder_minutes_from(value.get("reminder_minutes"))}
 
 
 def settings_json(card: Card) -> dict:
     return {
         "locale": card.locale,
         "shares_enabled": card.shares_enabled,
-        "reservations": {"mode": card.reservation_mode or "none", "minutes": card.reservers_minutes},
+        "reservations": {"mode": card.reservation_mode or "none", "minutes": card.reservers_minutes,
+                         "reminder_minutes": reminder_minutes_of(card.reminder_minutes)},
         "rebate_percent": card.rebate_percent,
         "referral_discount_percent": card.referral_discount_percent,
         "share_text": card.share_text,
@@ -174,9 +179,13 @@ def reservation_token(secret: str, card_id: str, reservation_id: str, buyer: str
 
 
 def reservation_of_token(secret: str, card_id: str, buyer: str, token: str | None) -> str | None:
-    """The reservation the token proves for this buyer on this card; None for another buyer's token."""
+    """The reservation the token proves for this buyer on this card; None for another buyer's token.
+    The pass a reminder's link carries (domain.reminder_pass) proves it for whoever follows the link."""
     import hmac
 
+    passed = reservation_of_pass(secret, card_id, token)
+    if passed is not None:
+        return passed
     if not isinstance(token, str) or "." not in token:
         return None
     reservation_id = token.split(".", 1)[0]

@@ -35,7 +35,7 @@ class ChannelError(Exception):
 @dataclass
 class Post:
     share_id: str
-    kind: str  # order.shared | reservation.shared | sale.opened | channel.test
+    kind: str  # order.shared | reservation.shared | sale.opened | request.opened | channel.test
     text: str
     link: str
     title: str
@@ -48,7 +48,7 @@ def send(channel: Channel, post: Post, remote_key: str | None = None,
          remember_key: Callable[[str], None] = lambda key: None) -> None:
     if channel.type == WEBHOOK:
         return _webhook(channel, post)
-    if post.kind == "sale.opened":
+    if post.kind in ("sale.opened", "request.opened", "order.disputed"):
         return None  # an event for the seller's tools, not a public post
     if channel.type == MASTODON:
         return _mastodon(channel, post)

@@ -26,6 +26,9 @@ from chalicelib.social.senders import ChannelError, Post, send
 log = logging.getLogger(__name__)
 
 ORDER_SHARED, RESERVATION_SHARED, SALE_OPENED = "order.shared", "reservation.shared", "sale.opened"
+REQUEST_OPENED = "request.opened"  # a buyer's after-sales request (chalicelib/aftersales.py)
+ORDER_DISPUTED = "order.disputed"  # a buyer disputed a payment with their bank (chalicelib/refunds.py)
+EVENTS = (SALE_OPENED, REQUEST_OPENED, ORDER_DISPUTED)  # for the seller's tools: webhooks only, not shares
 MAX_ATTEMPTS = 5
 BACKOFF_SECONDS = 30
 MAX_BACKOFF_SECONDS = 3600
@@ -102,16 +105,28 @@ def _takes_reservations(card: Card) -> bool:
     return card.status == PUBLISHED and card.reservation_mode is not None
 
 
-def announce(card: Card, data: dict) -> None:
-    """An event for the seller's own tools (sale.opened) to their webhook channels, once each;
-    failures are retried like shares."""
+def announce(card: Card, data: dict, subject: str | None = None) -> None:
+    """An event for the seller's own tools (sale.opened, request.opened) to their webhook channels,
+    once each per subject (the card for sale.opened, the request for request.opened); failures are
+    retried like shares."""
     for channel in channels.channels_of(card.card_id, card.seller_id):
         if channel.type == channels.WEBHOOK:
-            share = stored.claim(card.card_id, card.card_id, channel.channel_id, data["type"], "", data["url"],
+            share = stored.claim(card.card_id, subject or card.card_id, channel.channel_id, data["type"], "", data["url"],
                            data, status=PENDING)
             if share is not None:
                 _attempt(share, channel, card)
     return True
+
+
+def tell_seller(card: Card, subject: str, data: dict) -> None:
+    """A private event (order.disputed) to the seller's own webhook only, if they set one: once
+    per subject; a failure is retried like a share."""
+    channel = channels.channel_of(card.card_id, card.seller_id, channels.SELLER_WEBHOOK)
+    if channel is None:
+        return
+    share = stored.claim(card.card_id, subject, channel.channel_id, data["type"], "", "", data, status=PENDING)
+    if share is not None:
+        _attempt(share, channel, card)
 
 
 def _post_everywhere(card: Card, subject: str, kind: str, text: str, link: str, data: dict) -> None:
@@ -136,7 +151,7 @@ def _attempt(share, channel: Channel, card: Card) -> None:
     except ChannelError as error:
         _record_failure(share, error)
         return
-    if stored.mark_posted(share) and share.kind != SALE_OPENED:
+    if stored.mark_posted(share) and share.kind not in EVENTS:
         counts.add(share.card_id, counts.SHARES)
         counters.count(share.card_id, counters.SHARES_POSTED)
 

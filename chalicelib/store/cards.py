@@ -7,8 +7,8 @@ import time
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 
 from chalicelib import config
-from chalicelib.domain import (NO_SHIPPING, PUBLISHED, Card, Conflict, GroupSetting, NotFound, Shipping,
-                               check_visible)
+from chalicelib.domain import (DEFAULT_RETURN_DAYS, NO_SHIPPING, PUBLISHED, Card, Conflict, GroupSetting, NotFound,
+                               Shipping, check_visible)
 from chalicelib.recent import Recent
 from chalicelib.store import stock
 from chalicelib.store.models import CardModel
@@ -18,14 +18,15 @@ CARD = "card"
 _FIELDS = (
     "card_id", "seller_id", "title", "description", "image_url", "price_amount", "currency",
     "stock", "starts_at", "ends_at", "limit_per_buyer", "hold_seconds", "share_text",
-    "shard_count", "created_at", "status", "compare_at_amount",
+    "shard_count", "created_at", "status", "compare_at_amount", "return_days",
 )
 # What a seller's edit may change (shards and the social settings have their own ways).
 _EDITABLE = ("title", "description", "image_url", "price_amount", "currency", "stock", "starts_at",
-             "ends_at", "limit_per_buyer", "hold_seconds", "share_text", "compare_at_amount")
+             "ends_at", "limit_per_buyer", "hold_seconds", "share_text", "compare_at_amount",
+             "return_days")
 # The social loop's settings; a card stored before them reads as the defaults.
 _SOCIAL_FIELDS = ("locale", "shares_enabled", "reservation_mode", "reservers_minutes", "rebate_percent",
-                  "referral_discount_percent")
+                  "referral_discount_percent", "reminder_minutes")
 _SOCIAL_DEFAULTS = {"locale": "en", "shares_enabled": True}
 _OPENING = "open"  # the sparse index's one key: cards whose sale start is not announced yet
 
@@ -41,9 +42,10 @@ def _to_card(model: CardModel) -> Card:
     for name in _SOCIAL_FIELDS:
         value = getattr(model, name)
         values[name] = _SOCIAL_DEFAULTS.get(name) if value is None else value
-    for name in ("reservers_minutes", "rebate_percent", "referral_discount_percent"):
+    for name in ("reservers_minutes", "rebate_percent", "referral_discount_percent", "reminder_minutes"):
         values[name] = None if values[name] is None else int(values[name])
     values["status"] = values["status"] or PUBLISHED
+    values["return_days"] = DEFAULT_RETURN_DAYS if values["return_days"] is None else int(values["return_days"])
     values["shipping"] = Shipping(True, tuple(model.shipping_countries or ()), int(model.shipping_fee or 0)) \
         if model.shipping_required else NO_SHIPPING
     group = model.group.as_dict() if model.group is not None else None
@@ -194,3 +196,31 @@ def mark_opened(card_id: str) -> bool:
         return True
     except UpdateError:
         return False
+
+
+# --- reservation reminders --------------------------------------------------------------------
+
+REMINDERS_DONE = "done"
+
+
+def reminding(now: int, horizon: int) -> list[tuple[str, str | None]]:
+    """(card id, where its reminders stopped: None to start) of the cards whose sale opens within
+    `horizon` seconds, not announced yet, whose reminders for that start are not all sent. The
+    opening index finds them; the card says how far its reminders went."""
+    found = []
+    for key in CardModel.opening.query(_OPENING, CardModel.starts_at <= now + horizon):
+        try:
+            item = CardModel.get(key.card_id, attributes_to_get=["starts_at", "reminders_for", "reminders_after"])
+        except DoesNotExist:
+            continue
+        same_start = item.reminders_for is not None and item.reminders_for == item.starts_at
+        after = item.reminders_after if same_start else None
+        if after != REMINDERS_DONE:
+            found.append((key.card_id, after))
+    return found
+
+
+def note_reminders(card_id: str, starts_at: int, after: str | None) -> None:
+    """How far the card's reminders for the sale starting at starts_at went (REMINDERS_DONE: all)."""
+    CardModel(card_id).update(actions=[CardModel.reminders_for.set(starts_at),
+                                       CardModel.reminders_after.set(after) if after else CardModel.reminders_after.remove()])

@@ -2,9 +2,7 @@
 lists it with the rest): a group ("group") and one item per member ("m#<buyer>")."""
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
-from pynamodb.models import Model
-
-from chalicelib.store.model_base import index_meta, meta
+from chalicelib.store.model_base import TableModel, index_meta, meta
 
 
 class GroupsToSweep(GlobalSecondaryIndex):
@@ -14,7 +12,7 @@ class GroupsToSweep(GlobalSecondaryIndex):
     closes_at = NumberAttribute(range_key=True)
 
 
-class GroupModel(Model):
+class GroupModel(TableModel):
     """item "group": the group, its counts and state; item "m#<buyer>": a member's place (its put
     is what keeps a buyer from joining twice) and, once it authorised, when (the stream shares it)."""
     Meta = meta("groups")

@@ -7,14 +7,14 @@ from pynamodb.attributes import (
     UnicodeAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
-from pynamodb.models import Model
 
-from chalicelib.store.model_base import index_meta, meta
+from chalicelib.store.model_base import TableModel, index_meta, meta
+from chalicelib.store.aftersales_models import AftersalesModel
 from chalicelib.store.group_models import GroupModel
 from chalicelib.store.offer_models import CodeModel, ReviewModel, ShopModel
 
 
-class SellerModel(Model):
+class SellerModel(TableModel):
     Meta = meta("sellers")
     seller_id = UnicodeAttribute(hash_key=True)
     name = UnicodeAttribute()
@@ -30,7 +30,7 @@ class KeysBySeller(GlobalSecondaryIndex):
     created_at = NumberAttribute(range_key=True)
 
 
-class ApiKeyModel(Model):
+class ApiKeyModel(TableModel):
     Meta = meta("api_keys")
     key_hash = UnicodeAttribute(hash_key=True)
     seller_id = UnicodeAttribute()
@@ -54,7 +54,7 @@ class CardsOpening(GlobalSecondaryIndex):
     starts_at = NumberAttribute(range_key=True)
 
 
-class CardModel(Model):
+class CardModel(TableModel):
     Meta = meta("cards")
     card_id = UnicodeAttribute(hash_key=True)
     seller_id = UnicodeAttribute()
@@ -76,10 +76,14 @@ class CardModel(Model):
     shares_enabled = BooleanAttribute(null=True)
     reservation_mode = UnicodeAttribute(null=True)
     reservers_minutes = NumberAttribute(null=True)
+    reminder_minutes = NumberAttribute(null=True)
     rebate_percent = NumberAttribute(null=True)
     referral_discount_percent = NumberAttribute(null=True)
     compare_at_amount = NumberAttribute(null=True)
     opening_shard = UnicodeAttribute(null=True)
+    # Reservation reminders: the sale start they were sent for, and how far ('done' when all went).
+    reminders_for = NumberAttribute(null=True)
+    reminders_after = UnicodeAttribute(null=True)
     # published | unpublished | archived; cards stored before this existed are published.
     status = UnicodeAttribute(null=True)
     updated_at = NumberAttribute(null=True)
@@ -88,11 +92,12 @@ class CardModel(Model):
     shipping_countries = ListAttribute(of=UnicodeAttribute, null=True)
     shipping_fee = NumberAttribute(null=True)
     group = MapAttribute(null=True)  # {size, price_amount, window_minutes, only}: group buying
+    return_days = NumberAttribute(null=True)  # None: a card stored before the setting (the default)
     by_seller = CardsBySeller()
     opening = CardsOpening()
 
 
-class StockShardModel(Model):
+class StockShardModel(TableModel):
     """One shard of a card's stock. Each shard is its own partition key, so a hot sale spreads
     over partitions instead of sharing one item collection."""
     Meta = meta("stock")
@@ -108,7 +113,7 @@ class StockShardModel(Model):
         return f"{card_id}#{shard}"
 
 
-class BuyerLimitModel(Model):
+class BuyerLimitModel(TableModel):
     Meta = meta("buyer_limits")
     card_buyer = UnicodeAttribute(hash_key=True)
     units = NumberAttribute(default=0)
@@ -124,6 +129,8 @@ class OrdersByCard(GlobalSecondaryIndex):
 
 
 class HeldByExpiry(GlobalSecondaryIndex):
+    """Sparse: held orders (shards h0, h1, ...) and paid orders whose refund is under way (shard
+    "refunding"), each by when the sweeper should look at it."""
     Meta = index_meta("held_by_expiry", KeysOnlyProjection())
     hold_shard = UnicodeAttribute(hash_key=True)
     hold_expires_at = NumberAttribute(range_key=True)
@@ -142,7 +149,7 @@ class OrdersByReferralCode(GlobalSecondaryIndex):
     referral_code = UnicodeAttribute(hash_key=True)
 
 
-class OrderModel(Model):
+class OrderModel(TableModel):
     Meta = meta("orders")
     order_id = UnicodeAttribute(hash_key=True)
     card_id = UnicodeAttribute()
@@ -171,7 +178,7 @@ class OrderModel(Model):
     payment_attempt = NumberAttribute(default=0)
     # While a pay call is with Stripe: until when (a second call waits; the sweeper leaves it be).
     paying_until = NumberAttribute(null=True)
-    # Present only while held: the sweeper's sparse index.
+    # Present only while held, or while a refund is under way: the sweeper's sparse index.
     hold_shard = UnicodeAttribute(null=True)
     hold_expires_at = NumberAttribute(null=True)
     display_name = UnicodeAttribute(null=True)
@@ -199,13 +206,19 @@ class OrderModel(Model):
     review_key = UnicodeAttribute(null=True)  # its buyer's review (one per order)
     group_id = UnicodeAttribute(null=True)  # the group it joined; authorised_at: its payment authorised
     authorised_at = NumberAttribute(null=True)
+    amount_refunded = NumberAttribute(null=True)
+    # A refund under way (store/refunds.py): the seller's restock choice; with hold_shard
+    # "refunding" and hold_expires_at when the sweeper should finish it.
+    refund_restock = BooleanAttribute(null=True)
+    dispute_reason = UnicodeAttribute(null=True)
+    disputed_at = NumberAttribute(null=True)
     by_card = OrdersByCard()
     held_by_expiry = HeldByExpiry()
     by_referral_code = OrdersByReferralCode()
     personal_by_expiry = PersonalDataByExpiry()
 
 
-class StripeEventModel(Model):
+class StripeEventModel(TableModel):
     Meta = meta("stripe_events")
     event_id = UnicodeAttribute(hash_key=True)
     type = UnicodeAttribute()
@@ -231,7 +244,7 @@ class SharesRetryDue(GlobalSecondaryIndex):
     next_attempt_at = NumberAttribute(range_key=True)
 
 
-class ShareModel(Model):
+class ShareModel(TableModel):
     """One post of one subject (a paid order, a reservation, a sale opening) to one channel."""
     Meta = meta("shares")
     share_id = UnicodeAttribute(hash_key=True)
@@ -265,7 +278,7 @@ class NoticesRetryDue(GlobalSecondaryIndex):
     next_attempt_at = NumberAttribute(range_key=True)
 
 
-class NoticeModel(Model):
+class NoticeModel(TableModel):
     """One email to an order's buyer (receipt, shipped, refunded); never its address or body."""
     Meta = meta("notices")
     notice_id = UnicodeAttribute(hash_key=True)  # "<order_id>#<kind>"
@@ -280,7 +293,7 @@ class NoticeModel(Model):
     retry_due = NoticesRetryDue()
 
 
-class ChannelModel(Model):
+class ChannelModel(TableModel):
     """Where a card's shares go besides its feed. Secrets are Fernet tokens, never plain text."""
     Meta = meta("channels")
     card_id = UnicodeAttribute(hash_key=True)
@@ -294,7 +307,7 @@ class ChannelModel(Model):
     created_at = NumberAttribute()
 
 
-class ReferralModel(Model):
+class ReferralModel(TableModel):
     """A paid order that came through another buyer's link; the put is what credits it once."""
     Meta = meta("referrals")
     card_id = UnicodeAttribute(hash_key=True)
@@ -313,7 +326,7 @@ class ReservationsByCard(GlobalSecondaryIndex):
     created_at = NumberAttribute(range_key=True)
 
 
-class ReservationModel(Model):
+class ReservationModel(TableModel):
     Meta = meta("reservations")
     reservation_id = UnicodeAttribute(hash_key=True)
     card_id = UnicodeAttribute()
@@ -324,7 +337,7 @@ class ReservationModel(Model):
     by_card = ReservationsByCard()
 
 
-class RateLimitModel(Model):
+class RateLimitModel(TableModel):
     """Requests of one kind one client made in one window ('reservations#203.0.113.7#1767225600')."""
     Meta = meta("rate_limits")
     limit_key = UnicodeAttribute(hash_key=True)
@@ -332,7 +345,7 @@ class RateLimitModel(Model):
     expires_at = NumberAttribute(null=True)
 
 
-class SocialCountModel(Model):
+class SocialCountModel(TableModel):
     """Counters shown on the card, each split over shards ('<card>#<name>#<shard>') so a burst of
     reservations or visits never lands on one item."""
     Meta = meta("social_counts")
@@ -340,7 +353,7 @@ class SocialCountModel(Model):
     value = NumberAttribute(default=0)
 
 
-class CounterModel(Model):
+class CounterModel(TableModel):
     """Funnel counts of a card: one item per (day, shard), counts as top-level number attributes
     whose names are only known at run time ("views", "geo:paid:CN"), so chalicelib/store/counters.py
     writes and reads them with plain UpdateItem/Query; this model declares the keys."""
@@ -349,7 +362,7 @@ class CounterModel(Model):
     bucket = UnicodeAttribute(range_key=True)  # "YYYY-MM-DD#shard"
 
 
-class StripeBudgetModel(Model):
+class StripeBudgetModel(TableModel):
     """The next free Stripe call slot of the whole account, in milliseconds since the epoch."""
     Meta = meta("stripe_budget")
     budget_key = UnicodeAttribute(hash_key=True)
@@ -376,18 +389,21 @@ ALL_MODELS = {
     "codes": CodeModel,
     "reviews": ReviewModel,
     "shops": ShopModel,
+    "aftersales": AftersalesModel,
     "groups": GroupModel,
 }
 
 
-def missing_tables() -> list[str]:
-    """The names of tapcard's tables that do not exist (the start-up check)."""
-    return [model.Meta.table_name for model in ALL_MODELS.values() if not model.exists()]
+HEALTH_PROBE_KEY = "health-probe"  # no card has this id (card ids are "card_..."), so nothing is read
 
 
 def tables_reachable() -> bool:
-    """Whether the cards and orders tables answer (the health check)."""
+    """Whether DynamoDB answers for the cards table (the health check): one eventually consistent
+    GetItem of a key that is never stored, the cheapest read there is (0.5 read units)."""
     try:
-        return CardModel.exists() and OrderModel.exists()
-    except Exception:  # any failure to reach DynamoDB means "not ready"
+        CardModel.get(HEALTH_PROBE_KEY)
+    except CardModel.DoesNotExist:
+        return True
+    except Exception:  # any failure to reach DynamoDB (or a missing table) means "not ready"
         return False
+    return True

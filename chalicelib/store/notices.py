@@ -76,13 +76,15 @@ def retry_at(order_id: str, kind: str, attempts: int, at: int) -> None:
             raise
 
 
-def due(now: int, limit: int) -> list[tuple[str, str]]:
-    """(order_id, kind) of the mails whose retry (or stale lease) is due, across the index's shards."""
+def due(now: int, limit: int, kinds: tuple[str, ...] | None = None) -> list[tuple[str, str]]:
+    """(order_id, kind) of the mails whose retry (or stale lease) is due, across the index's shards;
+    only those of `kinds` when given (a reminder's subject is a reservation, not an order)."""
     found = []
     for shard in range(RETRY_SHARDS):
         for item in NoticeModel.retry_due.query(f"r{shard}", NoticeModel.next_attempt_at <= now, limit=limit):
             order_id, _, kind = item.notice_id.rpartition("#")
-            found.append((order_id, kind))
+            if kinds is None or kind in kinds:
+                found.append((order_id, kind))
     return found
 
 
@@ -91,3 +93,24 @@ def status_of(order_id: str, kind: str) -> str | None:
         return NoticeModel.get(notice_id(order_id, kind), consistent_read=True).status
     except NoticeModel.DoesNotExist:
         return None
+
+
+# --- unsubscriptions (reservation reminders) ------------------------------------------------
+# An address that unsubscribed is one item, by its keyed hash (domain.address_key): no address here.
+OPTED_OUT, OPT_OUT = "opted_out", "optout"
+
+
+def opt_out(address_key: str, now: int | None = None) -> None:
+    """Unsubscribe the address from reminders; doing it again changes nothing."""
+    now = int(time.time()) if now is None else now
+    notice = NoticeModel(f"{OPT_OUT}#{address_key}", order_id=address_key, kind=OPT_OUT, status=OPTED_OUT,
+                         claimed_at=now)
+    try:
+        notice.save(condition=NoticeModel.notice_id.does_not_exist())
+    except PutError as error:
+        if not _conditional_failed(error):
+            raise
+
+
+def opted_out(address_key: str) -> bool:
+    return status_of(OPT_OUT, address_key) == OPTED_OUT

@@ -2,12 +2,11 @@
 from infra/tables.py, like every model's; models.ALL_MODELS lists them with the rest)."""
 from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
-from pynamodb.models import Model
 
-from chalicelib.store.model_base import index_meta, meta
+from chalicelib.store.model_base import TableModel, index_meta, meta
 
 
-class CodeModel(Model):
+class CodeModel(TableModel):
     """A discount code ("c#<CODE>": its terms and redeemed count) or one buyer's use of it
     ("b#<CODE>#<buyer>": redeemed only)."""
     Meta = meta("codes")
@@ -24,7 +23,7 @@ class CodeModel(Model):
     deleted_at = NumberAttribute(null=True)
 
 
-class ReviewModel(Model):
+class ReviewModel(TableModel):
     """A review of a paid order ("r#<created_at>#<order_id>": newest last, so read backwards), or
     the card's totals of the reviews shown ("stats": count, total, h1..h5), both kept in the same
     transactions."""
@@ -55,7 +54,7 @@ class ShopsBySeller(GlobalSecondaryIndex):
     created_at = NumberAttribute(range_key=True)
 
 
-class ShopModel(Model):
+class ShopModel(TableModel):
     """A blogger's shop: its name and its cards, in the seller's order."""
     Meta = meta("shops")
     shop_id = UnicodeAttribute(hash_key=True)

@@ -58,7 +58,7 @@ _FIELDS = (
     "expires_at", "seller_id", "payment_intent_id", "client_secret", "ref", "referral_code",
     "status_reason", "refund_id", "request_fingerprint", "counted", "payment_attempt",
     "display_name", "city", "reservation_id", "country", "carrier", "tracking_number", "client",
-    "shipping_address", "code", "discount_kind", "review_key", "group_id",
+    "shipping_address", "code", "discount_kind", "review_key", "refund_restock", "dispute_reason", "group_id",
 )
 
 
@@ -72,6 +72,8 @@ def _to_order(model: OrderModel) -> Order:
     values["fulfilled_at"] = None if model.fulfilled_at is None else int(model.fulfilled_at)
     values["paying_until"] = None if model.paying_until is None else int(model.paying_until)
     values["discount_amount"] = int(model.discount_amount or 0)
+    values["amount_refunded"] = int(model.amount_refunded or 0)
+    values["disputed_at"] = None if model.disputed_at is None else int(model.disputed_at)
     values["authorised_at"] = None if model.authorised_at is None else int(model.authorised_at)
     return Order(**values)
 
@@ -349,13 +351,19 @@ def mark_refunded(order: Order, refund_id: str, reason: str, event_id: str | Non
         OrderModel.refund_id.set(refund_id), OrderModel.status_reason.set(reason)], event_id), event_id)
 
 
-def refund_paid(order: Order, refund_id: str, restock: bool) -> None:
-    """paid → refunded by the seller. Restocked units go back on sale; others leave the card's
-    stock (damaged, kept by the buyer). Either way they leave the buyer's and the payer's counts,
-    so the buyer may buy again, and the order's referral credit is taken back."""
-    reason = "refunded_by_seller" if restock else NOT_RESTOCKED_REASON
-    tx = _move(order, (PAID,), REFUNDED, [OrderModel.refund_id.set(refund_id), OrderModel.status_reason.set(reason)],
-               None, units=None if restock else NOT_RESTOCKED)
+def refund_paid(order: Order, refund_id: str, restock: bool, event_id: str | None = None,
+                reason: str | None = None) -> None:
+    """paid → refunded (by the seller, or in Stripe's dashboard: reason). Restocked units go back
+    on sale; others leave the card's stock (damaged, kept by the buyer). Either way they leave the
+    buyer's and the payer's counts, so the buyer may buy again, and the order's referral credit is
+    taken back. The refund under way, if any, is done. StaleOrder: the order is no longer paid
+    (or the event was applied); DynamoDB failing raises as it is (the money went back: retry)."""
+    reason = reason or ("refunded_by_seller" if restock else NOT_RESTOCKED_REASON)
+    tx = _move(order, (PAID,), REFUNDED, [
+        OrderModel.refund_id.set(refund_id), OrderModel.status_reason.set(reason),
+        OrderModel.amount_refunded.set(order.amount), OrderModel.refund_restock.remove(),
+        OrderModel.hold_shard.remove(), OrderModel.hold_expires_at.remove()],
+               event_id, units=None if restock else NOT_RESTOCKED, event_type="charge.refunded")
     if not restock:
         cards.remove_units(tx, order.card_id, order.quantity)
     referrals.uncredit(tx, order.card_id, order.order_id)
@@ -365,10 +373,7 @@ def refund_paid(order: Order, refund_id: str, restock: bool) -> None:
         stock.uncount_units(tx, BUYER, order.card_id, order.buyer, order.quantity)
         for payer in order.payer_ids:
             stock.uncount_units(tx, PAYER + payer, order.card_id, payer, order.quantity)
-    try:
-        _commit(tx, None)
-    except (Refused, StaleOrder, TransactWriteError):
-        raise StaleOrder() from None
+    _commit(tx, event_id)
     cards.forget(order.card_id)
 
 

@@ -8,6 +8,7 @@ gives up on; API Gateway stage throttling; log retention; and the alarms to watc
 import json
 import sys
 
+from infra.aws import edge
 from infra.tables import TABLES, table_name
 
 # chalice's CloudFormation names for app.py's handlers (see the packaged sam.json)
@@ -27,12 +28,19 @@ ON_FAILURE_QUEUE = "StreamFailureQueue"
 ALARM_TOPIC = "AlarmTopic"
 
 # Per stage: API Gateway throttling (requests/s and burst) for every route and, tighter, for the
-# checkout, which is the route that writes; and how long logs are kept. The account's own limit is
+# checkout, which is the route that writes; how long logs are kept; and the writes/s the tables a
+# tap writes are kept warm for (None: on-demand's starting 4,000/s). The account's own limit is
 # 10,000 requests/s per Region, shared by every API in it.
 STAGES = {
-    "dev": {"rate": 100, "burst": 50, "checkout_rate": 50, "checkout_burst": 20, "log_days": 7},
-    "prod": {"rate": 5000, "burst": 2500, "checkout_rate": 2000, "checkout_burst": 1000, "log_days": 90},
+    "dev": {"rate": 100, "burst": 50, "checkout_rate": 50, "checkout_burst": 20, "log_days": 7,
+            "warm_writes": None},
+    "prod": {"rate": 5000, "burst": 2500, "checkout_rate": 2000, "checkout_burst": 1000, "log_days": 90,
+             "warm_writes": 10_000},
 }
+# The tables every hold writes. At about 5 WCU per hold on the busiest of them (README, Capacity on
+# AWS), prod's checkout limit of 2,000/s needs 10,000 WCU/s; warm throughput lets a new or quiet
+# on-demand table (which starts at 4,000/s) take that from the first second of a sale.
+WARM_TABLES = ("orders", "stock", "buyer_limits")
 # A stream record is retried this often (the batch split in halves each time) and for at most this
 # long before it goes to the on-failure queue (one for every stream), so one poison record never
 # stalls its shard.
@@ -60,6 +68,8 @@ def table_resource(stage: str, logical: str) -> dict:
         properties["StreamSpecification"] = {"StreamViewType": spec["StreamSpecification"]["StreamViewType"]}
     if "TimeToLiveSpecification" in spec:
         properties["TimeToLiveSpecification"] = spec["TimeToLiveSpecification"]
+    if STAGES[stage]["warm_writes"] and logical in WARM_TABLES:
+        properties["WarmThroughput"] = {"WriteUnitsPerSecond": STAGES[stage]["warm_writes"]}
     return {
         "Type": "AWS::DynamoDB::Table",
         "DeletionPolicy": "Retain" if stage == "prod" else "Delete",
@@ -117,7 +127,7 @@ def alarms() -> dict:
             "AWS/Lambda", "Throttles", {"FunctionName": {"Ref": API_FUNCTION}}, "Sum", 0),
         "StockThrottleAlarm": alarm(
             "DynamoDB throttled writes to the stock table: a hot card outgrew its shards or the "
-            "table's on-demand ceiling (pre-warm it before a big sale).",
+            "table's warm throughput (raise WarmThroughput in infra/aws/template.py before a bigger sale).",
             "AWS/DynamoDB", "WriteThrottleEvents", {"TableName": {"Ref": resource_name("stock")}}, "Sum", 0),
         **{f"{function}IteratorAgeAlarm": alarm(
             f"The {logical} stream is more than a minute behind: shares are late.",
@@ -136,6 +146,33 @@ def log_group(function: str, days: int) -> dict:
         "LogGroupName": {"Fn::Sub": f"/aws/lambda/${{{function}}}"}, "RetentionInDays": days}}
 
 
+# --- after-sales photos (chalicelib/photos.py) ---------------------------------------------------
+PHOTOS_BUCKET = "PhotosBucket"
+PHOTO_DAYS = 365  # a request's photos outlive any return window
+
+
+def photos_resources(stage: str) -> dict:
+    """The stage's private bucket for after-sales photos, and its name in the API function's
+    environment. Browsers upload by presigned POST (its policy is the authorisation, so any origin
+    may POST) and read by presigned GET; nothing is public."""
+    kept = "Retain" if stage == "prod" else "Delete"  # buyers' evidence outlives a stack's replacement in prod
+    bucket = {"Type": "AWS::S3::Bucket", "DeletionPolicy": kept, "UpdateReplacePolicy": kept,
+              "Properties": {
+                  "BucketName": {"Fn::Sub": f"tapcard-{stage}-photos-${{AWS::AccountId}}"},
+                  "PublicAccessBlockConfiguration": {"BlockPublicAcls": True, "BlockPublicPolicy": True,
+                                                     "IgnorePublicAcls": True, "RestrictPublicBuckets": True},
+                  "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+                  "BucketEncryption": {"ServerSideEncryptionConfiguration": [
+                      {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]},
+                  "CorsConfiguration": {"CorsRules": [{"AllowedMethods": ["POST"], "AllowedOrigins": ["*"],
+                                                       "AllowedHeaders": ["*"], "MaxAge": 3600}]},
+                  "LifecycleConfiguration": {"Rules": [{"Id": "expire-photos", "Status": "Enabled",
+                                                        "ExpirationInDays": PHOTO_DAYS}]},
+              }}
+    api_environment = {"Properties": {"Environment": {"Variables": {"PHOTOS_BUCKET": {"Ref": PHOTOS_BUCKET}}}}}
+    return {PHOTOS_BUCKET: bucket, API_FUNCTION: api_environment}
+
+
 def merge_template(stage: str) -> dict:
     resources = {resource_name(logical): table_resource(stage, logical) for logical in TABLES}
     for logical, (function, event) in STREAMS.items():
@@ -145,9 +182,12 @@ def merge_template(stage: str) -> dict:
         "MessageRetentionPeriod": 14 * 24 * 3600,
         "SqsManagedSseEnabled": True,
     }}
-    resources[REST_API] = {"Properties": {"MethodSettings": stage_throttling(stage)}}
+    # Any OpenApiVersion stops SAM from also deploying the API to a stage named "Stage", which
+    # would have none of these throttles (aws/chalice#1655); "2.0" keeps chalice's swagger as is.
+    resources[REST_API] = {"Properties": {"MethodSettings": stage_throttling(stage), "OpenApiVersion": "2.0"}}
     resources[ALARM_TOPIC] = {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": f"tapcard-{stage}-alarms"}}
     resources.update(alarms())
+    resources.update(photos_resources(stage))
     for function in (API_FUNCTION, SWEEP_FUNCTION, *(function for function, _ in STREAMS.values())):
         resources[f"{function}LogGroup"] = log_group(function, STAGES[stage]["log_days"])
     outputs = {
@@ -156,7 +196,7 @@ def merge_template(stage: str) -> dict:
         "StreamFailureQueueURL": {"Value": {"Ref": ON_FAILURE_QUEUE}},
         "AlarmTopicArn": {"Value": {"Ref": ALARM_TOPIC}},
     }
-    return {"Resources": resources, "Outputs": outputs}
+    return edge.add_to({"Resources": resources, "Outputs": outputs}, stage)  # CloudFront and WAF: infra/aws/edge.py
 
 
 def tables_only(packaged: dict, prefix: str) -> dict:

@@ -127,6 +127,8 @@ def stack_env(api_url: str, moto_url: str, stripe_url: str) -> dict:
         "AWS_ACCESS_KEY_ID": "local",
         "AWS_SECRET_ACCESS_KEY": "local",
         "DYNAMODB_ENDPOINT": moto_url,
+        "S3_ENDPOINT": moto_url,  # the same moto server serves the after-sales photos' bucket
+        "PHOTOS_BUCKET": "tapcard-dev-photos",
         "STRIPE_API_BASE": stripe_url,
         "STRIPE_SECRET_KEY": "sk_test_local",
         "STRIPE_PUBLISHABLE_KEY": "pk_test_local",
@@ -171,6 +173,7 @@ def run() -> int:
 
         dynamodb = boto3.client("dynamodb", endpoint_url=moto_url)
         create_all(dynamodb, env["TABLE_PREFIX"])
+        boto3.client("s3", endpoint_url=moto_url).create_bucket(Bucket=env["PHOTOS_BUCKET"])
         stream_arn = dynamodb.describe_table(TableName=table_name(env["TABLE_PREFIX"], "orders"))["Table"]["LatestStreamArn"]
         env["ORDERS_STREAM_ARN"] = os.environ["ORDERS_STREAM_ARN"] = stream_arn
         reservations_arn = dynamodb.describe_table(

@@ -9,6 +9,10 @@ GET /_tapcard/requests counts every API request by endpoint (`"POST /v1/payment_
 and the refused ones; DELETE /_tapcard/requests resets the counts.
 A PaymentIntent reports `amount_received` and `amount_capturable`, as from Stripe. localstripe
 authorises and captures manual-capture intents but sends no `payment_intent.amount_capturable_updated`.
+Each refund sends `charge.refunded` (as Stripe does for a refund made through the API or its
+dashboard), and refunding a charge refunded in full is refused with `charge_already_refunded`.
+POST /_config/disputes {"payment_intent", "reason"?} stands in for a buyer's bank: it sends
+`charge.dispute.created` about that payment's charge.
 """
 import argparse
 import base64
@@ -31,7 +35,51 @@ resources.PaymentIntent.amount_received = property(lambda self: self.amount if s
 resources.PaymentIntent.amount_capturable = property(
     lambda self: self.amount if self.status == "requires_capture" else 0)
 
+from localstripe.errors import UserError  # noqa: E402
+from localstripe.webhooks import schedule_webhook  # noqa: E402
+
+_create_refund = resources.Refund.__init__
+
+
+def _refund_as_stripe_does(self, charge=None, payment_intent=None, amount=None, **kwargs):
+    """Stripe refuses to refund a charge refunded in full, and announces every refund."""
+    charge_id = charge or (resources.PaymentIntent._api_retrieve(payment_intent).latest_charge.id
+                           if isinstance(payment_intent, str) and payment_intent.startswith("pi_") else None)
+    if charge_id and resources.Charge._api_retrieve(charge_id).refunded:
+        raise UserError(400, "Charge has already been refunded.", {"code": "charge_already_refunded"})
+    _create_refund(self, charge=charge, payment_intent=payment_intent, amount=amount, **kwargs)
+    schedule_webhook(resources.Event("charge.refunded", resources.Charge._api_retrieve(self.charge)))
+
+
+resources.Refund.__init__ = _refund_as_stripe_does
+
+
+class _Exported:
+    """What an event carries, already in Stripe's shape."""
+
+    def __init__(self, body: dict):
+        self.body = body
+
+    def _export(self, expand=None):
+        return self.body
+
+
+async def dispute(request: web.Request) -> web.Response:
+    """A buyer's bank disputes a payment: charge.dispute.created about its charge."""
+    body = await request.json()
+    intent = resources.PaymentIntent._api_retrieve(body["payment_intent"])
+    charge = intent.latest_charge
+    schedule_webhook(resources.Event("charge.dispute.created", _Exported({
+        "id": "dp_" + secrets.token_hex(12), "object": "dispute", "amount": charge.amount, "currency": charge.currency,
+        "charge": charge.id, "payment_intent": intent.id, "reason": body.get("reason", "fraudulent"),
+        "status": "needs_response", "metadata": {}, "created": int(time.time()), "livemode": False,
+    })))
+    return web.json_response({"disputed": charge.id})
+
+
 from localstripe.server import app  # noqa: E402  (after the store is patched)
+
+app.router.add_post("/_config/disputes", dispute)
 
 RATE_LIMITED = json.dumps({"error": {
     "type": "invalid_request_error",

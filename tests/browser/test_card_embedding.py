@@ -114,6 +114,8 @@ def test_the_card_is_framed_only_when_it_nears_the_viewport(page, live_stack, cr
 def test_a_keyboard_reader_can_buy_with_visible_focus(page, live_stack, create_card):
     card = create_card(title="Keyboard cup")
     page.goto(f"{live_stack['api_url']}/cards/{card['id']}/widget")
+    # The button shows once the live card says the sale is on (card_live.js), not from the kept page.
+    expect(page.locator("[data-tc=buy]")).to_be_visible()
 
     page.keyboard.press("Tab")
     focused = page.evaluate("""() => { const el = document.activeElement, style = getComputedStyle(el);

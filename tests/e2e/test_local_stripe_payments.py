@@ -95,3 +95,49 @@ def test_who_paid_is_kept_as_keyed_hashes_not_as_an_email_or_a_card_fingerprint(
         "type": "card", "billing_details": {"email": "ada@example.com "},
         "card": {"number": "4242424242424242", "exp_month": 1, "exp_year": 2031, "cvc": "321"}})
     assert payments.payer_identities(again.id) == ids
+
+
+def test_a_refund_is_made_once_and_announced_by_charge_refunded(adapter, webhooks):
+    """The seller's refund against localstripe: asked twice (a retry) it is one refund; Stripe's
+    charge.refunded names the payment, which leads back to the order; past Stripe's 24 h of
+    idempotency keys a payment refunded already answers with its refund."""
+    paid = payments.pay("ord_e2e_refund", ORDER.card_id, ORDER.amount, ORDER.currency, 1,
+                        PayRequest(payment_method="pm_card_visa"), deadline=time.time() + 10)
+
+    first = payments.refund(paid.payment_intent_id, "ord_e2e_refund")
+    assert payments.refund(paid.payment_intent_id, "ord_e2e_refund") == first
+    assert payments.refund(paid.payment_intent_id, "ord_e2e_refund_key_expired") == first  # charge_already_refunded
+    assert payments.latest_refund(paid.payment_intent_id) == first
+
+    refunded = wait_for_event(webhooks, payments.CHARGE_REFUNDED)
+    assert (refunded.payment_intent_id, refunded.refunded, refunded.amount_refunded) == (paid.payment_intent_id, True, 2500)
+    assert payments.order_id_of(refunded.payment_intent_id) == "ord_e2e_refund"
+    assert len([e for e in events_of(webhooks) if e.type == payments.CHARGE_REFUNDED]) == 1
+
+
+def test_a_dispute_is_announced_by_charge_dispute_created(adapter, webhooks, server):
+    paid = payments.pay("ord_e2e_dispute", ORDER.card_id, ORDER.amount, ORDER.currency, 1,
+                        PayRequest(payment_method="pm_card_visa"), deadline=time.time() + 10)
+
+    answer = requests.post(f"{server}/_config/disputes", json={"payment_intent": paid.payment_intent_id,
+                                                                 "reason": "product_not_received"}, timeout=5)
+    assert answer.status_code == 200, answer.text
+
+    disputed = wait_for_event(webhooks, payments.DISPUTE_CREATED)
+    assert (disputed.payment_intent_id, disputed.amount, disputed.dispute_reason) == (
+        paid.payment_intent_id, 2500, "product_not_received")
+
+
+def events_of(webhooks):
+    return [event for event in (payments.parse_webhook(body, signature) for body, signature in list(webhooks)) if event]
+
+
+def wait_for_event(webhooks, event_type, seconds=10):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        found = [event for event in events_of(webhooks) if event.type == event_type]
+        if found:
+            time.sleep(1.5)  # a second one, were it sent, would arrive by now
+            return found[0]
+        time.sleep(0.1)
+    raise AssertionError(f"no {event_type} from localstripe")

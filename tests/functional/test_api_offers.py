@@ -90,7 +90,7 @@ def test_a_code_on_the_link_reaches_the_card_frame_and_fills_the_code_field(clie
 
     assert f"/cards/{card['id']}/widget?ref=friend01&amp;code=spring10" in page
     assert 'value="spring10"' in widget and "<details" in widget and " open>" in widget
-    assert "<script>" not in junk and 'value=""' in junk
+    assert '"><script>' not in junk and 'value=""' in junk
 
 
 def test_the_loader_passes_the_code_and_ref_of_the_post_url_to_each_card(client):

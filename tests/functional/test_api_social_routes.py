@@ -11,7 +11,7 @@ from chalicelib.store import orders
 from fakes import CARD_OK
 from fixtures import (
     assert_error, card_request, card_view, from_address, hold, mark_paid, pay_order, post_json, request_checkout,
-    stream_event,
+    stream_event, through_our_cloudfront, view,
 )
 
 
@@ -126,7 +126,7 @@ def test_social_settings_are_saved_with_the_card_and_changed_later(client, selle
     changed = body(call(client, "PATCH", path, seller, {"shares_enabled": False, "rebate_percent": 5}))
     assert changed == {"locale": "zh-CN", "shares_enabled": False, "rebate_percent": 5,
                        "referral_discount_percent": None,
-                       "reservations": {"mode": "first_minutes", "minutes": 15},
+                       "reservations": {"mode": "first_minutes", "minutes": 15, "reminder_minutes": 10},
                        "share_text": created_share_text()}
     assert body(call(client, "GET", path, seller)) == changed
 
@@ -229,7 +229,7 @@ def test_a_forged_viewer_city_never_reaches_a_share(client, make_card, fake_stri
     from chalicelib import config
     from chalicelib.social import shares
 
-    monkeypatch.setattr(config, "CLOUDFRONT_ORIGIN_SECRET", "origin-secret")  # even from our CloudFront
+    through_our_cloudfront(client, monkeypatch)  # even from our CloudFront
     card = make_card(starts_at=int(time.time()) + 3600, reservation_mode="required")
     for n in range(3):
         from_address(client, f"203.0.113.{n}")
@@ -252,23 +252,36 @@ def test_a_forged_viewer_city_never_reaches_a_share(client, make_card, fake_stri
     assert not any("evil" in text or "iPhone" in text or "<" in text for text in texts)
 
 
-@pytest.mark.parametrize("origin_header, named", [(None, False), ("a-guess", False), ("origin-secret", True)])
-def test_a_city_is_named_only_when_our_cloudfront_sent_the_request(client, make_card, fake_stripe, monkeypatch,
-                                                                   origin_header, named):
-    from chalicelib import config
-
-    monkeypatch.setattr(config, "CLOUDFRONT_ORIGIN_SECRET", "origin-secret")
+def test_a_city_is_named_when_our_cloudfront_sent_the_request(client, make_card, fake_stripe, monkeypatch):
+    through_our_cloudfront(client, monkeypatch)
     card = make_card()
-    headers = {"Idempotency-Key": "tap-key-0001", "CloudFront-Viewer-City": "Lyon"}
-    if origin_header:
-        headers["X-Tapcard-Origin-Verify"] = origin_header
     order = body(post_json(client, f"/cards/{card.card_id}/checkout",
-                           {"quantity": 1, "buyer": "buyer-token-0001", "anonymous": True}, headers))
+                           {"quantity": 1, "buyer": "buyer-token-0001", "anonymous": True},
+                           {"Idempotency-Key": "tap-key-0001", "CloudFront-Viewer-City": "Lyon"}))
     mark_paid(order["order_id"])
     stream.handle_batch(stream_event("orders_stream_paid.json", [orders.get(order["order_id"])]))
 
     text = body(client.http.get(f"/cards/{card.card_id}/feed"))["items"][0]["text"]
-    assert text.startswith("Someone in Lyon just got" if named else "Someone just got"), text
+    assert text.startswith("Someone in Lyon just got"), text
+
+
+@pytest.mark.parametrize("origin_header", [None, "", "a-guess"])
+def test_a_tap_around_our_cloudfront_is_refused_and_holds_nothing(client, make_card, fake_stripe, monkeypatch,
+                                                                  origin_header):
+    from chalicelib import config
+
+    monkeypatch.setattr(config, "CLOUDFRONT_ORIGIN_SECRET", "origin-secret")
+    card = make_card(stock=3)
+    headers = {"Idempotency-Key": "tap-key-0001", "CloudFront-Viewer-City": "Lyon"}
+    if origin_header is not None:
+        headers["X-Tapcard-Origin-Verify"] = origin_header
+
+    refused = post_json(client, f"/cards/{card.card_id}/checkout", {"quantity": 1, "buyer": "buyer-token-0001"}, headers)
+
+    assert_error(refused, 403, "forbidden")
+    assert fake_stripe.calls == []
+    monkeypatch.setattr(config, "CLOUDFRONT_ORIGIN_SECRET", None)
+    assert card_view(client, card.card_id)["stock"]["available"] == 3
 
 
 def test_a_stage_without_a_cloudfront_secret_believes_no_viewer_city(client, make_card, fake_stripe, monkeypatch):
@@ -294,8 +307,9 @@ def test_referrals_are_reported_as_json_and_csv(client, seller, make_card, fake_
     first = body(request_checkout(client, card.card_id, buyer="buyer-token-0001", key="tap-key-0001"))
     mark_paid(first["order_id"])
     code = orders.get(first["order_id"]).referral_code
-    assert client.http.get(f"/p/{card.card_id}?ref={code}").status_code == 200
+    assert client.http.get(f"/p/{card.card_id}?ref={code}").status_code == 200  # kept at the edge: counts nothing
     assert client.http.get(f"/cards/{card.card_id}/widget?ref={code}").status_code == 200
+    view(client, card.card_id, ref=code)  # the card framed on it, on the reader's screen: one visit
     second = body(request_checkout(client, card.card_id, buyer="buyer-token-0002", key="tap-key-0002", ref=code))
     mark_paid(second["order_id"])
     stream.handle_batch(stream_event("orders_stream_paid.json", [orders.get(second["order_id"])]))
@@ -303,7 +317,7 @@ def test_referrals_are_reported_as_json_and_csv(client, seller, make_card, fake_
     report = body(call(client, "GET", f"/api/cards/{card.card_id}/referrals", seller))
     exported = call(client, "GET", f"/api/cards/{card.card_id}/referrals?format=csv", seller)
 
-    assert (report["referral_visits"], report["referred_orders"], report["referred_revenue"]) == (2, 1, 1000)
+    assert (report["referral_visits"], report["referred_orders"], report["referred_revenue"]) == (1, 1, 1000)
     assert [r["code"] for r in report["top_referrers"]] == [code]
     assert exported.headers["Content-Type"].startswith("text/csv")
     assert [row["code"] for row in csv.DictReader(io.StringIO(exported.body.decode()))] == [code]

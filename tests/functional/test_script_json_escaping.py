@@ -4,6 +4,7 @@ import json
 import re
 
 import pytest
+from markupsafe import escape
 
 TITLES = ["Mug <!--<script> edition", "Mug </script><b>x</b>", "Mug & co \u2028 line"]
 
@@ -13,13 +14,14 @@ def script_bodies(html: str, attribute: str) -> list[str]:
 
 
 @pytest.mark.parametrize("title", TITLES)
-def test_the_widget_settings_keep_the_title_and_cannot_break_out(client, make_card, title):
+def test_the_widget_shows_the_title_escaped_and_its_settings_cannot_break_out(client, make_card, title):
     card = make_card(title=title)
     html = client.http.get(f"/cards/{card.card_id}/widget").body.decode()
 
     [settings] = script_bodies(html, 'id="tc-settings"')
     assert "<" not in settings and ">" not in settings and "\u2028" not in settings
-    assert json.loads(settings)["card"]["title"] == title
+    assert json.loads(settings)["card_id"] == card.card_id  # the live card comes as JSON (GET /cards/{card_id})
+    assert f"<h1>{escape(title)}</h1>" in html
     # The widget's own script still follows, as a script element of its own.
     assert html.count("<script") == html.count("</script>")
 

@@ -311,6 +311,7 @@ def test_an_event_without_an_order_id_is_not_ours(aws, fake_stripe):
 
 def test_handled_event_types():
     assert set(payments.HANDLED_EVENTS) == {PAYMENT_SUCCEEDED, PAYMENT_FAILED, PAYMENT_CANCELED,
+                                            "charge.refunded", "charge.dispute.created",
                                             payments.PAYMENT_AUTHORISED}  # a group payment set aside
 
 

@@ -34,6 +34,7 @@ class Faults:
     def __init__(self, monkeypatch, stripe: FakeStripe):
         self.calls = 0
         self.fail_at = None
+        self.fault = InjectedFault  # what is raised: a crash, or (given) an error AWS answers
         make_api_call = botocore.client.BaseClient._make_api_call
         faults = self
 
@@ -56,7 +57,7 @@ class Faults:
     def tick(self, label):
         self.calls += 1
         if self.calls == self.fail_at:
-            raise InjectedFault(f"injected at call {self.calls}: {label}")
+            raise self.fault(f"injected at call {self.calls}: {label}")
 
 
 def retried(step, attempts=3):

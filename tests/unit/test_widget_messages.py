@@ -19,6 +19,10 @@ def read(*names: str) -> str:
     return "".join((WIDGETS / name).read_text() for name in names)
 
 
+def read_py(*names: str) -> str:
+    return "".join((ROOT / "chalicelib" / name).read_text() for name in names)
+
+
 def flat(words: dict, prefix: str = "") -> dict[str, str]:
     """{"card.units.d": "d", ...}: every word, by its dotted path."""
     out = {}
@@ -47,8 +51,8 @@ def words_used() -> dict[str, set[str]]:
         domain.ReservationsOff, domain.TooManyReservations, domain.HoldExpired, domain.AlreadyPaid,
         domain.PaymentInProgress, domain.PaymentsUnavailable, domain.AmountMismatch, domain.TooManyHolds,
         domain.CodeInvalid, domain.CodeExpired, domain.CodeUsedUp)}
-    dashboard_html = read("dashboard.html")
-    dashboard_js = read("dashboard_charts.js", "dashboard_shipping.js", "dashboard.js")
+    dashboard_html = "".join(path.read_text() for path in sorted(WIDGETS.glob("dashboard*.html")))
+    dashboard_js = "".join(path.read_text() for path in sorted(WIDGETS.glob("dashboard*.js")))
     funnel_steps = re.search(r"var steps = \[([^\]]*)\]", dashboard_js).group(1)
     dashboard_dynamic = (
         set(domain.CARD_STATUSES)  # t(card.status)
@@ -62,7 +66,10 @@ def words_used() -> dict[str, set[str]]:
     return {
         "card": set(re.findall(r"words\.(\w+)", card_templates + card_js))
         | set(re.findall(r'\bt\("(\w+)"', card_js)) | card_errors,
-        "order_page": set(re.findall(r"\bt\.(\w+)", read("order.html"))),
+        # The order page and its after-sales include (the request's type, status and author by name too).
+        "order_page": set(re.findall(r"\bt\.(\w+)", read("order.html", "order_requests.html", "order_review.html")))
+        | {f"rq_type_{kind}" for kind in domain.REQUEST_TYPES} | {f"rq_status_{s}" for s in domain.REQUEST_STATUSES}
+        | {"rq_from_buyer", "rq_from_seller"},
         "dashboard": set(re.findall(r'data-i18n="(\w+)"', dashboard_html))
         | set(re.findall(r"words\.(\w+)", dashboard_html))
         | set(re.findall(r'\bt\("(\w+)"\)', dashboard_js)) | dashboard_dynamic,
@@ -72,9 +79,14 @@ def words_used() -> dict[str, set[str]]:
         "shipping": set(re.findall(r"\bship\.(\w+)", read("widget.html", "widget_shipping.html")))
         | set(re.findall(r'\bsw\("(\w+)"\)', shipping_js)) | {"required", "invalid", "not_shipped"}
         | {f"error_{error.code}" for error in (domain.ShippingAddressRequired, domain.ShippingNotRequired)},
-        # The buyers' emails (chalicelib/notices.py): its words["..."] and each kind's subject.
-        "mail": set(re.findall(r'words\["(\w+)"\]', (ROOT / "chalicelib" / "notices.py").read_text()))
-        | {f"{kind}_subject" for kind in ("receipt", "shipped", "refunded")},
+        # The buyers' emails (chalicelib/notices.py, aftersales_notices.py, reminders.py): their
+        # words["..."], each kind's subject, each after-sales request type's line and the reminders'
+        # unsubscribe page.
+        "mail": set(re.findall(r'words\["(\w+)"\]', read_py("notices.py", "aftersales_notices.py", "reminders.py")))
+        | {f"{kind}_subject" for kind in ("receipt", "shipped", "refunded")}
+        | {f"request_{step}_subject" for step in ("opened", "approved", "declined", "reply", "closed")}
+        | {f"request_type_{kind}" for kind in domain.REQUEST_TYPES}
+        | set(re.findall(r"\bt\.(\w+)", read("unsubscribe.html"))),
         "shop": set(re.findall(r"\bt\.(\w+)", read("shop.html"))),
         # Group buying (cards with a group price): the template's grp.*, card_group.js's t("..."),
         # and the group errors card.js shows as words["error_" + code].
