@@ -247,8 +247,7 @@
   function drawFunnel(total) {
     tapcardCharts.funnel($("#funnel"), total, t);
     var currency = current ? current.price.currency : "EUR";
-    $("#totals").textContent = t("revenue") + ": " + money(total.revenue, currency) + " · " + total.units + " " + t("units") +
-      (total.groups_started ? " · " + t("groups") + ": " + [total.groups_started, total.groups_completed, total.groups_failed, total.group_units].join(" / ") : "");
+    $("#totals").textContent = t("revenue") + ": " + money(total.revenue, currency) + " · " + total.units + " " + t("units") + tapcardCharts.groupTotals(total, t);
   }
 
   // --- orders -------------------------------------------------------------------------------
