@@ -171,8 +171,11 @@ def apply_authorised_event(event: payments.PaymentEvent) -> str:
         orders.record_event(event.event_id, event.type)
         return "not_ours"
     received = payments.Received(event.payment_intent_id, event.amount_capturable, event.currency)
-    return _authorise(order, event.payment_intent_id, received, payments.payer_identities(event.payment_method_id),
-                      event.event_id)
+    outcome = _authorise(order, event.payment_intent_id, received, payments.payer_identities(event.payment_method_id),
+                         event.event_id)
+    if outcome == CANCELED:  # for good (the group closed, the order moved): a redelivery is a duplicate
+        orders.record_event(event.event_id, event.type)
+    return outcome
 
 
 def _authorise(order: Order, payment_intent_id: str, received: payments.Received | None,
@@ -200,13 +203,18 @@ def _authorise(order: Order, payment_intent_id: str, received: payments.Received
     raise RuntimeError(f"group {order.group_id} kept changing while authorising {order.order_id}")
 
 
+CANCELED, CANCEL_LATER = "canceled", "cancel_later"
+
+
 def _cancel(payment_intent_id: str, why: str) -> str:
+    """canceled, or cancel_later when Stripe cannot be reached now (a redelivered event tries again)."""
     log.info("cancelling authorisation %s: %s", payment_intent_id, why)
     try:
         payments.cancel_payment_intent(payment_intent_id)
     except PaymentsUnavailable:  # PaymentsBusy included: the group's sweep cancels what is left
         log.warning("could not cancel %s now", payment_intent_id)
-    return "canceled"
+        return CANCEL_LATER
+    return CANCELED
 
 
 # --- the group stream: capture, shares --------------------------------------------------------

@@ -247,6 +247,27 @@ def test_a_payment_authorised_after_the_group_closed_is_cancelled(client, seller
     assert fake_stripe.charged() == [] and fake_stripe.authorised() == []
 
 
+def test_an_authorisation_after_3d_secure_on_a_failed_group_is_cancelled_once(client, seller, fake_stripe, stream):
+    """The window closed (the sweeper failed the group) while the buyer was at their bank: the late
+    authorisation is cancelled, and Stripe's redelivery of the event is a duplicate."""
+    card = create_card(client, seller, group={**GROUP, "size": 2})
+    first = body(start_group(client, card["id"]))
+    assert body(pay_order(client, first, {"payment_method": CARD_3DS}), 200)["status"] == "requires_action"
+    assert grouping.sweep(at=int(time.time()) + 31 * 60) == 1
+    [intent] = fake_stripe.intents_of(first["order_id"])
+    fake_stripe.complete(intent, "requires_capture")
+    event = stripe_event("payment_intent.amount_capturable_updated", intent, first["order_id"], amount=1200)
+    event["data"]["object"].update(status="requires_capture", amount_capturable=1200)
+    outcomes = []
+    for _ in range(2):  # Stripe delivers it twice
+        payload, headers = signed_webhook(event)
+        outcomes.append(body(client.http.post("/webhooks/stripe", headers=headers, body=payload), 200)["outcome"])
+    assert outcomes == ["canceled", "duplicate"]
+    assert fake_stripe.charged() == [] and fake_stripe.authorised() == []
+    assert orders.get(first["order_id"]).status == "canceled"
+    assert audit(card["id"]).clean
+
+
 def test_the_group_script_and_words_come_only_with_a_group_card(client, seller):
     group_card = create_card(client, seller, group=GROUP, locale="zh-CN")
     page = client.http.get(f"/cards/{group_card['id']}/widget?group=grp_abc&locale=zh-CN").body.decode()
