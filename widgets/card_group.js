@@ -100,7 +100,7 @@ window.tapcardGroup = (function () {
     card = live;
     if (!card.group.only) buy.textContent = start.getAttribute("data-alone");
     setInterval(render, 1000);
-    render();
+    setTimeout(render, 0);  // once card.js has shown the buy button for this sale state
     pollInvite();
   }, function () { /* card.js says the card is unreachable */ });
   return { path: path, authorised: authorised };
