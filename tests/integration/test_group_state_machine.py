@@ -88,7 +88,8 @@ class Groups(RuleBasedStateMachine):
     @precondition(lambda self: self.orders)
     @rule(data=st.data(), method=st.sampled_from([CARD_OK, CARD_OK, CARD_DECLINED, CARD_3DS]))
     def pay(self, data, method):
-        order = data.draw(st.sampled_from(sorted(self.orders)))
+        # In tap order: order ids are random, so sorted ones would differ between hypothesis's replays.
+        order = data.draw(st.sampled_from(list(self.orders)))
         try:
             checkout.pay(order, self.orders[order]["order_token"], {"payment_method": method})
         except DomainError as error:
