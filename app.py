@@ -11,7 +11,8 @@ import pynamodb.models  # noqa: F401
 from chalicelib import config, startup
 from chalicelib.api import buyer, dev, events, middleware, seller
 # Lambda's handlers for the stream and schedule functions are app.<name> (see chalicelib/api/events.py).
-from chalicelib.api.events import on_order_change, on_reservation_change, sweep_expired_holds  # noqa: F401
+from chalicelib.api.events import (on_group_change, on_order_change, on_reservation_change,  # noqa: F401
+                                   sweep_expired_holds)
 
 app = Chalice(app_name="tapcard")
 app.log.setLevel(logging.INFO)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from chalicelib.domain import HELD, ORDER_STATUSES, PAID, REFUNDED, Order, holds_redemption
+from chalicelib.domain import HELD, ORDER_STATUSES, PAID, REFUNDED, Group, Order, group_problems, holds_redemption
 
 
 @dataclass
@@ -25,10 +25,11 @@ class AuditReport:
 
 def check(card_id: str, stock: int, shards: dict[int, list[int]], orders: list[Order],
           buyer_units: dict[str, int], limit: int | None, open_holds: dict[str, int] | None = None,
-          code_counts: dict[str, int] | None = None, code_buyers: dict[tuple[str, str], int] | None = None) -> AuditReport:
+          code_counts: dict[str, int] | None = None, code_buyers: dict[tuple[str, str], int] | None = None,
+          groups: list[Group] | None = None) -> AuditReport:
     """shards: {shard: [available, held, sold]}; buyer_units: the per-buyer counters by buyer;
     open_holds: each client's counter of units held unpaid; code_counts: each discount code's
-    redeemed count, code_buyers: each (code, buyer)'s."""
+    redeemed count, code_buyers: each (code, buyer)'s; groups: the groups the orders joined."""
     available = sum(s[0] for s in shards.values())
     held = sum(s[1] for s in shards.values())
     sold = sum(s[2] for s in shards.values())
@@ -71,6 +72,10 @@ def check(card_id: str, stock: int, shards: dict[int, list[int]], orders: list[O
         if counted != per_client.get(client, 0):
             problems.append(f"client {client}: open holds counter says {counted}, held orders say {per_client.get(client, 0)}")
     problems += _code_problems(orders, code_counts or {}, code_buyers or {})
+    for group in groups or ():
+        problems += group_problems(group, [order for order in orders if order.group_id == group.group_id])
+    if {order.group_id for order in orders if order.group_id} - {group.group_id for group in groups or ()}:
+        problems.append("orders joined a group that does not exist")
     if limit is not None:
         for buyer, bought in sorted(per_buyer.items()):
             if bought > limit:
@@ -102,7 +107,7 @@ def _code_problems(orders: list[Order], code_counts: dict[str, int],
 
 def run(card_id: str) -> AuditReport:
     """The audit of the card as stored now (read fresh, not from this container's memory)."""
-    from chalicelib.store import cards, codes, orders, stock
+    from chalicelib.store import cards, codes, groups, orders, stock
 
     card = cards.get_fresh(card_id)
     all_orders, _ = orders.of_card(card_id)
@@ -111,4 +116,4 @@ def run(card_id: str) -> AuditReport:
     return check(card_id, card.stock, stock.read_fresh(card), all_orders, stock.buyer_units(card_id, counted),
                  card.limit_per_buyer, stock.open_holds(card_id, clients),
                  {code.code: code.redeemed for code in codes.of_card(card_id, include_deleted=True)},
-                 codes.buyer_counts(card_id))
+                 codes.buyer_counts(card_id), groups.get_many(sorted({o.group_id for o in all_orders if o.group_id})))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from chalicelib import config, counters, observability, paying, payments, secrets, shipping, views
+from chalicelib import config, counters, grouping, observability, paying, payments, secrets, shipping, views
 from chalicelib.domain import (
     CANCELED,
     CODE,
@@ -28,6 +28,7 @@ from chalicelib.domain import (
     best_discount,
     check_can_buy,
     check_code_usable,
+    check_solo_allowed,
     hold_seconds_now,
     checkout_request_from,
     pseudonym,
@@ -78,13 +79,17 @@ def checkout(card_id: str, payload, idempotency_key: str | None, is_retry: bool 
     DynamoDB transaction. A first tap on a card this container saw sold out in the last second
     costs none: it is refused from the cached levels. A retry (the widget says so with a
     `Tapcard-Retry` header) looks for the order its first attempt may have made before refusing.
-    client: who tapped (clients.client_key), capped in the units it may hold unpaid at once."""
+    client: who tapped (clients.client_key), capped in the units it may hold unpaid at once.
+    With `group_id` the tap joins that group at its price (chalicelib/grouping.py)."""
+    if isinstance(payload, dict) and payload.get("group_id") is not None:
+        return grouping.join(card_id, payload, idempotency_key, city, place, client)
     card = cards.get_for_buyer(card_id)
     request, key = checkout_request_from(payload, idempotency_key)
     if not is_retry:
         counters.count(card_id, counters.TAPS)
     at = now()
     check_can_buy(card, at, request.quantity)
+    check_solo_allowed(card.group)
     address = _inline_address(card, payload)
     reservation_id = reservations.reservation_of(card_id, request.buyer, request.reservation_token)
     rules.check_reservation(card, at, reserved=reservation_id is not None)

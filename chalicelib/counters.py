@@ -31,8 +31,12 @@ UNITS, REVENUE, EXPIRED, REFUNDS = "units", "revenue", "expired_holds", "refunds
 SHARES_POSTED, REFERRAL_VISITS, REFERRED_ORDERS = "shares_posted", "referral_visits", "referred_orders"
 # Paid orders a code discounted, and what discounts took off paid orders (revenue is after them).
 CODE_REDEMPTIONS, DISCOUNTS = "code_redemptions", "discounts"
+# Group buying: groups started, completed (the last member authorised), failed (closed short),
+# and units paid through groups.
+GROUPS_STARTED, GROUPS_COMPLETED, GROUPS_FAILED, GROUP_UNITS = ("groups_started", "groups_completed",
+                                                                "groups_failed", "group_units")
 NAMES = (VIEWS, TAPS, HOLDS, PAID, UNITS, REVENUE, EXPIRED, REFUNDS, SHARES_POSTED, REFERRAL_VISITS,
-         REFERRED_ORDERS, CODE_REDEMPTIONS, DISCOUNTS)
+         REFERRED_ORDERS, CODE_REDEMPTIONS, DISCOUNTS, GROUPS_STARTED, GROUPS_COMPLETED, GROUPS_FAILED, GROUP_UNITS)
 # Counted by where the buyer is, too.
 BY_PLACE = (VIEWS, PAID)
 

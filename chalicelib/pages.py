@@ -14,7 +14,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from chalicelib import checkout, config, photos, shipping, shops, views
+from chalicelib import checkout, config, photos, shipping, shops, structured_data, views
 from chalicelib.domain import (CODE_PATTERN, MAX_PHOTO_BYTES, MAX_PHOTOS, NO_POSTCODE, PHOTO_TYPES, REF_PATTERN,
                                REMINDER_PASS_PATTERN, InvalidRequest, NotFound)
 from chalicelib.social import referrals
@@ -87,13 +87,13 @@ _OPTION_PATTERNS = {
     "ref": REF_PATTERN,
     "code": CODE_PATTERN,  # ?code= on the post or share link: pre-filled in the card
     "reservation": REMINDER_PASS_PATTERN,  # a reservation reminder's link: the card buys with it
+    "group": re.compile(r"^grp_[a-z2-7]{1,60}\Z"),  # ?group= on a group's share link: the card invites to it
     "o": re.compile(r"^https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?\Z"),
 }
 if config.DEV_ROUTES:
     # Lets the browser tests drive the Stripe.js path (with a stand-in Stripe) on the dev stage.
     _OPTION_PATTERNS["sheet"] = re.compile(r"^(test|stripe)\Z")
 DEFAULT_ACCENT = "#c4461f"  # white text on it passes WCAG AA (4.9:1)
-SCHEMA_AVAILABILITY = {"live": "InStock", "upcoming": "PreOrder", "sold_out": "SoldOut", "ended": "Discontinued"}
 
 
 # The templates compiled to Python modules: only in the Lambda package (infra/aws/bundle.py), so a
@@ -181,6 +181,9 @@ def widget(card_id: str, query: dict, accept_language: str | None = None) -> Pag
         settings["words"] = {**words, **ship}
         settings["no_postcode"] = sorted(NO_POSTCODE)
         settings["shipping_countries"] = list(card.shipping.countries)
+    group = words_for(words_locale)["group"] if card.group else None  # its script and words: group cards only
+    if group:
+        settings.update(words={**settings["words"], **group}, group_id=options.get("group"))
     html = templates().get_template("widget.html").render(
         card=card, options=options, words=words, lang=words_locale, test_mode=sheet == "test",
         price=views.format_money(card.price_amount, card.currency, locale),
@@ -188,7 +191,8 @@ def widget(card_id: str, query: dict, accept_language: str | None = None) -> Pag
         fee=views.format_money(card.shipping.fee, card.currency, locale) if ship else None,
         countries=country_names(card.shipping.countries, locale) if ship else (), **_compare_at(card, locale),
         referral_discount=card.referral_discount_percent if options.get("ref") else None,
-        **_reviews(card.card_id, words, 1),
+        **_reviews(card.card_id, words, 1), grp=group,
+        group_price=views.format_money(card.group.price_amount, card.currency, locale) if group else None,
     )
     return hashed(html, WIDGET_CSP)
 
@@ -215,27 +219,11 @@ def _reviews(card_id: str, words: dict, count: int) -> dict:
             "newest_reviews": reviews.newest(card_id, count)}
 
 
-def _rating_ld(card_id: str) -> dict:
-    """schema.org aggregateRating and the newest reviews shown, for the product page's JSON-LD."""
-    stats = reviews.stats(card_id)
-    if not stats.count:
-        return {}
-    return {
-        "aggregateRating": {"@type": "AggregateRating", "ratingValue": stats.average, "reviewCount": stats.count,
-                            "bestRating": 5, "worstRating": 1},
-        "review": [{"@type": "Review", "reviewRating": {"@type": "Rating", "ratingValue": review.rating,
-                                                        "bestRating": 5, "worstRating": 1},
-                    "author": {"@type": "Person", "name": review.name or "Anonymous"},
-                    "reviewBody": review.text, "datePublished": views.iso(review.created_at)[:10]}
-                   for review in reviews.newest(card_id, 5)],
-    }
-
-
 def _frame_src(card_id: str, options: dict) -> str:
     """The card's frame on the product page, with the link's referral and discount code."""
     from urllib.parse import urlencode
 
-    passed = {name: options[name] for name in ("ref", "code", "reservation") if options.get(name)}
+    passed = {name: options[name] for name in ("ref", "code", "reservation", "group") if options.get(name)}
     return f"{config.PUBLIC_BASE_URL}/cards/{card_id}/widget" + (f"?{urlencode(passed)}" if passed else "")
 
 
@@ -245,28 +233,6 @@ def _compare_at(card, locale: str) -> dict:
         return {"compare_at": None, "saving": None}
     return {"compare_at": views.format_money(card.compare_at_amount, card.currency, locale),
             "saving": views.format_money(card.compare_at_amount - card.price_amount, card.currency, locale)}
-
-
-def _offer_ld(card, view: dict) -> dict:
-    """schema.org Offer: the price (the special price when there is a compare-at one, which rides
-    along as a StrikethroughPrice) and, when the sale ends, priceValidUntil."""
-    price = views.major_units(card.price_amount, card.currency)
-    offer = {
-        "@type": "Offer",
-        "price": price,
-        "priceCurrency": card.currency,
-        "availability": "https://schema.org/" + SCHEMA_AVAILABILITY[view["sale"]["state"]],
-        "url": view["url"],
-    }
-    if card.ends_at is not None:
-        offer["priceValidUntil"] = views.iso(card.ends_at)[:10]
-    if card.compare_at_amount is not None:
-        offer["priceSpecification"] = [
-            {"@type": "UnitPriceSpecification", "price": price, "priceCurrency": card.currency},
-            {"@type": "UnitPriceSpecification", "priceType": "https://schema.org/StrikethroughPrice",
-             "price": views.major_units(card.compare_at_amount, card.currency), "priceCurrency": card.currency},
-        ]
-    return offer
 
 
 def product_page(card_id: str, query: dict, accept_language: str | None = None) -> Page:
@@ -280,16 +246,7 @@ def product_page(card_id: str, query: dict, accept_language: str | None = None) 
         return _not_available(words, words_locale, _options({}), PRODUCT_CSP)
     view = checkout.card_view(card)
     options = _options(query)
-    product_ld = {
-        "@context": "https://schema.org",
-        "@type": "Product",
-        "name": card.title,
-        "description": card.description,
-        "image": card.image_url,
-        "url": view["url"],
-        "offers": _offer_ld(card, view),
-        **_rating_ld(card.card_id),
-    }
+    product_ld = structured_data.product_ld(card, view)
     html = templates().get_template("product.html").render(
         card=view, frame_src=_frame_src(card.card_id, options), **_compare_at(card, locale),
         **_reviews(card.card_id, words, 5),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from chalicelib import config, payment_events, payments, views
+from chalicelib import config, grouping, payment_events, payments, views
 from chalicelib.domain import (
     HELD,
     PAID,
@@ -39,7 +39,7 @@ def pay(order: Order, payload) -> dict:
                                       "(PUT /orders/{order_id}/shipping) first. Nothing was charged.")
     # A hold made during a rush lasts only until its buyer starts paying; paying gives it the
     # card's full time, so a buyer waiting in Stripe's queue keeps the unit.
-    hold_until = max(order.expires_at, order.created_at + card.hold_seconds)
+    hold_until = order.expires_at if order.group_id else max(order.expires_at, order.created_at + card.hold_seconds)
     deadline = hold_until - MARGIN_SECONDS
     # The sweeper leaves an order alone while a pay call has it, even past its hold's end.
     until = at + int(config.STRIPE_QUEUE_SECONDS) * 2 + 30
@@ -54,7 +54,11 @@ def pay(order: Order, payload) -> dict:
         if card.limit_per_buyer:
             payer_ids = _claim_payers(order, payments.payer_identities_of(request, deadline), at, until)
             _check_payer_limit(order, payer_ids, card.limit_per_buyer)
-        result = payments.pay(order.order_id, order.card_id, order.amount, order.currency, attempt, request, deadline)
+        group_order = {"capture_later": True} if order.group_id else {}  # authorised now, captured with its group
+        result = payments.pay(order.order_id, order.card_id, order.amount, order.currency, attempt, request, deadline,
+                              **group_order)
+        if result.status == payments.AUTHORIZED:  # a group order: its money waits for the group
+            result = grouping.authorised_by_pay_call(order, result)
         if result.status == payments.SUCCEEDED and payment_events.paid_by_pay_call(
                 order.order_id, result.received, payer_ids or result.payer_ids) in payment_events.REFUNDED_UNPAID:
             # Rare: two payments by one card raced past the limit check, the hold ended unseen, or
@@ -75,8 +79,8 @@ def pay(order: Order, payload) -> dict:
 
 
 def _check_payable(order: Order, at: int) -> None:
-    if order.status == PAID:
-        raise AlreadyPaid("This order is paid already; nothing more was charged.")
+    if order.status == PAID or order.authorised_at:
+        raise AlreadyPaid("This order is paid (or its group payment authorised) already; nothing more was charged.")
     if order.status != HELD or order.expires_at - MARGIN_SECONDS <= at:
         raise HoldExpired("The hold on this order has ended; nothing was charged. Tap buy to try again.")
 

@@ -53,6 +53,8 @@ def _count_paid(order: Order) -> None:
         counters.count(order.card_id, counters.DISCOUNTS, order.discount_amount)
     if order.discount_kind == "code":
         counters.count(order.card_id, counters.CODE_REDEMPTIONS)
+    if order.group_id:
+        counters.count(order.card_id, counters.GROUP_UNITS, order.quantity)
 
 
 def _apply(event: payments.PaymentEvent, order: Order) -> str:
@@ -61,8 +63,8 @@ def _apply(event: payments.PaymentEvent, order: Order) -> str:
                              event.event_id)
         if outcome:
             return outcome
-    elif event.type == payments.PAYMENT_CANCELED and order.status == HELD \
-            and order.payment_intent_id == event.payment_intent_id:
+    elif event.type == payments.PAYMENT_CANCELED and order.status == HELD and not order.group_id \
+            and order.payment_intent_id == event.payment_intent_id:  # a group's sweep gives its orders back
         orders.release(order, CANCELED, "payment_canceled", event.event_id)
         return "canceled"
     # A decline leaves the hold as it is: the buyer may try another card while it lasts.
@@ -173,7 +175,8 @@ def _expiry_steps(at: int) -> Iterator[int]:
     step yielding how many holds it released."""
     for page in expiry.expired_holds(at):
         due = [order for order in page if order.status == HELD and order.expires_at <= at
-               and (order.paying_until or 0) <= at]  # not paid or moved meanwhile, no pay call with Stripe now
+               and (order.paying_until or 0) <= at  # not paid or moved meanwhile, no pay call with Stripe now
+               and not order.group_id]  # a group's orders end with their group (grouping.sweep)
         # A hold that never reached Stripe, or whose payment was declined, costs Stripe nothing:
         # many go back in one transaction.
         for batch in expiry.batches([order for order in due if not order.client_secret]):

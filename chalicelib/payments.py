@@ -16,15 +16,21 @@ from chalicelib.stripe_budget import CANCEL, CONFIRM, REFUND
 PAYMENT_SUCCEEDED = "payment_intent.succeeded"
 PAYMENT_FAILED = "payment_intent.payment_failed"
 PAYMENT_CANCELED = "payment_intent.canceled"
+# A manual-capture payment (group buying) was authorised after the pay call (3-D Secure).
+PAYMENT_AUTHORISED = "payment_intent.amount_capturable_updated"
 # A charge's money went back (our refund, or one made in Stripe's dashboard, in full or in part),
 # and a buyer's bank disputing a payment.
 CHARGE_REFUNDED = "charge.refunded"
 DISPUTE_CREATED = "charge.dispute.created"
-HANDLED_EVENTS = (PAYMENT_SUCCEEDED, PAYMENT_FAILED, PAYMENT_CANCELED, CHARGE_REFUNDED, DISPUTE_CREATED)
+HANDLED_EVENTS = (PAYMENT_SUCCEEDED, PAYMENT_FAILED, PAYMENT_CANCELED, PAYMENT_AUTHORISED, CHARGE_REFUNDED,
+                  DISPUTE_CREATED)
 
-# What a pay call came to (the contract's `status`), from the PaymentIntent's status.
+# What a pay call came to (the contract's `status`), from the PaymentIntent's status. AUTHORIZED:
+# a group order's money is set aside (manual capture) until its group is complete.
 SUCCEEDED, REQUIRES_ACTION, PROCESSING, FAILED = "succeeded", "requires_action", "processing", "failed"
-_OUTCOME_OF = {"succeeded": SUCCEEDED, "requires_action": REQUIRES_ACTION, "processing": PROCESSING}
+AUTHORIZED = "authorized"
+_OUTCOME_OF = {"succeeded": SUCCEEDED, "requires_action": REQUIRES_ACTION, "processing": PROCESSING,
+               "requires_capture": AUTHORIZED}
 
 UNAVAILABLE_MESSAGE = "Payments are unavailable right now; please try again."
 
@@ -63,6 +69,7 @@ class PaymentEvent:
     payment_method_id: str | None = None
     amount_received: int = 0
     currency: str = ""
+    amount_capturable: int = 0  # what an authorised (not yet captured) payment set aside
     # charge.refunded: what the charge took and what went back so far, whether all of it did, and
     # the latest refund's id when the event carries it; charge.dispute.created: the amount
     # disputed and the bank's reason.
@@ -108,15 +115,18 @@ def _call(priority: str, request, deadline: float | None = None):
 
 
 def pay(order_id: str, card_id: str, amount: int, currency: str, attempt: int, method: PayRequest,
-        deadline: float) -> PayResult:
+        deadline: float, capture_later: bool = False) -> PayResult:
     """Create and confirm the order's PaymentIntent in one call. A decline or a token Stripe
-    refuses is FAILED with Stripe's reason; nothing was charged."""
+    refuses is FAILED with Stripe's reason; nothing was charged. capture_later (a group order):
+    the payment is only authorised (AUTHORIZED, `received` is what it set aside) until capture()."""
     import stripe
 
     params = {
         "amount": amount, "currency": currency.lower(), "confirm": True,
         "metadata": {"order_id": order_id, "card_id": card_id},
     }
+    if capture_later:
+        params["capture_method"] = "manual"
     if method.confirmation_token:
         params["confirmation_token"] = method.confirmation_token
     else:
@@ -167,8 +177,10 @@ def retrieve_paid(payment_intent_id: str) -> tuple[Received, tuple[str, ...]]:
 
 
 def _paid_by(intent: dict) -> tuple[Received, tuple[str, ...]]:
-    """What the intent took, and who paid it when its payment method came expanded."""
-    received = Received(intent["id"], int(intent.get("amount_received") or 0), intent.get("currency") or "")
+    """What the intent took (or, authorised only, set aside), and who paid it when its payment
+    method came expanded."""
+    taken = intent.get("amount_capturable") if intent.get("status") == "requires_capture" else intent.get("amount_received")
+    received = Received(intent["id"], int(taken or 0), intent.get("currency") or "")
     method = intent.get("payment_method")
     return received, _identities(method) if isinstance(method, dict) else ()
 
@@ -196,6 +208,23 @@ def cancel_payment_intent(payment_intent_id: str) -> str:
         return _call(CANCEL, lambda: intents.cancel(payment_intent_id)).status
     except stripe.InvalidRequestError:
         return _call(CANCEL, lambda: intents.retrieve(payment_intent_id)).status
+
+
+def capture(payment_intent_id: str) -> Received | None:
+    """Take the money an authorised payment set aside (a complete group); what it took, or None
+    when it cannot be taken (the authorisation was canceled or ran out): nothing was charged.
+    Asked again for an intent already captured, it answers what that capture took."""
+    import stripe
+
+    intents = get_client().v1.payment_intents
+    try:
+        intent = _call(CONFIRM, lambda: intents.capture(payment_intent_id, {},
+                                                        {"idempotency_key": f"capture-{payment_intent_id}"}))
+    except (stripe.InvalidRequestError, stripe.CardError):
+        intent = _call(CONFIRM, lambda: intents.retrieve(payment_intent_id))
+    if intent.status != "succeeded":
+        return None
+    return Received(intent.id, int(intent.to_dict().get("amount_received") or 0), intent.currency or "")
 
 
 def refund(payment_intent_id: str, order_id: str, priority: str = REFUND) -> str:
@@ -284,4 +313,5 @@ def parse_webhook(raw_body: bytes, signature_header: str | None) -> PaymentEvent
         payment_method_id=obj.get("payment_method"),
         amount_received=int(obj.get("amount_received") or 0),
         currency=obj.get("currency") or "",
+        amount_capturable=int(obj.get("amount_capturable") or 0),
     )

@@ -19,15 +19,17 @@ from chalicelib.domain import (
     Order,
     StockLevel,
     new_card_from_request,
+    group_setting_from,
     parse_timestamp,
     shipping_from_request,
 )
 from chalicelib.views import csv_text, iso
 
 EDITABLE = ("title", "description", "image_url", "price", "stock", "sale", "limit_per_buyer",
-            "hold_seconds", "share_text", "shipping", "compare_at", "return_days")
-# Buyers already paid (or are paying) this price and shipping under this limit: they stay as they were.
-LOCKED_ONCE_ORDERED = ("price", "limit_per_buyer", "shipping")
+            "hold_seconds", "share_text", "shipping", "compare_at", "return_days", "group")
+# Buyers already paid (or are paying) this price and shipping under this limit, and groups are
+# open at this group price and size: they stay as they were.
+LOCKED_ONCE_ORDERED = ("price", "limit_per_buyer", "shipping", "group")
 MAX_PAGE = 100
 DEFAULT_PAGE = 25
 MAX_STATS_DAYS = 92
@@ -75,6 +77,11 @@ def _same(card: Card, name: str, value: Any) -> bool:
             return shipping_from_request(value) == card.shipping
         except InvalidRequest:
             return False
+    if name == "group":
+        try:
+            return group_setting_from(value, card.price_amount) == card.group
+        except InvalidRequest:
+            return False
     return value == _current(card, name)
 
 
@@ -88,6 +95,9 @@ def _current(card: Card, name: str) -> Any:
         return {"starts_at": iso(card.starts_at), "ends_at": iso(card.ends_at)}
     if name == "compare_at":
         return None if card.compare_at_amount is None else {"amount": card.compare_at_amount}
+    if name == "group":
+        return None if card.group is None else {"size": card.group.size, "price": {"amount": card.group.price_amount},
+                                                "window_minutes": card.group.window_minutes, "only": card.group.only}
     return getattr(card, name)
 
 
@@ -175,7 +185,8 @@ def stats_days(query: dict, today: date) -> tuple[date, date]:
 
 FUNNEL = ("views", "taps", "holds", "paid")
 TOTALS = FUNNEL + ("units", "revenue", "expired_holds", "refunds", "shares_posted", "referral_visits",
-                   "referred_orders", "code_redemptions", "discounts")
+                   "referred_orders", "code_redemptions", "discounts", "groups_started", "groups_completed",
+                   "groups_failed", "group_units")
 
 
 def _money(counts: Counter) -> dict:

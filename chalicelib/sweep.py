@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 
-from chalicelib import config, notices, payment_events, refunds, reminders
+from chalicelib import config, grouping, notices, payment_events, refunds, reminders
 from chalicelib.social import reservations, shares
 from chalicelib.store import retention
 
@@ -22,6 +22,7 @@ def sweep(context=None) -> dict:
     about to open, announce sales that opened, forget buyers' names past their time."""
     stop = deadline(context)
     return {"expired": payment_events.expire_holds(deadline=stop), "refunds_finished": refunds.finish_due(deadline=stop),
+            "groups_closed": grouping.sweep(deadline=stop),
             "shares_retried": shares.retry_due(), "mails_retried": notices.retry_due() + reminders.retry_due(),
             # before the openings: a card whose start has come is announced, its reminders are not
             "reminders_sent": reminders.send_due(deadline=stop),

@@ -11,7 +11,8 @@ from typing import Iterable
 from urllib.parse import urlencode
 
 from chalicelib import config
-from chalicelib.domain import PAID, Card, Code, Order, Review, ReviewStats, Shop, StockLevel, sale_state, shipping_json
+from chalicelib.domain import (FAILED, OPEN, PAID, Card, Code, Group, Order, Review, ReviewStats, Shop, StockLevel, group_setting_json,
+                               referral_code_for, sale_state, shipping_json)
 from chalicelib.social.rules import reservers_only_until
 
 # Stripe's zero- and three-decimal currencies; every other currency has two decimals in minor units.
@@ -64,6 +65,12 @@ def product_url(card_id: str, ref: str | None = None) -> str:
     """The hosted product page; with ref, the referral link a buyer shares."""
     url = f"{config.PUBLIC_BASE_URL}/p/{card_id}"
     return f"{url}?{urlencode({'ref': ref})}" if ref else url
+
+
+def group_url(card_id: str, group_id: str, ref: str | None = None) -> str:
+    """The product page opened on a group ("Join Ada's group"), with the sharer's referral code."""
+    query = {"group": group_id, **({"ref": ref} if ref else {})}
+    return f"{config.PUBLIC_BASE_URL}/p/{card_id}?{urlencode(query)}"
 
 
 def order_page_url(order_id: str, token: str) -> str:
@@ -131,6 +138,7 @@ def card_json(card: Card, level: StockLevel, social: dict[str, int], at: int, ra
                  "state": sale_state(card, at, level.available)},
         "limit_per_buyer": card.limit_per_buyer,
         "shipping": shipping_json(card.shipping, card.currency),
+        "group": group_setting_json(card.group, card.currency),
         "return_days": card.return_days,
         "hold_seconds": card.hold_seconds,
         "url": product_url(card.card_id),
@@ -179,10 +187,23 @@ def order_json(order: Order) -> dict:
     if order.status == PAID and order.referral_code:
         body["referral_code"] = order.referral_code
         body["share_url"] = product_url(order.card_id, order.referral_code)
+    if order.group_id:  # group buying: its group, whether its payment waits for it, the link that invites
+        body["group_id"], body["authorised"] = order.group_id, order.authorised_at is not None
+        if order.authorised_at:
+            body["share_url"] = group_url(order.card_id, order.group_id, referral_code_for(order.order_id))
     body["fulfilment"] = None if order.fulfilled_at is None else {
         "carrier": order.carrier, "tracking_number": order.tracking_number, "fulfilled_at": iso(order.fulfilled_at),
     }
     return body
+
+
+def group_json(group: Group, at: int) -> dict:
+    """A group as anyone sees it: no buyer data but the name its starter chose to share. An open
+    group whose window closed can no longer complete: it reads failed before the sweeper runs."""
+    state = FAILED if group.state == OPEN and group.closes_at <= at else group.state
+    return {"group_id": group.group_id, "card_id": group.card_id, "size": group.size, "members": group.members,
+            "authorised": group.authorised, "closes_at": iso(group.closes_at), "state": state,
+            "price": {"amount": group.price_amount, "currency": group.currency}, "starter_name": group.starter_name}
 
 
 def code_json(code: Code) -> dict:

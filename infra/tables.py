@@ -232,6 +232,25 @@ TABLES = {
             _index("by_order", "order_id", "created_at"),    # the buyer's requests on the order page
         ],
     },
+    # Group buying: each group ("group") and its members ("m#<buyer>"). Its stream captures a
+    # group's payments once it is complete and shares who joined.
+    "groups": {
+        "KeySchema": [
+            {"AttributeName": "group_id", "KeyType": "HASH"},
+            {"AttributeName": "item", "KeyType": "RANGE"},
+        ],
+        "AttributeDefinitions": [
+            {"AttributeName": "group_id", "AttributeType": "S"},
+            {"AttributeName": "item", "AttributeType": "S"},
+            {"AttributeName": "sweep_shard", "AttributeType": "S"},
+            {"AttributeName": "closes_at", "AttributeType": "N"},
+        ],
+        "GlobalSecondaryIndexes": [
+            # Sparse: groups not yet settled, by when they close, for the sweeper.
+            _index("to_sweep", "sweep_shard", "closes_at", "KEYS_ONLY"),
+        ],
+        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    },
     # The funnel: per card, one item per (day, shard). Each container adds its counts in one
     # UpdateItem every few seconds to a shard of its own, so a flash sale's counting stays cheap.
     "counters": {

@@ -2,7 +2,7 @@
 
 FakeStripe replaces the Stripe adapter (chalicelib.payments) at its boundary: the functions that
 would call Stripe (pay, payer_identities_of, payer_identities, retrieve_paid, cancel_payment_intent,
-refund, and create_payment_intent for the dev benchmark's STRIPE_AT_TAP baseline) are swapped for
+capture, refund, and create_payment_intent for the dev benchmark's STRIPE_AT_TAP baseline) are swapped for
 recorders that keep the PaymentIntents they made, so a test can say where money went. Webhook verification
 (payments.parse_webhook) is NOT faked: tests send it bodies signed exactly the way Stripe signs
 them (see signed_webhook).
@@ -66,6 +66,8 @@ class FakeStripe:
     outcomes: dict[str, str] = field(default_factory=lambda: dict(OUTCOMES))
     # What Stripe says a cancel request did to an intent that has not succeeded or started processing.
     cancel_status: str = "canceled"
+    # Intents whose capture the card's issuer refuses (the authorisation lapsed, the card was closed).
+    capture_fails: set[str] = field(default_factory=set)
     # Who pays with each payment method or confirmation token (card fingerprint, email).
     payers: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # Stripe's idempotency: the intent each pay call's key made.
@@ -75,7 +77,8 @@ class FakeStripe:
 
     def install(self, monkeypatch) -> "FakeStripe":
         for name in ("pay", "payer_identities_of", "payer_identities", "retrieve_paid",
-                     "cancel_payment_intent", "refund", "latest_refund", "order_id_of", "create_payment_intent"):
+                     "cancel_payment_intent", "refund", "latest_refund", "order_id_of", "create_payment_intent",
+                     "capture"):
             monkeypatch.setattr(payments, name, getattr(self, name))
         return self
 
@@ -125,8 +128,12 @@ class FakeStripe:
 
     # --- the adapter's functions ----------------------------------------------------------
 
+    def authorised(self) -> list[str]:
+        """The intents whose money is set aside, not taken (manual capture, not captured yet)."""
+        return [pi for pi, intent in self.intents.items() if intent["status"] == "requires_capture"]
+
     def pay(self, order_id: str, card_id: str, amount: int, currency: str, attempt: int, method,
-            deadline: float) -> payments.PayResult:
+            deadline: float, capture_later: bool = False) -> payments.PayResult:
         paid_with = method.confirmation_token or method.payment_method
         self._record("pay", order_id, paid_with, amount, currency, attempt)
         outcome = self.outcomes.get(paid_with, "succeeded")
@@ -136,10 +143,17 @@ class FakeStripe:
         intent_id = self._by_key.get(key)
         if intent_id is None:
             intent_id = self._by_key[key] = _next("pi")
+            status = _INTENT_STATUS[outcome]
+            if capture_later and status == "succeeded":
+                status = "requires_capture"
             self.intents[intent_id] = {"order_id": order_id, "card_id": card_id, "amount": amount,
-                                       "currency": currency.lower(), "status": _INTENT_STATUS[outcome],
+                                       "currency": currency.lower(), "status": status,
                                        "payment_method": paid_with, "attempt": attempt}
         status = self.intents[intent_id]["status"]
+        if status == "requires_capture":
+            return payments.PayResult(payments.AUTHORIZED, intent_id,
+                                      received=payments.Received(intent_id, amount, currency.lower()),
+                                      payer_ids=self.payers.get(paid_with, ()))
         if status == "requires_payment_method":
             return payments.PayResult(payments.FAILED, intent_id, reason=DECLINE_REASON)
         secret = f"{intent_id}_secret_fake" if status == "requires_action" else None
@@ -175,6 +189,13 @@ class FakeStripe:
         self._record("retrieve_paid", payment_intent_id)
         method = self.intents[payment_intent_id].get("payment_method")
         return self.received(payment_intent_id), self.payers.get(method, ()) if method else ()
+
+    def capture(self, payment_intent_id: str) -> payments.Received | None:
+        self._record("capture", payment_intent_id)
+        intent = self.intents[payment_intent_id]
+        if intent["status"] == "requires_capture" and payment_intent_id not in self.capture_fails:
+            intent["status"] = "succeeded"
+        return self.received(payment_intent_id) if intent["status"] == "succeeded" else None
 
     def refund(self, payment_intent_id: str, order_id: str, priority: str = "refund") -> str:
         self.refund_priorities[payment_intent_id] = priority

@@ -7,6 +7,7 @@
   var $ = function (name) { return document.querySelector('[data-tc="' + name + '"]'); };
   var locale = S.locale || navigator.language || "en";
   var ship = window.tapcardShipping;  // cards that ship goods: the address goes first (card_shipping.js)
+  var group = window.tapcardGroup;  // cards with a group price: start, join, wait for the group (card_group.js)
 
   function log(msg) { if (window.console) console.error("[tapcard] " + msg); }
 
@@ -173,7 +174,7 @@
       // A retry says so: the server then looks for the order its first attempt may have made.
       var headers = { "Idempotency-Key": idempotencyKey };
       if (attempt) headers["Tapcard-Retry"] = String(attempt);
-      return request("POST", "/cards/" + card.id + "/checkout", body, headers);
+      return request("POST", group ? group.path(card.id, body) : "/cards/" + card.id + "/checkout", body, headers);
     }).then(function (res) {
       if (res.status !== 201) {
         idempotencyKey = null;
@@ -292,6 +293,7 @@
         if (hold.expires_at) order.expires_at = hold.expires_at;  // paying gives a rush hold the card's full time
         if (res.status === 200) {
           if (answer.status === "succeeded") return showOutcome(answer.order);
+          if (answer.status === "authorized") return group.authorised(Object.assign(order, answer.order), orderToken, showOutcome);
           if (answer.status === "failed") return payFailed(answer.reason || t("try_again"), walletEvent);
           if (answer.status === "requires_action") {
             say(t("authenticate"));

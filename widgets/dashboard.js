@@ -247,7 +247,7 @@
   function drawFunnel(total) {
     tapcardCharts.funnel($("#funnel"), total, t);
     var currency = current ? current.price.currency : "EUR";
-    $("#totals").textContent = t("revenue") + ": " + money(total.revenue, currency) + " · " + total.units + " " + t("units");
+    $("#totals").textContent = t("revenue") + ": " + money(total.revenue, currency) + " · " + total.units + " " + t("units") + tapcardCharts.groupTotals(total, t);
   }
 
   // --- orders -------------------------------------------------------------------------------

@@ -35,5 +35,11 @@ var tapcardCharts = (function () {
     chart.appendChild(svg("text", {x: 0, y: 96}, days[0].day));
     chart.appendChild(svg("text", {x: 320, y: 96, "text-anchor": "end"}, days[days.length - 1].day));
   }
-  return {funnel: funnel, sales: sales};
+  // The funnel totals' group buying part: " · Groups: started / completed / failed / units" (none without groups).
+  function groupTotals(total, t) {
+    if (!total.groups_started) return "";
+    return " · " + t("groups") + ": " + [total.groups_started, total.groups_completed, total.groups_failed, total.group_units].join(" / ");
+  }
+
+  return {funnel: funnel, sales: sales, groupTotals: groupTotals};
 })();

@@ -1,9 +1,9 @@
 """The reader's routes, no auth: the embed loader, the card and its widget, the hosted product
-page and its QR code, the blogger's shop page and its frame, the activity feed, checkout, the order, its shipping address, its pay call and its page,
+page and its QR code, the blogger's shop page and its frame, the activity feed, checkout, groups, the order, its shipping address, its pay call and its page,
 reservations and the unsubscribe link of their reminders."""
 from chalice import Response
 
-from chalicelib import aftersales, checkout, config, pages, reminders, reviewing
+from chalicelib import aftersales, checkout, config, grouping, pages, reminders, reviewing
 from chalicelib.api.http import (Routes, client, created, error_response, header, html, json_body, place, query,
                                  request, viewer_city)
 from chalicelib.social import referrals, reservations, shares
@@ -91,6 +91,17 @@ def checkout_card(card_id):
     return created(checkout.checkout(card_id, json_body(), headers.get("idempotency-key"),
                                      is_retry=headers.get("tapcard-retry") is not None,
                                      city=viewer_city(), place=place(), client=client()))
+
+
+@bp.route("/cards/{card_id}/groups", methods=["POST"])
+def start_group(card_id):
+    return created(grouping.start(card_id, json_body(), header("idempotency-key"),
+                                  city=viewer_city(), place=place(), client=client()))
+
+
+@bp.route("/cards/{card_id}/groups/{group_id}")
+def get_group(card_id, group_id):
+    return Response(body=grouping.view(card_id, group_id), headers={"Cache-Control": "no-store"})
 
 
 @bp.route("/orders/{order_id}")

@@ -4,7 +4,7 @@ import os
 
 from chalice import Rate
 
-from chalicelib import payment_events, payments, refunds, sweep
+from chalicelib import grouping, payment_events, payments, refunds, sweep
 from chalicelib.api.http import Routes, header, request
 from chalicelib.social import stream
 
@@ -18,6 +18,8 @@ ORDERS_STREAM_ARN = os.environ.get(
     "ORDERS_STREAM_ARN", "arn:aws:dynamodb:us-east-1:000000000000:table/tapcard-dev-orders/stream/local")
 RESERVATIONS_STREAM_ARN = os.environ.get(
     "RESERVATIONS_STREAM_ARN", "arn:aws:dynamodb:us-east-1:000000000000:table/tapcard-dev-reservations/stream/local")
+GROUPS_STREAM_ARN = os.environ.get(
+    "GROUPS_STREAM_ARN", "arn:aws:dynamodb:us-east-1:000000000000:table/tapcard-dev-groups/stream/local")
 
 
 @bp.route("/webhooks/stripe", methods=["POST"], content_types=["application/json", "text/plain"])
@@ -25,6 +27,8 @@ def stripe_webhook():
     event = payments.parse_webhook(request().raw_body, header("stripe-signature"))
     if event is None:
         outcome = "ignored"
+    elif event.type == payments.PAYMENT_AUTHORISED:  # a group payment set aside after 3-D Secure
+        outcome = grouping.apply_authorised_event(event)
     elif event.type in (payments.CHARGE_REFUNDED, payments.DISPUTE_CREATED):
         outcome = refunds.apply_charge_event(event)  # refunds and disputes made at Stripe
     else:
@@ -40,6 +44,11 @@ def on_order_change(event):
 
 @bp.on_dynamodb_record(stream_arn=RESERVATIONS_STREAM_ARN)
 def on_reservation_change(event):
+    return stream.handle_batch(event.to_dict())
+
+
+@bp.on_dynamodb_record(stream_arn=GROUPS_STREAM_ARN)
+def on_group_change(event):
     return stream.handle_batch(event.to_dict())
 
 

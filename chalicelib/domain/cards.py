@@ -11,6 +11,7 @@ from chalicelib.domain.fields import CURRENCY_PATTERN, int_field, parse_timestam
 from chalicelib.domain.aftersales import DEFAULT_RETURN_DAYS, return_days_from
 from chalicelib.domain.shipping import NO_SHIPPING, Shipping, shipping_from_request
 from chalicelib.domain.offers import compare_at_from
+from chalicelib.domain.groups import GroupSetting, group_setting_from
 
 __all__ = ["DEFAULT_HOLD_SECONDS", "MIN_HOLD_SECONDS", "MAX_HOLD_SECONDS", "MAX_STOCK", "MAX_QUANTITY",
            "UNITS_PER_SHARD", "MAX_SHARDS", "DEFAULT_SHARE_TEXT", "PUBLISHED", "UNPUBLISHED", "ARCHIVED",
@@ -64,6 +65,7 @@ class Card:
     # discount a reader arriving through a referral link gets.
     compare_at_amount: int | None = None
     referral_discount_percent: int | None = None
+    group: GroupSetting | None = None  # group buying (domain/groups.py)
     # Days after fulfilment (or, for digital goods, the order) to ask for a return (domain/aftersales.py).
     return_days: int = DEFAULT_RETURN_DAYS
 
@@ -161,6 +163,7 @@ def new_card_from_request(payload: Any, card_id: str, seller_id: str, now: int) 
         shard_count=shards,
         created_at=now,
         shipping=shipping_from_request(payload.get("shipping")),
+        group=group_setting_from(payload.get("group"), price_amount),
         return_days=return_days_from(payload.get("return_days")),
     )
 

@@ -97,6 +97,9 @@ class Order:
     discount_kind: str | None = None
     discount_amount: int = 0
     review_key: str | None = None  # its buyer's review, once written
+    # Group buying (domain/groups.py): the group it joined, and when its payment was authorised.
+    group_id: str | None = None
+    authorised_at: int | None = None
     # Money given back so far (minor units): a partial refund made in Stripe's dashboard keeps the
     # order paid; a full one refunds it.
     amount_refunded: int = 0

@@ -72,6 +72,12 @@ def post_order_shares(order: Order) -> None:
     _post_everywhere(card, order.order_id, ORDER_SHARED, text, link, data)
 
 
+def post_group_share(card: Card, subject: str, kind: str, text: str, link: str, data: dict) -> None:
+    """A group's share (a member joined: "join my group"; the group is complete), each
+    (subject, channel) once, like an order's."""
+    _post_everywhere(card, subject, kind, text, link, data)
+
+
 def post_reservations_share(card_id: str, reserved_at: int) -> None:
     """A card's reservations are shared together, at most once per RESERVATION_SHARE_SECONDS
     window: the window's first reservation posts how many readers have reserved so far (subject

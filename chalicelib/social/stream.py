@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from chalicelib import notices, observability
+from chalicelib import grouping, notices, observability
 from chalicelib.domain import PAID
 from chalicelib.social import referrals, shares
 from chalicelib.store import orders
@@ -25,6 +25,9 @@ def handle_record(record: dict) -> None:
     fail the record (the sweeper retries it); only our own storage failing does."""
     change = record.get("dynamodb") or {}
     keys = change.get("Keys") or {}
+    if "group_id" in keys:  # the groups table: capture a complete group, share who joined
+        grouping.handle_change(record)
+        return
     if "reservation_id" in keys:
         if record.get("eventName") == "INSERT":
             reservation = stored_reservations.get(keys["reservation_id"]["S"])

@@ -7,7 +7,8 @@ import time
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 
 from chalicelib import config
-from chalicelib.domain import DEFAULT_RETURN_DAYS, NO_SHIPPING, PUBLISHED, Card, Conflict, NotFound, Shipping, check_visible
+from chalicelib.domain import (DEFAULT_RETURN_DAYS, NO_SHIPPING, PUBLISHED, Card, Conflict, GroupSetting, NotFound,
+                               Shipping, check_visible)
 from chalicelib.recent import Recent
 from chalicelib.store import stock
 from chalicelib.store.models import CardModel
@@ -47,7 +48,17 @@ def _to_card(model: CardModel) -> Card:
     values["return_days"] = DEFAULT_RETURN_DAYS if values["return_days"] is None else int(values["return_days"])
     values["shipping"] = Shipping(True, tuple(model.shipping_countries or ()), int(model.shipping_fee or 0)) \
         if model.shipping_required else NO_SHIPPING
+    group = model.group.as_dict() if model.group is not None else None
+    values["group"] = GroupSetting(int(group["size"]), int(group["price_amount"]), int(group["window_minutes"]),
+                                   bool(group.get("only"))) if group else None
     return Card(**values)
+
+
+def _group_value(card: Card) -> dict | None:
+    """The card's group buying setting as the item's map (None: none)."""
+    group = card.group
+    return None if group is None else {"size": group.size, "price_amount": group.price_amount,
+                                       "window_minutes": group.window_minutes, "only": group.only}
 
 
 def _shipping_values(card: Card) -> dict:
@@ -111,7 +122,7 @@ def create(card: Card) -> None:
     tx.save(CARD, CardModel(**{name: getattr(card, name) for name in _FIELDS + _SOCIAL_FIELDS},
                             # the sweeper announces the sale's start (sale.opened) once it comes
                             opening_shard=_OPENING if card.starts_at is not None else None,
-                            **_shipping_values(card)),
+                            group=_group_value(card), **_shipping_values(card)),
             condition=CardModel.card_id.does_not_exist())
     stock.add_shards(tx, card)
     tx.commit()
@@ -124,6 +135,7 @@ def update(before: Card, after: Card, stock_change: int) -> None:
                else getattr(CardModel, name).remove() for name in _EDITABLE]
     actions += [getattr(CardModel, name).set(value) if value is not None else getattr(CardModel, name).remove()
                 for name, value in _shipping_values(after).items()]
+    actions.append(CardModel.group.set(_group_value(after)) if after.group else CardModel.group.remove())
     actions.append(CardModel.updated_at.set(int(time.time())))
     if after.starts_at != before.starts_at and after.starts_at is not None and after.starts_at > time.time():
         actions.append(CardModel.opening_shard.set(_OPENING))  # the new start gets its sale.opened

@@ -10,7 +10,9 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjec
 
 from chalicelib.store.model_base import TableModel, index_meta, meta
 from chalicelib.store.aftersales_models import AftersalesModel
+from chalicelib.store.group_models import GroupModel
 from chalicelib.store.offer_models import CodeModel, ReviewModel, ShopModel
+from chalicelib.store.social_models import ChannelModel, ReferralModel, ShareModel, SocialCountModel
 
 
 class SellerModel(TableModel):
@@ -90,6 +92,7 @@ class CardModel(TableModel):
     shipping_required = BooleanAttribute(null=True)
     shipping_countries = ListAttribute(of=UnicodeAttribute, null=True)
     shipping_fee = NumberAttribute(null=True)
+    group = MapAttribute(null=True)  # {size, price_amount, window_minutes, only}: group buying
     return_days = NumberAttribute(null=True)  # None: a card stored before the setting (the default)
     by_seller = CardsBySeller()
     opening = CardsOpening()
@@ -202,6 +205,8 @@ class OrderModel(TableModel):
     discount_kind = UnicodeAttribute(null=True)
     discount_amount = NumberAttribute(null=True)
     review_key = UnicodeAttribute(null=True)  # its buyer's review (one per order)
+    group_id = UnicodeAttribute(null=True)  # the group it joined; authorised_at: its payment authorised
+    authorised_at = NumberAttribute(null=True)
     amount_refunded = NumberAttribute(null=True)
     # A refund under way (store/refunds.py): the seller's restock choice; with hold_shard
     # "refunding" and hold_expires_at when the sweeper should finish it.
@@ -219,52 +224,6 @@ class StripeEventModel(TableModel):
     event_id = UnicodeAttribute(hash_key=True)
     type = UnicodeAttribute()
     expires_at = NumberAttribute()
-
-
-class SharesFeed(GlobalSecondaryIndex):
-    Meta = index_meta("feed", AllProjection())
-    feed_card_id = UnicodeAttribute(hash_key=True)
-    posted_at = NumberAttribute(range_key=True)
-
-
-class SharesByCard(GlobalSecondaryIndex):
-    Meta = index_meta("by_card", AllProjection())
-    card_id = UnicodeAttribute(hash_key=True)
-    posted_at = NumberAttribute(range_key=True)
-
-
-class SharesRetryDue(GlobalSecondaryIndex):
-    """Sparse: only pending shares carry retry_shard; the sweeper retries those that are due."""
-    Meta = index_meta("retry_due", KeysOnlyProjection())
-    retry_shard = UnicodeAttribute(hash_key=True)
-    next_attempt_at = NumberAttribute(range_key=True)
-
-
-class ShareModel(TableModel):
-    """One post of one subject (a paid order, a reservation, a sale opening) to one channel."""
-    Meta = meta("shares")
-    share_id = UnicodeAttribute(hash_key=True)
-    card_id = UnicodeAttribute()
-    # The subject: an order id, a reservation id or, for sale.opened, the card id.
-    order_id = UnicodeAttribute()
-    channel = UnicodeAttribute()
-    text = UnicodeAttribute()
-    link = UnicodeAttribute()
-    status = UnicodeAttribute()  # pending | posted | failed
-    posted_at = NumberAttribute()
-    attempts = NumberAttribute(default=0)
-    error = UnicodeAttribute(null=True)
-    # Set on feed posts only, so the feed index holds nothing else.
-    feed_card_id = UnicodeAttribute(null=True)
-    kind = UnicodeAttribute(default="order.shared")  # order.shared | reservation.shared | sale.opened
-    data = UnicodeAttribute(null=True)  # the webhook payload's data, as JSON
-    retry_shard = UnicodeAttribute(null=True)
-    next_attempt_at = NumberAttribute(null=True)
-    # Bluesky: the record key of the last attempt, to find out whether it landed.
-    remote_key = UnicodeAttribute(null=True)
-    feed = SharesFeed()
-    by_card = SharesByCard()
-    retry_due = SharesRetryDue()
 
 
 class NoticesRetryDue(GlobalSecondaryIndex):
@@ -290,33 +249,6 @@ class NoticeModel(TableModel):
     retry_due = NoticesRetryDue()
 
 
-class ChannelModel(TableModel):
-    """Where a card's shares go besides its feed. Secrets are Fernet tokens, never plain text."""
-    Meta = meta("channels")
-    card_id = UnicodeAttribute(hash_key=True)
-    channel_id = UnicodeAttribute(range_key=True)
-    seller_id = UnicodeAttribute()
-    type = UnicodeAttribute()  # webhook | mastodon | bluesky
-    url = UnicodeAttribute()  # the webhook URL, the Mastodon instance or the Bluesky service
-    identifier = UnicodeAttribute(null=True)  # the Bluesky handle
-    secret = UnicodeAttribute()  # encrypted: signing secret, access token or app password
-    session = UnicodeAttribute(null=True)  # encrypted: the cached Bluesky session
-    created_at = NumberAttribute()
-
-
-class ReferralModel(TableModel):
-    """A paid order that came through another buyer's link; the put is what credits it once."""
-    Meta = meta("referrals")
-    card_id = UnicodeAttribute(hash_key=True)
-    order_id = UnicodeAttribute(range_key=True)
-    referrer_code = UnicodeAttribute()
-    referrer_order_id = UnicodeAttribute()
-    amount = NumberAttribute()
-    currency = UnicodeAttribute()
-    rebate = NumberAttribute(default=0)
-    created_at = NumberAttribute()
-
-
 class ReservationsByCard(GlobalSecondaryIndex):
     Meta = index_meta("by_card", AllProjection())
     card_id = UnicodeAttribute(hash_key=True)
@@ -340,14 +272,6 @@ class RateLimitModel(TableModel):
     limit_key = UnicodeAttribute(hash_key=True)
     taken = NumberAttribute(default=0)
     expires_at = NumberAttribute(null=True)
-
-
-class SocialCountModel(TableModel):
-    """Counters shown on the card, each split over shards ('<card>#<name>#<shard>') so a burst of
-    reservations or visits never lands on one item."""
-    Meta = meta("social_counts")
-    counter_key = UnicodeAttribute(hash_key=True)
-    value = NumberAttribute(default=0)
 
 
 class CounterModel(TableModel):
@@ -387,6 +311,7 @@ ALL_MODELS = {
     "reviews": ReviewModel,
     "shops": ShopModel,
     "aftersales": AftersalesModel,
+    "groups": GroupModel,
 }
 
 

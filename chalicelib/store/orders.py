@@ -58,7 +58,7 @@ _FIELDS = (
     "expires_at", "seller_id", "payment_intent_id", "client_secret", "ref", "referral_code",
     "status_reason", "refund_id", "request_fingerprint", "counted", "payment_attempt",
     "display_name", "city", "reservation_id", "country", "carrier", "tracking_number", "client",
-    "shipping_address", "code", "discount_kind", "review_key", "refund_restock", "dispute_reason",
+    "shipping_address", "code", "discount_kind", "review_key", "refund_restock", "dispute_reason", "group_id",
 )
 
 
@@ -74,6 +74,7 @@ def _to_order(model: OrderModel) -> Order:
     values["discount_amount"] = int(model.discount_amount or 0)
     values["amount_refunded"] = int(model.amount_refunded or 0)
     values["disputed_at"] = None if model.disputed_at is None else int(model.disputed_at)
+    values["authorised_at"] = None if model.authorised_at is None else int(model.authorised_at)
     return Order(**values)
 
 
@@ -135,12 +136,14 @@ def get_many(order_ids: list[str]) -> list[Order]:
 # --- a new hold -------------------------------------------------------------------------------
 
 
-def hold(card: Card, order: Order, open_holds_cap: int = 0, attempts: int = 6, code: Code | None = None) -> Order:
+def hold(card: Card, order: Order, open_holds_cap: int = 0, attempts: int = 6, code: Code | None = None,
+         also=None) -> Order:
     """Take the stock, count it against the buyer's limit (when the card has one) and against its
     client's open holds (when open_holds_cap and order.client are set), and create the held
     order, atomically. Without a limit no buyer count is kept: a transaction item costs 2 WCU.
 
-    With code (the order's discount), it is redeemed in the same transaction (store/codes.py).
+    With code (the order's discount), it is redeemed in the same transaction (store/codes.py);
+    also(tx) adds other items (a group's: store/groups.py), whose refusal comes back as Refused.
 
     Raises SoldOut, LimitReached, TooManyHolds, CodeUsedUp or OrderExists. A client this container saw
     refused in the last few seconds is refused again without a write. The units are chosen from, and at once reserved
@@ -166,7 +169,7 @@ def hold(card: Card, order: Order, open_holds_cap: int = 0, attempts: int = 6, c
             city=order.city, reservation_id=order.reservation_id, country=order.country,
             hold_shard=_hold_shard(), hold_expires_at=order.expires_at, client=client,
             code=order.code, discount_kind=order.discount_kind, discount_amount=order.discount_amount or None,
-            shipping_address=order.shipping_address,
+            shipping_address=order.shipping_address, group_id=order.group_id,
             **retention.marks(order, card),
         ), condition=OrderModel.order_id.does_not_exist())
         stock.move_units(tx, card.card_id, take, "available", "held")
@@ -176,6 +179,8 @@ def hold(card: Card, order: Order, open_holds_cap: int = 0, attempts: int = 6, c
             stock.count_open_holds(tx, CLIENT, card.card_id, client, order.quantity, open_holds_cap)
         if code is not None:
             codes.redeem(tx, code, order.buyer)
+        if also is not None:
+            also(tx)
         try:
             tx.commit()
         except TransactWriteError:  # not a cancellation (throttled, unreachable): nothing was taken

@@ -8,6 +8,9 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.store.model_base import connection
 
 CONDITION_FAILED = "ConditionalCheckFailed"
+# pynamodb sends a transaction's items grouped by operation, in this order, whatever order they
+# were added in; DynamoDB's cancellation reasons follow the items as sent.
+_SENT_ORDER = {"condition_check": 0, "delete": 1, "save": 2, "update": 3}
 TRANSACTION_CONFLICT = "TransactionConflict"
 
 
@@ -62,4 +65,5 @@ class Transaction:
             codes = [reason.code if reason else None for reason in error.cancellation_reasons or ()]
             if not codes:
                 raise  # not a cancellation (throttled, unreachable): the caller's retry policy decides
-            raise Refused(dict(zip((item[0] for item in self._items), codes))) from None
+            sent = sorted(self._items, key=lambda item: _SENT_ORDER[item[1]])  # stable: same-kind order kept
+            raise Refused(dict(zip((item[0] for item in sent), codes))) from None

@@ -41,9 +41,9 @@ ALL_VIEWER_EXCEPT_HOST_HEADER = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
 
 # The widget's display options (chalicelib/pages._OPTION_PATTERNS, "sheet" only on the dev stage)
 # and the dashboard's ?preview=1; the pages take the reader's link's ref and code, and a reminder's reservation
-# pass (its answers are never kept: chalicelib/api/buyer.py).
-WIDGET_QUERY = ("locale", "theme", "accent", "ref", "code", "o", "sheet", "preview", "reservation")
-PAGE_QUERY = ("locale", "theme", "accent", "ref", "code", "o", "reservation")
+# pass (its answers are never kept: chalicelib/api/buyer.py), and a group link's ?group= (the card invites to it).
+WIDGET_QUERY = ("locale", "theme", "accent", "ref", "code", "o", "sheet", "preview", "reservation", "group")
+PAGE_QUERY = ("locale", "theme", "accent", "ref", "code", "o", "reservation", "group")
 
 # Cache policies by name: the query strings and headers in the key (and so sent to the origin).
 # Accept-Language: the pages and the widget speak the reader's language when no ?locale= says.
@@ -62,6 +62,7 @@ BEHAVIOURS = (
     ("/cards/*/checkout", NEVER_CACHED),
     ("/cards/*/reservations", NEVER_CACHED),
     ("/cards/*/views", NEVER_CACHED),
+    ("/cards/*/groups*", NEVER_CACHED),  # starting a group (a hold), and a group's live count
     ("/cards/*/widget", "EdgeWidgetCachePolicy"),
     ("/cards/*", "EdgeCardDataCachePolicy"),
     ("/p/*", "EdgePageCachePolicy"),
@@ -75,7 +76,8 @@ BEHAVIOURS = (
 # open holds is the finer limit); low enough that one machine cannot flood the stock table.
 RATE_LIMIT = 300
 RATE_WINDOW_SECONDS = 60
-RATE_LIMITED_PATHS = ("/checkout", "/reservations")  # /cards/{card_id}/checkout, /cards/{card_id}/reservations
+# /cards/{card_id}/checkout, /cards/{card_id}/reservations, /cards/{card_id}/groups (a group's start holds units)
+RATE_LIMITED_PATHS = ("/checkout", "/reservations", "/groups")
 TOO_MANY_REQUESTS = {"error": {"code": "too_many_requests",
                                "message": "Too many taps from your network: wait a minute and try again."}}
 

@@ -19,6 +19,7 @@ STREAM_EVENT = "OnOrderChangeDynamodbEventSource"
 STREAMS = {
     "orders": (STREAM_FUNCTION, STREAM_EVENT),
     "reservations": ("OnReservationChange", "OnReservationChangeDynamodbEventSource"),
+    "groups": ("OnGroupChange", "OnGroupChangeDynamodbEventSource"),
 }
 SWEEP_FUNCTION = "SweepExpiredHolds"
 REST_API = "RestAPI"

@@ -179,6 +179,8 @@ def run() -> int:
         reservations_arn = dynamodb.describe_table(
             TableName=table_name(env["TABLE_PREFIX"], "reservations"))["Table"]["LatestStreamArn"]
         env["RESERVATIONS_STREAM_ARN"] = os.environ["RESERVATIONS_STREAM_ARN"] = reservations_arn
+        groups_arn = dynamodb.describe_table(TableName=table_name(env["TABLE_PREFIX"], "groups"))["Table"]["LatestStreamArn"]
+        env["GROUPS_STREAM_ARN"] = os.environ["GROUPS_STREAM_ARN"] = groups_arn
         status, _ = _http("POST", f"{stripe_url}/_config/webhooks/tapcard",
                           {"url": f"{api_url}/webhooks/stripe", "secret": env["STRIPE_WEBHOOK_SECRET"]})
         if status != 200:

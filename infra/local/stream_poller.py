@@ -1,4 +1,4 @@
-"""Reads the orders and reservations tables' streams from the moto server and hands Lambda-shaped
+"""Reads the orders, reservations and groups tables' streams from the moto server and hands Lambda-shaped
 batches to the same handlers Lambda calls (app.on_order_change, app.on_reservation_change), with
 Lambda's retry rules for failed records.
 """
@@ -82,6 +82,8 @@ def main() -> None:
     handlers = {os.environ["ORDERS_STREAM_ARN"]: app.on_order_change}
     if os.environ.get("RESERVATIONS_STREAM_ARN"):
         handlers[os.environ["RESERVATIONS_STREAM_ARN"]] = app.on_reservation_change
+    if os.environ.get("GROUPS_STREAM_ARN"):
+        handlers[os.environ["GROUPS_STREAM_ARN"]] = app.on_group_change
     client = boto3.client("dynamodbstreams", endpoint_url=os.environ["DYNAMODB_ENDPOINT"])
     readers: dict[tuple[str, str], ShardReader] = {}
     print(f"stream poller on {', '.join(handlers)}", flush=True)

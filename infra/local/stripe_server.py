@@ -7,7 +7,8 @@ With TAPCARD_STRIPE_RATE_LIMIT (or --rate-limit) above 0, requests per second, A
 A POST repeated with the same Idempotency-Key gets the first answer again, as from Stripe.
 GET /_tapcard/requests counts every API request by endpoint (`"POST /v1/payment_intents/{id}/cancel"`)
 and the refused ones; DELETE /_tapcard/requests resets the counts.
-A PaymentIntent reports `amount_received`, as from Stripe.
+A PaymentIntent reports `amount_received` and `amount_capturable`, as from Stripe. localstripe
+authorises and captures manual-capture intents but sends no `payment_intent.amount_capturable_updated`.
 Each refund sends `charge.refunded` (as Stripe does for a refund made through the API or its
 dashboard), and refunding a charge refunded in full is refused with `charge_already_refunded`.
 POST /_config/disputes {"payment_intent", "reason"?} stands in for a buyer's bank: it sends
@@ -30,6 +31,9 @@ resources.Store.dump_to_disk = lambda self: None  # keep the store in memory onl
 # Stripe reports what an intent took in `amount_received` (its webhooks too); localstripe leaves it
 # out, and tapcard marks an order paid only when that is the order's amount.
 resources.PaymentIntent.amount_received = property(lambda self: self.amount if self.status == "succeeded" else 0)
+# Likewise what an authorised payment (capture_method=manual) set aside, until it is captured.
+resources.PaymentIntent.amount_capturable = property(
+    lambda self: self.amount if self.status == "requires_capture" else 0)
 
 from localstripe.errors import UserError  # noqa: E402
 from localstripe.webhooks import schedule_webhook  # noqa: E402

@@ -7,7 +7,8 @@ pynamodb and boto3 both send every call through botocore's BaseClient._make_api_
 
 The function is told by the outermost frame of our code on the call's stack (chalice's
 middlewares, which wrap every function, do not decide):
-- "stream": the stream handlers (app.on_order_change / on_reservation_change, social/stream.py);
+- "stream": the stream handlers (app.on_order_change / on_reservation_change / on_group_change,
+  social/stream.py);
 - "sweeper": the sweep (app.sweep_expired_holds, sweep.py, or one of the jobs it runs);
 - "startup": what every container does once (app.py's import, startup.py);
 - "api": everything else (routes, and the use cases the integration tier calls directly).
@@ -24,6 +25,7 @@ OURS = (str(ROOT / "chalicelib") + os.sep, str(ROOT / "app.py"))
 EVENTS = "chalicelib/api/events.py"
 ENTRIES = {
     (EVENTS, "on_order_change"): "stream", (EVENTS, "on_reservation_change"): "stream",
+    (EVENTS, "on_group_change"): "stream",
     (EVENTS, "sweep_expired_holds"): "sweeper", ("chalicelib/sweep.py", "sweep"): "sweeper",
     ("app.py", "<module>"): "startup",
 }
@@ -32,7 +34,9 @@ WHOLE_FILES = {"chalicelib/social/stream.py": "stream", "chalicelib/startup.py":
 SWEEP_JOBS = {
     ("chalicelib/payment_events.py", "expire_holds"), ("chalicelib/social/shares.py", "retry_due"),
     ("chalicelib/notices.py", "retry_due"), ("chalicelib/social/reservations.py", "announce_openings"),
-    ("chalicelib/store/retention.py", "forget_due"),
+    ("chalicelib/store/retention.py", "forget_due"), ("chalicelib/grouping.py", "sweep"),
+    ("chalicelib/refunds.py", "finish_due"), ("chalicelib/reminders.py", "retry_due"),
+    ("chalicelib/reminders.py", "send_due"),
 }
 MIDDLEWARES = "chalicelib/api/middleware.py"
 

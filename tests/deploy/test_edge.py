@@ -46,6 +46,7 @@ def test_every_route_goes_to_a_behaviour_that_takes_its_method_and_private_ones_
     ("/p/{card_id}", "EdgePageCachePolicy"), ("/p/{card_id}/qr.svg", "EdgePageCachePolicy"),
     ("/s/{shop_id}", "EdgePageCachePolicy"), ("/s/{shop_id}/frame", "EdgePageCachePolicy"),
     ("/embed.js", "EdgeAssetCachePolicy"),
+    ("/cards/{card_id}/groups/{group_id}", None),  # a group's count, polled live: never kept
 ])
 def test_each_public_get_is_kept_under_its_own_key(path, policy):
     assert behaviour_of(path)[1] == policy
@@ -55,7 +56,7 @@ def test_each_key_holds_every_option_its_answer_varies_by():
     widget, page = edge.CACHE_KEYS["EdgeWidgetCachePolicy"], edge.CACHE_KEYS["EdgePageCachePolicy"]
     # Every display option the widget reads (sheet only where config.DEV_ROUTES lets it), and ?preview=1.
     assert set(pages._OPTION_PATTERNS) | {"sheet", "preview"} <= set(widget["query"])
-    assert {"ref", "code", "locale", "theme", "accent", "o", "reservation"} <= set(page["query"])  # /p, its QR, /s and its frame
+    assert {"ref", "code", "locale", "theme", "accent", "o", "reservation", "group"} <= set(page["query"])  # /p, its QR, /s and its frame
     assert "cursor" in edge.CACHE_KEYS["EdgeCardDataCachePolicy"]["query"]  # the reviews' pages
     assert widget["headers"] == page["headers"] == ("Accept-Language",)  # the reader's language, without ?locale=
 
@@ -115,7 +116,7 @@ def test_the_waf_limits_taps_and_reservations_per_viewer_address_at_the_edge(pac
     scope = rate["ScopeDownStatement"]["AndStatement"]["Statements"]
     assert scope[0]["ByteMatchStatement"]["SearchString"] == "POST"
     assert [s["ByteMatchStatement"]["SearchString"] for s in scope[1]["OrStatement"]["Statements"]] == [
-        "/checkout", "/reservations"]
+        "/checkout", "/reservations", "/groups"]
     block = rule["Action"]["Block"]["CustomResponse"]
     assert block["ResponseCode"] == 429
     body = json.loads(acl["CustomResponseBodies"][block["CustomResponseBodyKey"]]["Content"])

@@ -32,7 +32,8 @@ STAGES = ("dev", "prod")
 # Each role, and the functions (chalice's name: CloudFormation's) that run under it.
 ROLES = {
     "api": {"api_handler": API_FUNCTION},
-    "stream": {"on_order_change": STREAMS["orders"][0], "on_reservation_change": STREAMS["reservations"][0]},
+    "stream": {"on_order_change": STREAMS["orders"][0], "on_reservation_change": STREAMS["reservations"][0],
+               "on_group_change": STREAMS["groups"][0]},
     "sweeper": {"sweep_expired_holds": SWEEP_FUNCTION},
 }
 EVERY_STAGE_AND_ROLE = pytest.mark.parametrize("stage, role", [(s, r) for s in STAGES for r in ROLES])

@@ -29,11 +29,12 @@ def test_every_function_enters_through_app_py(packages, stage):
     # wrap the stream and sweep functions too, not only the API (chalicelib/api/events.py).
     handlers = {name: packages[stage].resources[name]["Properties"]["Handler"] for name in FUNCTIONS}
     assert handlers == {"APIHandler": "app.app", "SweepExpiredHolds": "app.sweep_expired_holds",
-                        "OnOrderChange": "app.on_order_change", "OnReservationChange": "app.on_reservation_change"}
+                        "OnOrderChange": "app.on_order_change", "OnReservationChange": "app.on_reservation_change",
+                        "OnGroupChange": "app.on_group_change"}
 
 
 @STAGE
-@pytest.mark.parametrize("table", ["orders", "reservations"])
+@pytest.mark.parametrize("table", ["orders", "reservations", "groups"])
 def test_each_stream_retries_a_poison_record_a_bounded_time_then_parks_it_in_a_queue(packages, stage, table):
     resources = packages[stage].resources
     function, event = STREAMS[table]

@@ -241,7 +241,8 @@ def test_the_scheduled_sweep_runs_as_a_lambda(client, make_card, fake_stripe, mo
         source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]))
 
     assert result.payload == {"expired": 1, "refunds_finished": 0, "shares_retried": 0, "mails_retried": 0,
-                              "reminders_sent": 0, "sales_opened": 0, "personal_data_forgotten": 0}
+                              "reminders_sent": 0, "sales_opened": 0, "personal_data_forgotten": 0,
+                              "groups_closed": 0}
     assert orders.get(order["order_id"]).status == "expired"
 
 

@@ -28,3 +28,13 @@ def test_a_card_that_ships_goods_with_its_address_form_stays_under_budget(client
     total = sum(gzipped(client.http.get(path).body) for path in
                 ("/embed.js", f"/cards/{card['id']}/widget", f"/cards/{card['id']}"))
     assert total <= PAINT_BUDGET
+
+
+def test_a_group_card_with_its_buttons_script_and_words_stays_under_budget(client, seller):
+    from fixtures import create_card
+
+    card = create_card(client, seller, title="Speckled mug " * 5,
+                       group={"size": 3, "price": {"amount": 1200}, "window_minutes": 30})
+    total = sum(gzipped(client.http.get(path).body) for path in
+                ("/embed.js", f"/cards/{card['id']}/widget?group=grp_abcdefghijklmnop", f"/cards/{card['id']}"))
+    assert total <= PAINT_BUDGET

@@ -116,6 +116,7 @@ def unstateable(case) -> bool:
             or any(query.get(name) for name in ("from", "to"))        # to not before from; stats: at most 92 days
             or "shipping" in body or case.path.endswith("/shipping")  # the card's countries; fee needs required
             or "compare_at" in body                                   # above the card's price
+            or "group" in body                                        # its price below the card's price
             or "card_ids" in body                                     # a shop holds only the seller's own cards
             or (case.path.endswith("/codes") and body.get("ends_at") is not None))  # a code ends after it starts
 

@@ -12,7 +12,7 @@ from chalicelib.words import LOCALES, WIDGETS, words_for
 
 ROOT = Path(__file__).resolve().parents[2]
 WORDS = {locale: json.loads((WIDGETS / "words" / f"{locale}.json").read_text()) for locale in LOCALES}
-SECTIONS = ("card", "order_page", "dashboard", "share", "shipping", "mail", "shop")
+SECTIONS = ("card", "order_page", "dashboard", "share", "shipping", "mail", "shop", "group")
 
 
 def read(*names: str) -> str:
@@ -88,6 +88,12 @@ def words_used() -> dict[str, set[str]]:
         | {f"request_type_{kind}" for kind in domain.REQUEST_TYPES}
         | set(re.findall(r"\bt\.(\w+)", read("unsubscribe.html"))),
         "shop": set(re.findall(r"\bt\.(\w+)", read("shop.html"))),
+        # Group buying (cards with a group price): the template's grp.*, card_group.js's t("..."),
+        # and the group errors card.js shows as words["error_" + code].
+        "group": set(re.findall(r"\bgrp\.(\w+)", read("widget.html"))) | set(re.findall(r'\bt\("(\w+)"', read("card_group.js")))
+        | set(re.findall(r'\bt\(group\.starter_name \? "(\w+)" : "(\w+)"', read("card_group.js"))[0])
+        | {"full", "closed"} | {f"error_{error.code}" for error in (
+            domain.GroupFull, domain.GroupClosed, domain.AlreadyInGroup, domain.GroupOnly, domain.GroupBuyingOff)},
     }
 
 
