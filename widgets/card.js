@@ -10,7 +10,6 @@
   var group = window.tapcardGroup;  // cards with a group price: start, join, wait for the group (card_group.js)
 
   function log(msg) { if (window.console) console.error("[tapcard] " + msg); }
-
   function t(key, values) {
     return String(words[key] || key).replace(/\{(\w+)\}/g, function (_, name) { return values[name]; });
   }
