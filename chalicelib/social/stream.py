@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from chalicelib import grouping, notices, observability
+from chalicelib import grouping, notices, observability, reminders
 from chalicelib.domain import PAID
 from chalicelib.social import referrals, shares
 from chalicelib.store import orders
@@ -19,10 +19,10 @@ def _status(image: dict | None) -> str | None:
 
 def handle_record(record: dict) -> None:
     """An order that just became paid is credited to its referrer, gets its automatic shares and
-    its buyer's receipt (once each);
-    a new reservation may share its card's reservations (once per card and window); other changes
-    are ignored. A channel that fails does not
-    fail the record (the sweeper retries it); only our own storage failing does."""
+    its buyer's receipt (once each); a new reservation may share its card's reservations (once per
+    card and window) and, made once its card's reminder time has come, gets its reminder at once;
+    other changes are ignored. A channel that fails does not fail the record (the sweeper retries
+    it); only our own storage failing does."""
     change = record.get("dynamodb") or {}
     keys = change.get("Keys") or {}
     if "group_id" in keys:  # the groups table: capture a complete group, share who joined
@@ -33,6 +33,7 @@ def handle_record(record: dict) -> None:
             reservation = stored_reservations.get(keys["reservation_id"]["S"])
             if reservation is not None:
                 shares.post_reservations_share(reservation.card_id, int(reservation.created_at))
+                reminders.remind_if_late(reservation)
         return
     if _status(change.get("NewImage")) != PAID or _status(change.get("OldImage")) == PAID:
         return

@@ -8,11 +8,12 @@ from collections import Counter
 import pytest
 
 from chalicelib import config, mail, reminders
-from chalicelib.social import reservations
+from chalicelib.social import reservations, stream
 from chalicelib.store import cards
 from chalicelib.store import notices as stored_notices
 from chalicelib.store.models import CardModel
 from test_code_storm import serialized_moto  # noqa: F401 -- a fixture: moto's writes one at a time
+from test_reservations import reservation_record
 
 READERS = 12
 
@@ -93,3 +94,22 @@ def test_moving_the_sales_start_reminds_no_one_twice(make_card, outbox):
     assert reminders.send_due() == 0
 
     assert len(outbox()) == 3
+
+
+def test_a_reader_who_reserves_after_the_cards_reminders_went_gets_one_at_once(make_card, outbox):
+    card, _ = reserved_card(make_card, 0)
+    assert reminders.send_due() == 0  # the card's reminder time came with no reserver yet: its reminders are done
+
+    late, _ = reservations.reserve(card.card_id, {"buyer": "buyer-token-late", "email": "late@example.com"},
+                                   "203.0.113.99")
+    stream.handle_batch(reservation_record(late["reservation_id"]))
+    stream.handle_batch(reservation_record(late["reservation_id"]))  # the stream delivers it again
+    assert reminders.send_due() == 0
+
+    assert [m["to"] for m in outbox()] == ["late@example.com"]
+
+
+def test_a_reservation_before_the_reminder_time_waits_for_the_sweep(make_card, outbox):
+    card, [reservation_id] = reserved_card(make_card, 1, starts_in=3600)
+    stream.handle_batch(reservation_record(reservation_id))
+    assert outbox() == []
