@@ -20,6 +20,7 @@ from chalicelib.domain import (
     SoldOut,
     TooManyHolds,
     address_from_request,
+    address_of_tap,
     Code,
     CodeExpired,
     CodeInvalid,
@@ -90,7 +91,7 @@ def checkout(card_id: str, payload, idempotency_key: str | None, is_retry: bool 
     at = now()
     check_can_buy(card, at, request.quantity)
     check_solo_allowed(card.group)
-    address = _inline_address(card, payload)
+    address = address_of_tap(payload, card.shipping)
     reservation_id = reservations.reservation_of(card_id, request.buyer, request.reservation_token)
     rules.check_reservation(card, at, reserved=reservation_id is not None)
     order_id = order_id_for(card_id, request.buyer, key)
@@ -146,22 +147,6 @@ def checkout(card_id: str, payload, idempotency_key: str | None, is_retry: bool 
 def _answer(order: Order) -> dict:
     # client_secret stays in the answer's shape: null, the pay call makes the payment.
     return {**views.order_json(order), "client_secret": order.client_secret, **_order_links(order.order_id)}
-
-
-def _inline_address(card: Card, payload: dict) -> dict | None:
-    """The address (`shipping`) and `email` a tap may carry, checked before anything is held;
-    errors name the body's field (shipping.postal_code, email)."""
-    if payload.get("shipping") is None and payload.get("email") is None:
-        return None
-    given = payload.get("shipping") if payload.get("shipping") is not None else {}
-    if isinstance(given, dict) and "email" in payload:
-        given = {**given, "email": payload["email"]}
-    try:
-        return address_from_request(given, card.shipping)
-    except InvalidRequest as error:
-        if error.field and error.field != "email":
-            error.field = f"shipping.{error.field}"
-        raise
 
 
 def _usable_code(card_id: str, typed: str | None, at: int) -> Code | None:

@@ -13,9 +13,9 @@ import time
 
 from chalicelib import config, counters, observability, payment_events, payments, secrets, shipping, views
 from chalicelib.domain import (
-    CANCELED, COMPLETE, FAILED, GROUP_CAPTURE_FAILED, GROUP_FAILED, HELD, OPEN, REFUNDED, AlreadyInGroup, Card,
+    COMPLETE, FAILED, GROUP_CAPTURE_FAILED, GROUP_FAILED, HELD, OPEN, REFUNDED, AlreadyInGroup,
     Group, GroupBuyingOff, GroupClosed, IdempotencyMismatch, InvalidRequest, NotFound, Order, PaymentsUnavailable,
-    address_from_request, check_can_buy, check_joinable, checkout_request_from, group_id_for, open_holds_cap,
+    address_of_tap, check_can_buy, check_joinable, checkout_request_from, group_id_for, open_holds_cap,
     order_id_for, order_token, price_order, pseudonym, pays_for, referral_code_for, render_share_text, shipping_fee,
 )
 from chalicelib.social import reservations, rules, shares
@@ -78,7 +78,7 @@ def _tap(card_id: str, payload, idempotency_key: str | None, group_id: str | Non
         return _replay(replayed, fingerprint)
     at = now()
     check_can_buy(card, at, request.quantity)
-    address = _address(card, payload)
+    address = address_of_tap(payload, card.shipping)
     reservation_id = reservations.reservation_of(card_id, request.buyer, request.reservation_token)
     rules.check_reservation(card, at, reserved=reservation_id is not None)
     if group_id is None:
@@ -117,21 +117,6 @@ def _tap(card_id: str, payload, idempotency_key: str | None, group_id: str | Non
     if group_id is None:
         counters.count(card_id, counters.GROUPS_STARTED)
     return _answer(order, groups.get(group.group_id) or group)
-
-
-def _address(card: Card, payload: dict) -> dict | None:
-    """The address (`shipping`, `email`) a tap may carry, as checkout takes it."""
-    if payload.get("shipping") is None and payload.get("email") is None:
-        return None
-    given = payload.get("shipping") if payload.get("shipping") is not None else {}
-    if isinstance(given, dict) and "email" in payload:
-        given = {**given, "email": payload["email"]}
-    try:
-        return address_from_request(given, card.shipping)
-    except InvalidRequest as error:
-        if error.field and error.field != "email":
-            error.field = f"shipping.{error.field}"
-        raise
 
 
 def _replay(order: Order, fingerprint: str) -> dict:

@@ -84,12 +84,16 @@ def deliver(subject_id: str, kind: str, to: str, message, now: int | None = None
     return True
 
 
+def _is_order_notice(kind: str) -> bool:
+    return kind in KINDS or kind.startswith(REQUEST_PREFIX)
+
+
 def retry_due(now: float | None = None, limit: int = 50) -> int:
     """The sweeper's part: send the mails whose retry (or whose dead sender's lease) is due;
     returns how many it tried. Each is claimed again first, so two sweeps send it once."""
     now = int(time.time() if now is None else now)
     tried = 0
-    for order_id, kind in stored.due(now, limit, KINDS):
+    for order_id, kind in stored.due(now, limit, _is_order_notice):
         try:
             order = orders.get(order_id)
             if order is None:

@@ -15,8 +15,8 @@ import secrets
 from dataclasses import dataclass
 
 from chalicelib import checkout, config, photos, shipping, shops, structured_data, views
-from chalicelib.domain import (CODE_PATTERN, MAX_PHOTO_BYTES, MAX_PHOTOS, NO_POSTCODE, PHOTO_TYPES, REF_PATTERN,
-                               REMINDER_PASS_PATTERN, InvalidRequest, NotFound)
+from chalicelib.domain import (CODE_PATTERN, MAX_PHOTO_BYTES, MAX_PHOTOS, MAX_REVIEW_NAME, MAX_REVIEW_TEXT, NO_POSTCODE,
+                               PHOTO_TYPES, REF_PATTERN, REMINDER_PASS_PATTERN, InvalidRequest, NotFound)
 from chalicelib.social import referrals
 from chalicelib.store import aftersales as aftersales_store
 from chalicelib.store import cards, reviews
@@ -335,8 +335,8 @@ def _review_form(order, card, token: str) -> dict:
 
     from chalicelib import reviewing
 
-    return {"review_state": reviewing.form_state(order, card), "review_max_text": reviewing.MAX_REVIEW_TEXT,
-            "review_max_name": reviewing.MAX_REVIEW_NAME,
+    return {"review_state": reviewing.form_state(order, card), "review_max_text": MAX_REVIEW_TEXT,
+            "review_max_name": MAX_REVIEW_NAME,
             "review_action": f"/orders/{order.order_id}/review?{urlencode({'token': token})}"}
 
 

@@ -112,7 +112,7 @@ def retry_due(now: float | None = None, limit: int = 50) -> int:
     one whose sale opened meanwhile, or whose reservation is gone, is given up."""
     now = int(time.time() if now is None else now)
     tried = 0
-    for reservation_id, kind in stored_notices.due(now, limit, KINDS):
+    for reservation_id, kind in stored_notices.due(now, limit, KINDS.__contains__):
         try:
             reservation = stored_reservations.get(reservation_id)
             card = cards.get(reservation.card_id) if reservation is not None else None

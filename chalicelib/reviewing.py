@@ -7,8 +7,6 @@ from chalicelib import checkout, views
 from chalicelib.domain import (
     REVIEWS_PAGE,
     Card,
-    MAX_REVIEW_NAME,
-    MAX_REVIEW_TEXT,
     NotFound,
     NotReviewable,
     Order,

@@ -20,7 +20,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from chalicelib import checkout, config, counters
+from chalicelib import checkout, config, counters, mail
 from chalicelib.store import cards, orders, sellers
 from chalicelib.domain import Card, DEFAULT_SHARE_TEXT, shard_count_for
 from fakes import CARD_OK, FakeStripe
@@ -372,6 +372,30 @@ def paid(client, card_id, method: str = CARD_OK, **kwargs) -> dict:
     return order
 
 
+# A card that ships to France, and a buyer's address there (with the email mail goes to).
+SHIPS = {"required": True, "countries": ["FR"], "fee": {"amount": 450}}
+ADDRESS = {"name": "Ada Lovelace", "line1": "12 rue des Potiers", "city": "Lyon", "postal_code": "69001",
+           "country": "FR", "email": "ada@example.com"}
+
+
+def paid_with_address(client, card_id, buyer="buyer-token-0001") -> dict:
+    """A hold given ADDRESS, then paid; returns the hold's answer."""
+    order = hold(client, card_id, buyer=buyer)
+    response = client.http.put(f"/orders/{order['order_id']}/shipping?token={order['order_token']}",
+                               headers={"Content-Type": "application/json"}, body=json.dumps(ADDRESS))
+    assert response.status_code == 200, response.body
+    assert pay_order(client, order).status_code == 200
+    return order
+
+
+@pytest.fixture
+def outbox(tmp_path, monkeypatch):
+    """The mails sent during the test (the capture file, config.MAIL_CAPTURE_FILE), oldest first."""
+    path = tmp_path / "mail.jsonl"
+    monkeypatch.setattr(config, "MAIL_CAPTURE_FILE", str(path))
+    return lambda: mail.captured(str(path))
+
+
 def card_view(client, card_id: str) -> dict:
     response = client.http.get(f"/cards/{card_id}")
     assert response.status_code == 200, response.body
@@ -379,7 +403,7 @@ def card_view(client, card_id: str) -> dict:
 
 
 __all__ = ["aws", "fake_stripe", "seller", "make_card", "buy", "pay", "webhook_receiver", "closed_port_url",
-           "client", "social"]
+           "client", "social", "outbox"]
 
 
 def assert_documented(document, route: str, method: str, response) -> None:

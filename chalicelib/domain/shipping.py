@@ -11,6 +11,7 @@ from chalicelib.domain.fields import int_field
 
 __all__ = ["COUNTRIES", "NO_POSTCODE", "ADDRESS_FIELDS", "ADDRESS_LIMITS", "MAX_FEE", "Shipping", "NO_SHIPPING",
            "shipping_from_request", "shipping_json", "shipping_fee", "address_from_request",
+           "address_of_tap",
            "ShippingAddressRequired", "ShippingNotRequired"]
 
 # ISO 3166-1 alpha-2, every officially assigned code (249).
@@ -154,3 +155,20 @@ def address_from_request(payload: Any, shipping: Shipping, name: str = "shipping
     if not _EMAIL.match(address["email"]):
         raise InvalidRequest("'email' must be an email address.", "email")
     return address
+
+
+def address_of_tap(payload: dict, shipping: Shipping) -> dict | None:
+    """The address (`shipping`) and `email` a tap (checkout, a group's start or join) may carry,
+    checked before anything is held; None when it carries neither. Errors name the body's field
+    (shipping.postal_code, email)."""
+    if payload.get("shipping") is None and payload.get("email") is None:
+        return None
+    given = payload.get("shipping") if payload.get("shipping") is not None else {}
+    if isinstance(given, dict) and "email" in payload:
+        given = {**given, "email": payload["email"]}
+    try:
+        return address_from_request(given, shipping)
+    except InvalidRequest as error:
+        if error.field and error.field != "email":
+            error.field = f"shipping.{error.field}"
+        raise

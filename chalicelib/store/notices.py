@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 import time
+from typing import Callable
 
 from pynamodb.exceptions import PutError, UpdateError
 
@@ -76,15 +77,15 @@ def retry_at(order_id: str, kind: str, attempts: int, at: int) -> None:
             raise
 
 
-def due(now: int, limit: int, kinds: tuple[str, ...] | None = None) -> list[tuple[str, str]]:
-    """(order_id, kind) of the mails whose retry (or stale lease) is due, across the index's shards;
-    only those of `kinds` when given (a reminder's subject is a reservation, not an order)."""
+def due(now: int, limit: int, wanted: Callable[[str], bool]) -> list[tuple[str, str]]:
+    """(subject id, kind) of the mails whose retry (or stale lease) is due, across the index's
+    shards; only the kinds `wanted` takes (a reminder's subject is a reservation, not an order)."""
     found = []
     for shard in range(RETRY_SHARDS):
         for item in NoticeModel.retry_due.query(f"r{shard}", NoticeModel.next_attempt_at <= now, limit=limit):
-            order_id, _, kind = item.notice_id.rpartition("#")
-            if kinds is None or kind in kinds:
-                found.append((order_id, kind))
+            subject_id, _, kind = item.notice_id.rpartition("#")
+            if wanted(kind):
+                found.append((subject_id, kind))
     return found
 
 

@@ -9,32 +9,14 @@ from urllib.parse import quote
 
 import pytest
 
-from chalicelib import config, mail, pages
+from chalicelib import mail, pages
 from chalicelib.store import aftersales as stored
 from chalicelib.store import orders
-from fixtures import Seller, assert_documented, assert_error, create_card, hold, pay_order, post_json
+from fixtures import (SHIPS, Seller, assert_documented, assert_error, create_card, hold, paid_with_address,
+                      post_json)
 from chalicelib.store import sellers
 
-SHIPS = {"required": True, "countries": ["FR"], "fee": {"amount": 450}}
-ADDRESS = {"name": "Ada Lovelace", "line1": "12 rue des Potiers", "city": "Lyon", "postal_code": "69001",
-           "country": "FR", "email": "ada@example.com"}
 DOCUMENT = pages.openapi()
-
-
-@pytest.fixture
-def outbox(tmp_path, monkeypatch):
-    path = tmp_path / "mail.jsonl"
-    monkeypatch.setattr(config, "MAIL_CAPTURE_FILE", str(path))
-    return lambda: mail.captured(str(path))
-
-
-def paid_with_address(client, card_id, buyer="buyer-token-0001") -> dict:
-    order = hold(client, card_id, buyer=buyer)
-    response = client.http.put(f"/orders/{order['order_id']}/shipping?token={order['order_token']}",
-                               headers={"Content-Type": "application/json"}, body=json.dumps(ADDRESS))
-    assert response.status_code == 200, response.body
-    assert pay_order(client, order).status_code == 200
-    return order
 
 
 def shipped_order(client, seller, card_id, buyer="buyer-token-0001") -> dict:

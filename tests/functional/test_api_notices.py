@@ -1,33 +1,8 @@
 """Notices by email through the routes (issue 15): fulfil and refund each mail the buyer once;
 a card's locale picks the words. Mail lands in the capture file (config.MAIL_CAPTURE_FILE)."""
-import json
-
-import pytest
-
-from chalicelib import config, mail
 from chalicelib.social import stream
 from chalicelib.store import orders
-from fixtures import create_card, hold, pay_order, post_json, stream_event
-
-SHIPS = {"required": True, "countries": ["FR"], "fee": {"amount": 450}}
-ADDRESS = {"name": "Ada Lovelace", "line1": "12 rue des Potiers", "city": "Lyon", "postal_code": "69001",
-           "country": "FR", "email": "ada@example.com"}
-
-
-@pytest.fixture
-def outbox(tmp_path, monkeypatch):
-    path = tmp_path / "mail.jsonl"
-    monkeypatch.setattr(config, "MAIL_CAPTURE_FILE", str(path))
-    return lambda: mail.captured(str(path))
-
-
-def paid_with_address(client, card_id, buyer="buyer-token-0001") -> dict:
-    order = hold(client, card_id, buyer=buyer)
-    response = client.http.put(f"/orders/{order['order_id']}/shipping?token={order['order_token']}",
-                               headers={"Content-Type": "application/json"}, body=json.dumps(ADDRESS))
-    assert response.status_code == 200, response.body
-    assert pay_order(client, order).status_code == 200
-    return order
+from fixtures import SHIPS, create_card, paid_with_address, post_json, stream_event
 
 
 def test_fulfil_twice_mails_shipped_once_and_refund_mails_refunded_once(client, seller, fake_stripe, outbox):

@@ -8,17 +8,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from chalicelib import config, mail, sweep
+from chalicelib import sweep
 from chalicelib.store import cards
 from chalicelib.store.models import CardModel
 from fixtures import assert_error, from_address, post_json
-
-
-@pytest.fixture
-def outbox(tmp_path, monkeypatch):
-    path = tmp_path / "mail.jsonl"
-    monkeypatch.setattr(config, "MAIL_CAPTURE_FILE", str(path))
-    return lambda: mail.captured(str(path))
 
 
 def reserve(client, card_id, email=None, buyer="buyer-token-0001", address="203.0.113.7"):

@@ -6,22 +6,17 @@ import json
 
 import pytest
 
-from chalicelib import audit, config, mail, refunds
+from chalicelib import audit, config, refunds
 from chalicelib.domain import RefundPending
 from chalicelib.store import orders
 from fakes import charge_refunded_event, dispute_created_event, signed_webhook
-from fixtures import assert_error, card_view, create_card, hold, pay_order, post_json
+from fixtures import ADDRESS, SHIPS, assert_error, card_view, create_card, hold, pay_order, post_json
 
-SHIPS = {"required": True, "countries": ["FR"], "fee": {"amount": 450}}
-ADDRESS = {"name": "Ada Lovelace", "line1": "12 rue des Potiers", "city": "Lyon", "postal_code": "69001",
-           "country": "FR", "email": "ada@example.com"}
 
 
 @pytest.fixture
-def outbox(tmp_path, monkeypatch):
-    path = tmp_path / "mail.jsonl"
-    monkeypatch.setattr(config, "MAIL_CAPTURE_FILE", str(path))
-    return lambda: [m["subject"] for m in mail.captured(str(path))]
+def subjects(outbox):
+    return lambda: [m["subject"] for m in outbox()]
 
 
 def deliver(client, event: dict) -> dict:
@@ -57,7 +52,7 @@ def refunds_counted(client, seller, card) -> int:
 
 
 def test_a_full_refund_in_stripes_dashboard_refunds_the_order_without_restocking(
-        client, seller, fake_stripe, outbox):
+        client, seller, fake_stripe, subjects):
     card = create_card(client, seller, stock=3, limit_per_buyer=1, shipping=SHIPS)
     order = paid_order(client, card)
     fake_stripe.refund_in_dashboard(order["intent"])
@@ -73,7 +68,7 @@ def test_a_full_refund_in_stripes_dashboard_refunds_the_order_without_restocking
     # The goods may have shipped: the unit leaves the stock rather than go on sale again.
     assert card_view(client, card["id"])["stock"] == {"available": 2, "held": 0, "sold": 0}
     assert audit.run(card["id"]).clean
-    assert outbox() == ["Refunded: Speckled mug"]
+    assert subjects() == ["Refunded: Speckled mug"]
     assert refunds_counted(client, seller, card) == 1
     assert fake_stripe.calls_to("refund") == []  # nothing refunded twice
     hold(client, card["id"])  # within the limit again: the buyer may buy once more
@@ -98,19 +93,19 @@ def test_a_dashboard_refund_of_a_discounted_order_keeps_its_code_spent(client, s
     assert audit.run(card["id"]).clean, audit.run(card["id"]).problems
 
 
-def test_a_partial_refund_keeps_the_order_paid_and_says_how_much(client, seller, fake_stripe, outbox):
+def test_a_partial_refund_keeps_the_order_paid_and_says_how_much(client, seller, fake_stripe, subjects):
     card = create_card(client, seller, stock=3, shipping=SHIPS)
     order = paid_order(client, card)
 
     assert deliver(client, charge_refunded_event(order["intent"], 2250, 500))["outcome"] == "partially_refunded"
     seen = seller_sees(client, seller, card, order)
     assert seen["status"] == "paid" and seen["amount_refunded"] == 500
-    assert card_view(client, card["id"])["stock"]["sold"] == 1 and outbox() == []
+    assert card_view(client, card["id"])["stock"]["sold"] == 1 and subjects() == []
 
     fake_stripe.refund_in_dashboard(order["intent"])
     assert deliver(client, charge_refunded_event(order["intent"], 2250, 2250))["outcome"] == "refunded_in_stripe"
     assert seller_sees(client, seller, card, order)["amount_refunded"] == 2250
-    assert outbox() == ["Refunded: Speckled mug"] and audit.run(card["id"]).clean
+    assert subjects() == ["Refunded: Speckled mug"] and audit.run(card["id"]).clean
 
 
 def test_a_refund_of_another_payment_of_the_order_leaves_it_paid(client, seller, fake_stripe):
@@ -127,7 +122,7 @@ def test_a_refund_of_another_payment_of_the_order_leaves_it_paid(client, seller,
 # --- our refund, then Stripe's charge.refunded -------------------------------------------------------
 
 
-def test_a_refund_through_the_api_then_charge_refunded_changes_nothing_twice(client, seller, fake_stripe, outbox):
+def test_a_refund_through_the_api_then_charge_refunded_changes_nothing_twice(client, seller, fake_stripe, subjects):
     card = create_card(client, seller, stock=3, shipping=SHIPS)
     order = paid_order(client, card)
     refunded = post_json(client, f"/api/orders/{order['order_id']}/refund", {"restock": True}, seller.auth)
@@ -139,11 +134,11 @@ def test_a_refund_through_the_api_then_charge_refunded_changes_nothing_twice(cli
     assert seen == json.loads(refunded.body)
     assert seen["status_reason"] == "refunded_by_seller" and seen["refund_pending"] is False
     assert card_view(client, card["id"])["stock"] == {"available": 3, "held": 0, "sold": 0}
-    assert outbox() == ["Refunded: Speckled mug"] and refunds_counted(client, seller, card) == 1
+    assert subjects() == ["Refunded: Speckled mug"] and refunds_counted(client, seller, card) == 1
 
 
 def test_when_our_write_fails_after_stripe_refunded_the_webhook_finishes_it_as_the_seller_asked(
-        client, seller, fake_stripe, outbox, monkeypatch):
+        client, seller, fake_stripe, subjects, monkeypatch):
     card = create_card(client, seller, stock=3, shipping=SHIPS)
     order = paid_order(client, card)
     refund_paid = orders.refund_paid
@@ -165,11 +160,11 @@ def test_when_our_write_fails_after_stripe_refunded_the_webhook_finishes_it_as_t
     assert json.loads(again.body)["status_reason"] == "refunded_by_seller_not_restocked"  # as asked
     assert card_view(client, card["id"])["stock"] == {"available": 2, "held": 0, "sold": 0}
     assert len(fake_stripe.calls_to("refund")) == 1
-    assert outbox() == ["Refunded: Speckled mug"] and refunds_counted(client, seller, card) == 1
+    assert subjects() == ["Refunded: Speckled mug"] and refunds_counted(client, seller, card) == 1
     assert audit.run(card["id"]).clean
 
 
-def test_a_refund_stripe_could_not_take_is_finished_by_the_sweeper(client, seller, fake_stripe, outbox):
+def test_a_refund_stripe_could_not_take_is_finished_by_the_sweeper(client, seller, fake_stripe, subjects):
     card = create_card(client, seller, stock=3, shipping=SHIPS)
     order = paid_order(client, card)
     fake_stripe.busy.add("refund")
@@ -181,7 +176,7 @@ def test_a_refund_stripe_could_not_take_is_finished_by_the_sweeper(client, selle
 
     assert seller_sees(client, seller, card, order)["status"] == "refunded"
     assert card_view(client, card["id"])["stock"] == {"available": 3, "held": 0, "sold": 0}
-    assert outbox() == ["Refunded: Speckled mug"]
+    assert subjects() == ["Refunded: Speckled mug"]
 
 
 def test_a_refund_pending_is_a_documented_answer(client, seller, fake_stripe):

@@ -18,13 +18,6 @@ ADDRESS = {"name": "Ada Lovelace", "line1": "7 impasse Secrète", "city": "Lyon"
 EMAIL = "ada@example.com"
 
 
-@pytest.fixture
-def outbox(tmp_path, monkeypatch):
-    path = tmp_path / "mail.jsonl"
-    monkeypatch.setattr(config, "MAIL_CAPTURE_FILE", str(path))
-    return lambda: mail.captured(str(path))
-
-
 def shipped_card(seller, title="Speckled mug", locale="en") -> Card:
     card = Card(card_id="card_" + uuid.uuid4().hex[:12], seller_id=seller.seller_id, title=title,
                 description="", image_url="https://img.example.com/mug.jpg", price_amount=1800, currency="EUR",

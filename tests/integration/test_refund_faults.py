@@ -124,12 +124,19 @@ def settle_and_check(world, order, restock, answers, webhook):
 @pytest.mark.parametrize("fault", ["crash", "refused"])
 @pytest.mark.parametrize("webhook", [False, True], ids=["no-webhook", "webhook"])
 def test_a_fault_at_any_call_of_a_refund_converges(seller, restock, fault, webhook, fresh_tables, monkeypatch):
-    mock = fresh_tables()
-    try:
+    def paid_world(fail_at=None):
         world = World(monkeypatch)
         monkeypatch.setattr(refunds, "now", lambda: world.clock)
         order = paid_order(world)
         world.faults.calls = 0
+        world.faults.fail_at = fail_at
+        if fault == "refused":
+            world.faults.fault = refused_by_aws
+        return world, order
+
+    mock = fresh_tables()
+    try:
+        world, order = paid_world()
         answers = seller(world, order, restock)
         calls = world.faults.calls
         assert answers[-1] == "refunded"
@@ -141,13 +148,7 @@ def test_a_fault_at_any_call_of_a_refund_converges(seller, restock, fault, webho
     for fail_at in range(1, calls + 1):
         mock = fresh_tables()
         try:
-            world = World(monkeypatch)
-            monkeypatch.setattr(refunds, "now", lambda: world.clock)
-            order = paid_order(world)
-            world.faults.calls = 0
-            world.faults.fail_at = fail_at
-            if fault == "refused":
-                world.faults.fault = refused_by_aws
+            world, order = paid_world(fail_at)
             answers = seller(world, order, restock)
             settle_and_check(world, order, restock, answers, webhook)
             if seller is seller_asks_again:

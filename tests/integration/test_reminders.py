@@ -5,9 +5,7 @@ import threading
 import time
 from collections import Counter
 
-import pytest
-
-from chalicelib import config, mail, reminders
+from chalicelib import mail, reminders
 from chalicelib.social import reservations, stream
 from chalicelib.store import cards
 from chalicelib.store import notices as stored_notices
@@ -16,13 +14,6 @@ from test_code_storm import serialized_moto  # noqa: F401 -- a fixture: moto's w
 from test_reservations import reservation_record
 
 READERS = 12
-
-
-@pytest.fixture
-def outbox(tmp_path, monkeypatch):
-    path = tmp_path / "mail.jsonl"
-    monkeypatch.setattr(config, "MAIL_CAPTURE_FILE", str(path))
-    return lambda: mail.captured(str(path))
 
 
 def reserved_card(make_card, readers: int, starts_in: int = 5 * 60):
