@@ -1,4 +1,5 @@
-"""What the browser tests do to a card: blog pages of their own origin, snippets, axe-core, screenshots."""
+"""What the browser tests do to a card and the dashboard: blog pages of their own origin, snippets,
+axe-core, screenshots, signing in."""
 import datetime
 import html
 import re
@@ -7,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from playwright.sync_api import expect
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -73,3 +75,13 @@ def axe_violations(frame) -> list[str]:
 def screenshot(page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"card-{name}.png"), full_page=True)
+
+
+def signed_in_dashboard(context, live_stack):
+    """The dashboard in a new page, signed in with the demo seller's API key."""
+    dashboard = context.new_page()
+    dashboard.goto(live_stack["api_url"] + "/dashboard")
+    dashboard.fill("#apikey", live_stack["seller_api_key"])
+    dashboard.click("#signin-form button[type=submit]")
+    expect(dashboard.locator("#app")).to_be_visible()
+    return dashboard

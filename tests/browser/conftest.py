@@ -25,6 +25,19 @@ def page(browser):
 
 
 @pytest.fixture
+def context(browser):
+    """A browser context for the dashboard tests (tall viewport); its tapcard console errors are collected."""
+    context = browser.new_context(viewport={"width": 1000, "height": 1200})
+    context.console_errors = []
+    # Other tiers' cards (images on hosts that do not resolve here) may show in the list: only
+    # tapcard's own errors and CSP violations count.
+    context.on("console", lambda m: m.type == "error" and ("[tapcard]" in m.text or "Content Security Policy" in m.text)
+               and context.console_errors.append(m.text))
+    yield context
+    context.close()
+
+
+@pytest.fixture
 def create_card(live_stack):
     """A card made through the seller API, as a blogger would."""
     def create(**fields) -> dict:

@@ -7,7 +7,7 @@ import threading
 import pytest
 from playwright.sync_api import expect
 
-from cardpage import ARTIFACTS
+from cardpage import ARTIFACTS, signed_in_dashboard
 
 
 @pytest.fixture
@@ -32,28 +32,6 @@ def blog():
     yield f"http://127.0.0.1:{server.server_address[1]}", posts
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture
-def context(browser):
-    context = browser.new_context(viewport={"width": 1000, "height": 1200})
-    context.console_errors = []
-    # Other tiers' cards (images on hosts that do not resolve here) may show in the list: only
-    # tapcard's own errors and CSP violations count.
-    context.on("console", lambda m: m.type == "error" and ("[tapcard]" in m.text or "Content Security Policy" in m.text)
-               and context.console_errors.append(m.text))
-    yield context
-    context.close()
-
-
-def signed_in_dashboard(context, live_stack):
-    """The dashboard in a new page, signed in with the demo seller's API key."""
-    dashboard = context.new_page()
-    dashboard.goto(live_stack["api_url"] + "/dashboard")
-    dashboard.fill("#apikey", live_stack["seller_api_key"])
-    dashboard.click("#signin-form button[type=submit]")
-    expect(dashboard.locator("#app")).to_be_visible()
-    return dashboard
 
 
 def test_blogger_creates_a_card_sells_it_in_a_post_ships_and_refunds(context, live_stack, blog):

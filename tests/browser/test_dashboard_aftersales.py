@@ -3,8 +3,7 @@ blogger approves it with instructions and then refunds it; the list follows the 
 import requests
 from playwright.sync_api import expect
 
-from cardpage import AXE, ARTIFACTS
-from test_dashboard import context, signed_in_dashboard  # noqa: F401 (context: the fixture)
+from cardpage import ARTIFACTS, AXE, signed_in_dashboard
 from test_order_requests import CLOSE, PNG, shipped_order
 
 
@@ -16,7 +15,7 @@ def tab_violations(page) -> list[str]:
         .then(r => r.violations.map(v => v.id + ": " + v.nodes.map(n => n.target.join(" ")).join(", ")))""")
 
 
-def test_a_return_is_approved_then_refunded_from_the_after_sales_tab(context, live_stack):  # noqa: F811
+def test_a_return_is_approved_then_refunded_from_the_after_sales_tab(context, live_stack):
     base = live_stack["api_url"]
 
     def create_card(**fields):

@@ -7,8 +7,7 @@ import re
 import requests
 from playwright.sync_api import expect
 
-from cardpage import AXE, ARTIFACTS
-from test_dashboard import context, signed_in_dashboard  # noqa: F401 -- context is a fixture
+from cardpage import ARTIFACTS, AXE, signed_in_dashboard
 from test_order_review_form import paid_order
 
 CLOSE = {"Connection": "close"}
@@ -28,7 +27,7 @@ def seller_get(live_stack, path: str) -> dict:
                         headers={"Authorization": f"Bearer {live_stack['seller_api_key']}", **CLOSE}).json()
 
 
-def test_a_blogger_edits_offers_reviews_and_a_shop_from_the_dashboard(context, live_stack, create_card):  # noqa: F811
+def test_a_blogger_edits_offers_reviews_and_a_shop_from_the_dashboard(context, live_stack, create_card):
     other = create_card(title="Dashboard bowl")
     card = create_card(title="Dashboard cup", compare_at={"amount": 1500})
     order = paid_order(live_stack, card["id"], "buyer-dash-0001")

@@ -3,8 +3,7 @@ packing list of the card's paid orders (name, address, quantity)."""
 import requests
 from playwright.sync_api import expect
 
-from cardpage import ARTIFACTS
-from test_dashboard import context, signed_in_dashboard  # noqa: F401 (context: the fixture)
+from cardpage import ARTIFACTS, signed_in_dashboard
 
 
 def paid_with_address(live_stack, card_id: str, buyer: str, quantity: int, address: dict, email: str) -> None:
@@ -16,7 +15,7 @@ def paid_with_address(live_stack, card_id: str, buyer: str, quantity: int, addre
     assert paid["status"] == "succeeded", paid
 
 
-def test_shipping_is_set_in_the_card_form_and_paid_orders_make_the_packing_list(context, live_stack):  # noqa: F811
+def test_shipping_is_set_in_the_card_form_and_paid_orders_make_the_packing_list(context, live_stack):
     dashboard = signed_in_dashboard(context, live_stack)
     dashboard.click("#new-card")
     form = dashboard.locator("#card-form")
