@@ -14,13 +14,21 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from chalicelib import checkout, config, photos, shipping, shops, structured_data, views
+from chalicelib import config, later, views
 from chalicelib.domain import (CODE_PATTERN, MAX_PHOTO_BYTES, MAX_PHOTOS, MAX_REVIEW_NAME, MAX_REVIEW_TEXT, NO_POSTCODE,
                                PHOTO_TYPES, REF_PATTERN, REMINDER_PASS_PATTERN, InvalidRequest, NotFound)
-from chalicelib.social import referrals
-from chalicelib.store import aftersales as aftersales_store
 from chalicelib.store import cards, reviews
 from chalicelib.words import LOCALE_TAG, WIDGETS, pick_locale, words_for
+
+# What only the product, shop and order pages use, imported on first use (chalicelib.later): a
+# container answering a widget loads none of it.
+checkout = later("chalicelib.checkout")
+photos = later("chalicelib.photos")
+shops = later("chalicelib.shops")
+structured_data = later("chalicelib.structured_data")
+referrals = later("chalicelib.social.referrals")
+shipping = later("chalicelib.shipping")
+aftersales_store = later("chalicelib.store.aftersales")
 
 # Only the page's own inline code runs, allowed by its SHA-256 ({script}, {style}: see hashed);
 # Stripe.js and its frames are the only other code.

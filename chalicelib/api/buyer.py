@@ -3,11 +3,20 @@ page and its QR code, the blogger's shop page and its frame, the activity feed, 
 reservations and the unsubscribe link of their reminders."""
 from chalice import Response
 
-from chalicelib import aftersales, checkout, config, grouping, pages, reminders, reviewing
+from chalicelib import config, later, pages
 from chalicelib.api.http import (Routes, client, created, error_response, header, html, json_body, place, query,
                                  request, viewer_city)
-from chalicelib.social import referrals, reservations, shares
 from chalicelib.store import models
+
+# Imported on first use (chalicelib.later): a container answering a widget loads none of them.
+aftersales = later("chalicelib.aftersales")
+checkout = later("chalicelib.checkout")
+grouping = later("chalicelib.grouping")
+reminders = later("chalicelib.reminders")
+reviewing = later("chalicelib.reviewing")
+referrals = later("chalicelib.social.referrals")
+reservations = later("chalicelib.social.reservations")
+shares = later("chalicelib.social.shares")
 
 bp = Routes(__name__)
 

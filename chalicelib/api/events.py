@@ -4,9 +4,16 @@ import os
 
 from chalice import Rate
 
-from chalicelib import grouping, payment_events, payments, refunds, sweep
+from chalicelib import later
 from chalicelib.api.http import Routes, header, request
-from chalicelib.social import stream
+
+# Imported on first use (chalicelib.later): an API container loads them at its first webhook.
+grouping = later("chalicelib.grouping")
+payment_events = later("chalicelib.payment_events")
+payments = later("chalicelib.payments")
+refunds = later("chalicelib.refunds")
+sweep = later("chalicelib.sweep")
+stream = later("chalicelib.social.stream")
 
 # Lambda imports the module a handler string names, and Chalice names a blueprint's event handlers
 # after the blueprint's import name (aws/chalice#1566). Named "app", they stay app.on_order_change,

@@ -2,9 +2,19 @@
 GET /openapi.json) and the dashboard page that drives them."""
 from chalice import Response
 
-from chalicelib import aftersales, backoffice, dashboard, pages, reviewing, shops
+from chalicelib import later
 from chalicelib.api.http import Routes, attachment, created, html, query, request, seller_body, seller_id
-from chalicelib.social import channels, seller_api, shares
+
+# Imported on first use (chalicelib.later): a container answering a widget loads none of them.
+aftersales = later("chalicelib.aftersales")
+backoffice = later("chalicelib.backoffice")
+dashboard = later("chalicelib.dashboard")
+pages = later("chalicelib.pages")
+reviewing = later("chalicelib.reviewing")
+shops = later("chalicelib.shops")
+channels = later("chalicelib.social.channels")
+seller_api = later("chalicelib.social.seller_api")
+shares = later("chalicelib.social.shares")
 
 bp = Routes(__name__)
 

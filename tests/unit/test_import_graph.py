@@ -1,6 +1,6 @@
-"""The shape of chalicelib, read from its source: no import cycles (lazy imports count), no module
-touching another module's _private names, the domain free of infrastructure, pynamodb and the
-item models only in the store."""
+"""The shape of chalicelib, read from its source: no import cycles (lazy imports and chalicelib.later
+count), no module touching another module's _private names, the domain free of infrastructure,
+pynamodb and the item models only in the store."""
 import ast
 from pathlib import Path
 
@@ -38,6 +38,9 @@ def imports_of(module: str) -> list[tuple[str, str | None]]:
                 package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
                 base = ".".join(package[:len(package) - node.level + 1] + ([base] if base else []))
             found += [(base, alias.name) for alias in node.names]
+        elif (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "later" and node.args
+              and isinstance(node.args[0], ast.Constant)):  # chalicelib.later("chalicelib.x"): imported on first use
+            found.append((node.args[0].value, None))
     return found
 
 
