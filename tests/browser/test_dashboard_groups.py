@@ -24,12 +24,13 @@ def public_card(live_stack, card_id: str) -> dict:
     return requests.get(f"{live_stack['api_url']}/cards/{card_id}", headers=CLOSE, timeout=10).json()
 
 
-def save(dashboard, flash: str = "Saved") -> None:
-    """Saves the card form and waits for the API's answer and the flash that tells it."""
+def save(dashboard, flash: str = "Saved") -> dict:
+    """Saves the card form and waits for the API's answer (returned) and the flash that tells it."""
     with dashboard.expect_response(lambda r: re.search(r"/api/cards(/card_[^/?]+)?$", r.url)
-                                   and r.request.method in ("POST", "PATCH"), timeout=SLOW):
+                                   and r.request.method in ("POST", "PATCH"), timeout=SLOW) as answer:
         dashboard.click("#save")
     expect(dashboard.locator("#flash")).to_contain_text(flash, timeout=SLOW)
+    return answer.value.json()
 
 
 def test_a_blogger_sets_edits_and_stops_group_buying_from_the_card_form(context, live_stack):
@@ -49,9 +50,8 @@ def test_a_blogger_sets_edits_and_stops_group_buying_from_the_card_form(context,
     size.fill("3")
     group_price.fill("9.90")
     form.locator("[name=group_window]").fill("30")
-    save(dashboard)
-    expect(dashboard.locator("#snippet")).to_have_value(re.compile(r'data-tapcard="card_'), timeout=SLOW)
-    card_id = re.search(r'data-tapcard="(card_[^"]+)"', dashboard.locator("#snippet").input_value()).group(1)
+    card_id = save(dashboard)["id"]
+    expect(dashboard.locator("#snippet")).to_have_value(re.compile(f'data-tapcard="{card_id}"'), timeout=SLOW)
     assert public_card(live_stack, card_id)["group"] == {
         "size": 3, "price": {"amount": 990, "currency": "EUR"}, "window_minutes": 30, "only": False}
 
