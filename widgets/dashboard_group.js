@@ -1,10 +1,7 @@
 /* tapcard dashboard: a card's group buying (拼团, issue 16) in the card form (dashboard_group.html):
    on or off, the group's size, its price (major units, like the price), its window in minutes and
-   whether the card sells to groups only. The API checks the setting; its refusal, which dashboard.js
-   flashes as "field: message", is also shown beside the group field it names.
-   dashboard.js (at its line limit) reaches the card form's extras through tapcardCompareAt.show and
-   .payload, so this script, inlined after dashboard_compare_at.js and before dashboard.js, chains
-   itself onto those two. */
+   whether the card sells to groups only. The API checks the setting; dashboard.js flashes its
+   refusal and hands it to fieldError, which shows it beside the group field it names. */
 var tapcardGroup = (function () {
   "use strict";
   // The API's field names (domain/groups.py) and the inputs whose error line shows them.
@@ -59,20 +56,8 @@ var tapcardGroup = (function () {
     if (!same(group, current ? current.group : null)) body.group = group;
   }
 
-  elements().group_on.addEventListener("change", sync);
-  new MutationObserver(function () {
-    var flash = document.getElementById("flash"), found = /^(group[\w.]*): (.*)$/.exec(flash.textContent);
-    if (flash.className === "error" && found && FIELDS[found[1]]) showError(found[1], found[2]);
-  }).observe(document.getElementById("flash"), {childList: true, characterData: true, subtree: true});
-  return {show: show, payload: payload};
-})();
+  function fieldError(field, message) { if (FIELDS[field]) showError(field, message); }
 
-tapcardCompareAt = (function (compareAt) {
-  return {
-    show: function (card, ctx) { compareAt.show(card, ctx); tapcardGroup.show(card, ctx); },
-    payload: function (body, form, current, exponent) {
-      compareAt.payload(body, form, current, exponent);
-      tapcardGroup.payload(body, form, current, exponent);
-    }
-  };
-})(tapcardCompareAt);
+  elements().group_on.addEventListener("change", sync);
+  return {show: show, payload: payload, fieldError: fieldError};
+})();
