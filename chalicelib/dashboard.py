@@ -17,7 +17,7 @@ DASHBOARD_CSP = (
 
 
 # In this order: dashboard.js uses what each of the others defines.
-DASHBOARD_SCRIPTS = ("dashboard_charts.js", "dashboard_shipping.js", "dashboard_compare_at.js", "dashboard_codes.js",
+DASHBOARD_SCRIPTS = ("dashboard_charts.js", "dashboard_shipping.js", "dashboard_compare_at.js", "dashboard_group.js", "dashboard_codes.js",
                      "dashboard_reviews.js", "dashboard_shops.js", "dashboard.js", "dashboard_aftersales.js")
 
 

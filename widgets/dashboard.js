@@ -16,7 +16,7 @@
   var timer = null;
   var ordersCursor = null;
   var pendingOrder = null; // the order a dialog acts on
-  var PANELS = [tapcardCompareAt, tapcardCodes, tapcardReviews, tapcardShops];  // dashboard_*.js: shown with each card
+  var PANELS = [tapcardCompareAt, tapcardGroup, tapcardCodes, tapcardReviews, tapcardShops];  // dashboard_*.js: shown with each card
 
   function $(selector) { return document.querySelector(selector); }
   function t(key) { return WORDS[lang][key] || WORDS.en[key] || key; }
@@ -52,13 +52,13 @@
         return response.json().then(function (data) {
           if (!response.ok) {
             var error = (data && data.error) || {};
-            throw new Error((error.field ? error.field + ": " : "") + (error.message || response.status));
+            throw Object.assign(new Error((error.field ? error.field + ": " : "") + (error.message || response.status)), {field: error.field, detail: error.message});
           }
           return data;
         });
       });
   }
-  function fail(error) { flash(error.message, true); }
+  function fail(error) { flash(error.message, true); PANELS.forEach(function (p) { if (error.field && p.fieldError) p.fieldError(error.field, error.detail); }); }
   function context() { return {api: api, t: t, money: money, el: el, flash: flash, fail: fail, exponent: exponent, lang: lang}; }
 
   // --- signing in ---------------------------------------------------------------------------
@@ -182,7 +182,7 @@
     if (form.elements.share_text.value.trim()) body.share_text = form.elements.share_text.value;
     body.shipping = tapcardShipping.value(form, exponent(currency));
     if (current ? tapcardShipping.same(body.shipping, current.shipping) : !body.shipping.required) delete body.shipping;
-    tapcardCompareAt.payload(body, form, current, exponent(currency));
+    [tapcardCompareAt, tapcardGroup].forEach(function (part) { part.payload(body, form, current, exponent(currency)); });
     if (current) {
       // Send only what changed: locked fields that stay the same are no change.
       if (body.price.amount === current.price.amount && currency === current.price.currency) delete body.price;
