@@ -161,13 +161,27 @@ def charge_refunded(event: payments.PaymentEvent, order: Order) -> str:
         orders.record_event(event.event_id, event.type)
         return f"ignored_{order.status}"
     if not event.refunded and event.amount_refunded < event.amount:
-        stored.note_partial(order, event.amount_refunded, event.event_id)
-        return "partially_refunded"
+        return partially_refunded(event, order)
     ours = order.refund_restock is not None
     refund_id = event.refund_id or payments.latest_refund(event.payment_intent_id)
     finish(order, refund_id, order.refund_restock if ours else False, event.event_id,
            None if ours else REFUNDED_IN_STRIPE)
     return "refunded" if ours else "refunded_in_stripe"
+
+
+def partially_refunded(event: payments.PaymentEvent, order: Order) -> str:
+    """Part of the money went back. Stripe's amount_refunded is the charge's total so far: an older
+    event arriving late (a smaller total) changes nothing. The referral credit follows what was
+    paid before the order records it: lowering is safe to repeat, so a crash in between is made
+    good by Stripe's redelivery."""
+    from chalicelib.social import referrals
+
+    if event.amount_refunded <= order.amount_refunded:
+        orders.record_event(event.event_id, event.type)
+        return "ignored_older_refund"
+    referrals.follow_partial_refund(order, event.amount_refunded)
+    stored.note_partial(order, event.amount_refunded, event.event_id)
+    return "partially_refunded"
 
 
 def dispute_created(event: payments.PaymentEvent, order: Order) -> str:

@@ -28,9 +28,23 @@ def credit(order: Order) -> bool:
     if referrer is None or referrer.card_id != order.card_id or rules.same_person(order, referrer):
         return False
     card = cards.get(order.card_id)
+    paid = order.amount - order.amount_refunded  # a partial refund may come before a retried credit
     return referrals.credit(
         order.card_id, order.order_id, referrer_code=order.ref, referrer_order_id=referrer.order_id,
-        amount=order.amount, currency=order.currency, rebate=rules.rebate(order.amount, card.rebate_percent))
+        amount=paid, currency=order.currency, rebate=rules.rebate(paid, card.rebate_percent))
+
+
+def follow_partial_refund(order: Order, amount_refunded: int) -> bool:
+    """Part of a paid order's money went back (Stripe's cumulative amount_refunded): its credit, if
+    any, counts what was paid and its rebate the card's percent of that. Lowering only, so safe to
+    repeat and to receive out of order; False when nothing changed."""
+    credited = referrals.of_order(order.card_id, order.order_id)
+    paid = order.amount - amount_refunded
+    if credited is None or int(credited.amount) <= paid:
+        return False
+    percent = cards.get(order.card_id).rebate_percent
+    return referrals.lower(order.card_id, order.order_id, amount=paid,
+                           rebate=rules.rebate_after_refund(paid, percent, int(credited.rebate or 0)))
 
 
 def _referrers(card_id: str, at: float) -> tuple[list[dict], int, int]:

@@ -249,6 +249,12 @@ def rebate(amount: int, percent: int | None) -> int:
     return amount * percent // 100 if percent else 0
 
 
+def rebate_after_refund(paid: int, percent: int | None, credited: int) -> int:
+    """The rebate once part of the order's money went back: the card's percent of what was paid,
+    never more than was credited (the seller may have raised the percent since the sale)."""
+    return min(credited, rebate(max(paid, 0), percent))
+
+
 def same_person(order: Order, referrer: Order) -> bool:
     """Whether a referral would credit the buyer themselves: the same buyer token, or a card or
     email that paid both orders (a second buyer token is only another browser). Orders paid before

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from chalicelib import config, counters
+from chalicelib import config, counters, payments, refunds
 from chalicelib.store import counters as stored_counters
 from chalicelib.social import stream
 from chalicelib.store import cards, orders
@@ -56,6 +56,41 @@ def test_a_refunded_order_takes_its_referral_credit_back(make_card, buy):
 
     report = referrals.report(cards.get(card.card_id))
     assert (report["referred_orders"], report["referred_revenue"], report["top_referrers"]) == (0, 0, [])
+
+
+def partial_refund(order, amount_refunded: int, event_id: str) -> str:
+    """Stripe's charge.refunded for part of the order's payment (cumulative amount_refunded)."""
+    return refunds.apply_charge_event(payments.PaymentEvent(
+        event_id, payments.CHARGE_REFUNDED, order.payment_intent_id, order.order_id,
+        amount=order.amount, amount_refunded=amount_refunded))
+
+
+def test_a_credit_made_after_a_partial_refund_counts_what_was_paid(make_card, buy):
+    """The stream's credit retried after a refund made in Stripe's dashboard."""
+    card = make_card(stock=5, price_amount=2000)
+    cards.update_social_settings(card.card_id, {"rebate_percent": 10})
+    ada = bought(card, buy, "buyer-token-ada1")
+    order = buy(card, buyer="buyer-token-bea1", ref=ada.referral_code)
+    mark_paid(order["order_id"])
+    assert partial_refund(orders.get(order["order_id"]), 500, "evt_part_1") == "partially_refunded"
+
+    stream.handle_batch(stream_event("orders_stream_paid.json", [orders.get(order["order_id"])]))
+
+    report = referrals.report(cards.get(card.card_id))
+    assert (report["referred_revenue"], report["rebate_pending_total"]) == (1500, 150)
+
+
+def test_a_raised_rebate_percent_never_raises_a_partially_refunded_rebate(make_card, buy):
+    card = make_card(stock=5, price_amount=2000)
+    cards.update_social_settings(card.card_id, {"rebate_percent": 10})
+    ada = bought(card, buy, "buyer-token-ada1")
+    bea = bought(card, buy, "buyer-token-bea1", ref=ada.referral_code)
+    cards.update_social_settings(card.card_id, {"rebate_percent": 50})
+
+    assert partial_refund(bea, 100, "evt_part_2") == "partially_refunded"
+
+    report = referrals.report(cards.get(card.card_id))
+    assert (report["referred_revenue"], report["rebate_pending_total"]) == (1900, 200)
 
 
 def test_a_redelivered_record_credits_once(make_card, buy):

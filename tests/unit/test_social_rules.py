@@ -167,6 +167,14 @@ def test_a_referral_by_the_same_person_is_told_by_token_card_or_email(buyer, pay
     assert rules.same_person(paid_order(buyer, payer_ids), referrer) is same
 
 
+def test_a_partial_refund_leaves_the_rebate_of_what_was_paid_never_more_than_credited():
+    assert rules.rebate_after_refund(3000, 10, 500) == 300
+    assert rules.rebate_after_refund(1999, 10, 500) == 199
+    assert rules.rebate_after_refund(3000, 50, 500) == 500  # the seller raised the percent since
+    assert rules.rebate_after_refund(0, 10, 500) == 0
+    assert rules.rebate_after_refund(3000, None, 500) == 0
+
+
 def test_a_rebate_is_earned_once_the_refund_window_has_passed():
     day = 24 * 3600
     credited = 1_000_000
