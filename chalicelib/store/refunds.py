@@ -55,9 +55,11 @@ def cancel(order_id: str) -> None:
 
 
 def note_partial(order: Order, amount_refunded: int, event_id: str) -> None:
-    """Part of a paid order's money went back (Stripe's dashboard): it stays paid and says how much."""
+    """Part of a paid order's money went back (Stripe's dashboard): it stays paid and says how much.
+    Stripe's totals only grow: an older total racing a newer one finds the order stale."""
     tx = _with_event(event_id, "charge.refunded_partially")
-    tx.update(ORDER, OrderModel(order.order_id), condition=OrderModel.status == order.status,
+    grows = OrderModel.amount_refunded.does_not_exist() | (OrderModel.amount_refunded < amount_refunded)
+    tx.update(ORDER, OrderModel(order.order_id), condition=(OrderModel.status == order.status) & grows,
               actions=[OrderModel.amount_refunded.set(amount_refunded), OrderModel.updated_at.set(int(time.time()))])
     _commit(tx)
 

@@ -217,3 +217,21 @@ def test_an_order_refunded_within_the_window_earns_nothing(make_card, buy):
 
     after = referrals.report(cards.get(card.card_id), at=after_refund_window())
     assert (after["rebate_total"], after["rebate_pending_total"], after["referred_orders"]) == (0, 0, 0)
+
+
+def test_an_older_partial_refund_racing_a_newer_one_never_lowers_what_the_order_records(make_card, buy):
+    """Two charge.refunded of one charge applied at once: the one holding the older total read the
+    order before the newer total was recorded."""
+    card = make_card(stock=5, price_amount=2000)
+    order = buy(card, buyer="buyer-token-bea1")
+    mark_paid(order["order_id"])
+    read_by_both = orders.get(order["order_id"])
+
+    assert partial_refund(read_by_both, 800, "evt_newer") == "partially_refunded"
+    real_get = orders.get
+    reads = iter([read_by_both])
+    with pytest.MonkeyPatch.context() as patch:  # the older event's first read is the stale one
+        patch.setattr(orders, "get", lambda order_id: next(reads, None) or real_get(order_id))
+        assert partial_refund(read_by_both, 500, "evt_older") == "ignored_older_refund"
+
+    assert orders.get(order["order_id"]).amount_refunded == 800
