@@ -132,22 +132,23 @@ def new_request_from(payload: Any) -> tuple[str, str]:
     return kind, text_field(payload.get("message"), "message", MAX_REQUEST_MESSAGE)
 
 
-def message_from(payload: Any) -> str:
+def _only_text(payload: Any, name: str, limit: int) -> str:
+    """The one text field a body holds (and nothing else)."""
     payload = _object(payload)
-    _only(payload, ("text",))
-    return text_field(payload.get("text"), "text", MAX_REQUEST_MESSAGE)
+    _only(payload, (name,))
+    return text_field(payload.get(name), name, limit)
+
+
+def message_from(payload: Any) -> str:
+    return _only_text(payload, "text", MAX_REQUEST_MESSAGE)
 
 
 def instructions_from(payload: Any) -> str:
-    payload = _object(payload)
-    _only(payload, ("instructions",))
-    return text_field(payload.get("instructions"), "instructions", MAX_INSTRUCTIONS)
+    return _only_text(payload, "instructions", MAX_INSTRUCTIONS)
 
 
 def decline_reason_from(payload: Any) -> str:
-    payload = _object(payload)
-    _only(payload, ("reason",))
-    return text_field(payload.get("reason"), "reason", MAX_DECLINE_REASON)
+    return _only_text(payload, "reason", MAX_DECLINE_REASON)
 
 
 def photo_from(payload: Any) -> tuple[str, int]:
