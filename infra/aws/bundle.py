@@ -18,7 +18,10 @@ Why each step:
   rather than mixing our botocore with the runtime's boto3 (AWS updates that on its own schedule).
   Its data is trimmed to the services the app calls (SERVICES, checked in tests/deploy): a client
   for any other service fails at creation with UnknownServiceError, never silently.
-- Babel. tapcard speaks en and zh-CN (chalicelib/words.py); LOCALES keeps their chains to root.
+- Babel. tapcard speaks en and zh-CN (chalicelib/words.py); LOCALES keeps their chains to root, and
+  each locale file keeps only what tapcard reads (LOCALE_KEYS: money and country names). Loading a
+  whole file costs a widget's first response ~15 ms, most of it its calendars, whose pickled
+  patterns also import babel.dates.
 - Templates. widgets/'s Jinja2 templates ship compiled to modules (and those to bytecode), so no
   container compiles a template on its first render.
 """
@@ -40,6 +43,21 @@ ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("dynamodb", "s3", "ssm", "sesv2")
 # Babel locale files: en and zh-CN with their parents (zh_Hans_CN -> zh_Hans -> zh -> root).
 LOCALES = ("root", "en", "zh", "zh_Hans", "zh_Hans_CN")
+# What tapcard reads of a locale: format_currency's patterns and symbols (views.format_money) and
+# the country names (pages.country_names). tests/deploy compares both with the full Babel's.
+LOCALE_KEYS = ("locale_id", "currency_formats", "currency_symbols", "currency_names", "currency_names_plural",
+               "currency_unit_patterns", "plural_form", "decimal_formats", "default_numbering_system", "number_symbols",
+               "numbering_systems", "territories")
+TRIM_LOCALE_DATA = """
+import pickle, sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+for path in Path(sys.argv[1], "babel", "locale-data").glob("*.dat"):
+    with path.open("rb") as data:
+        kept = {key: value for key, value in pickle.load(data).items() if key in sys.argv[2:]}
+    with path.open("wb") as data:
+        pickle.dump(kept, data, protocol=2)
+"""
 # Never read on Lambda: the SDK's documentation examples, Babel's message-catalog tooling, the
 # Swagger UI bundle of Powertools' event handler (chalice routes here).
 DROPPED_SUFFIXES = ("/examples-1.json",)
@@ -145,6 +163,8 @@ def finish(zip_path: str, runtime: str) -> None:
                     modes[info.filename] = info.external_attr
         if (tree / "widgets").is_dir():  # the app's package (not the benchmark's minimal app)
             compile_templates(tree)
+        if (tree / "babel").is_dir():
+            subprocess.run([runtime_python(runtime), "-I", "-c", TRIM_LOCALE_DATA, str(tree), *LOCALE_KEYS], check=True)
         compile_tree(tree, runtime_python(runtime))
         rebuilt = path.with_suffix(".tmp")
         with zipfile.ZipFile(rebuilt, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as out:

@@ -20,7 +20,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from chalicelib import views
+from chalicelib import pages, views
 from infra.aws import bundle
 from infra.tables import create_all
 
@@ -31,7 +31,9 @@ RUNTIME = bundle.pinned_runtime("prod")
 TAG = "cpython-" + RUNTIME.removeprefix("python").replace(".", "")  # cpython-313
 # Prices for readers of tapcard's locales, then one of a locale it does not serve (English, as in the venv
 # when Babel has no such locale).
-MONEY = [(1250, "USD", "en"), (999, "CNY", "zh-CN"), (500, "JPY", "zh-CN"), (1800, "EUR", "en"), (1800, "EUR", "fr")]
+MONEY = [(1250, "USD", "en"), (999, "CNY", "zh-CN"), (500, "JPY", "zh-CN"), (1800, "EUR", "en"), (1800, "EUR", "fr"),
+         (123456789, "GBP", "en"), (-4250, "HKD", "zh-CN"), (1000, "KWD", "en"), (99, "CHF", "zh-CN")]
+COUNTRIES = (["FR", "DE", "CN", "HK", "TW", "US", "GB", "JP", "XK"], ["en", "zh-CN", "fr"])
 
 RUN_PACKAGED_APP = r'''
 import json
@@ -84,12 +86,14 @@ card = json.loads(created["body"])
 widget = call(app, "GET", "/cards/{card_id}/widget", params={"card_id": card["id"]})
 embed = call(app, "GET", "/embed.js")
 money = [views.format_money(*args) for args in json.loads(sys.argv[2])]
+codes, locales = json.loads(sys.argv[3])
+countries = [pages.country_names(codes, locale) for locale in locales]
 inside = [m for m in list(sys.modules.values()) if (getattr(m, "__file__", None) or "").startswith(extracted)]
 print(json.dumps({
     "created": created["statusCode"], "card": card,
     "widget": {"status": widget["statusCode"], "body": widget["body"]},
     "embed": {"status": embed["statusCode"], "body": embed["body"]},
-    "money": money, "python": list(sys.version_info[:2]),
+    "money": money, "countries": countries, "python": list(sys.version_info[:2]),
     "modules_from_zip": len(inside),
     "compiled_on_import": sorted(m.__name__ for m in inside
                                  if m.__file__.endswith(".py") and not os.path.exists(m.__cached__)),
@@ -164,7 +168,7 @@ def packaged_run(host_package, dynamodb_endpoint, tmp_path_factory) -> tuple[Pat
            "STRIPE_WEBHOOK_SECRET": "whsec_zip", "NO_PROXY": "127.0.0.1"}
     try:
         run = subprocess.run([bundle.runtime_python(RUNTIME), "-I", "-c", RUN_PACKAGED_APP, str(extracted),
-                              json.dumps(MONEY)], cwd=extracted, env=env, capture_output=True, text=True, timeout=300)
+                              json.dumps(MONEY), json.dumps(COUNTRIES)], cwd=extracted, env=env, capture_output=True, text=True, timeout=300)
     finally:
         for path in [*extracted.rglob("*"), extracted]:
             path.chmod(0o755 if path.is_dir() else 0o644)
@@ -208,10 +212,19 @@ def test_the_packaged_app_serves_the_packaged_embed_loader(packaged_run):
 
 def test_the_trimmed_babel_formats_money_as_the_full_one_does(packaged_run):
     extracted, result = packaged_run
-    *served, unserved = result["money"]
-    assert served == [views.format_money(*args) for args in MONEY[:-1]]
+    money = result["money"]
+    served = [money for money, (_, _, locale) in zip(money, MONEY) if locale != "fr"]
+    assert served == [views.format_money(*args) for args in MONEY if args[2] != "fr"]
     assert served[:2] == ["$12.50", "¥9.99"]
-    assert unserved == served[-1] == "€18.00"
+    assert money[MONEY.index((1800, "EUR", "fr"))] == "€18.00"  # a locale it lacks: English
+
+
+def test_the_trimmed_babel_names_countries_as_the_full_one_does(packaged_run):
+    extracted, result = packaged_run
+    codes, locales = COUNTRIES
+    served = {locale: [list(pair) for pair in pages.country_names(codes, locale)] for locale in locales}
+    assert dict(zip(locales, result["countries"])) == {**served, "fr": served["en"]}
+    assert ["CN", "中国"] in served["zh-CN"]
 
 
 # --- what the zip holds -------------------------------------------------------------------------
