@@ -164,7 +164,7 @@ def finish(zip_path: str, runtime: str) -> None:
         if (tree / "widgets").is_dir():  # the app's package (not the benchmark's minimal app)
             compile_templates(tree)
         if (tree / "babel").is_dir():
-            subprocess.run([runtime_python(runtime), "-I", "-c", TRIM_LOCALE_DATA, str(tree), *LOCALE_KEYS], check=True)
+            subprocess.run([runtime_python(runtime), "-I", "-B", "-c", TRIM_LOCALE_DATA, str(tree), *LOCALE_KEYS], check=True)
         compile_tree(tree, runtime_python(runtime))
         rebuilt = path.with_suffix(".tmp")
         with zipfile.ZipFile(rebuilt, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as out:

@@ -41,9 +41,9 @@ def test_deploy_uploads_the_code_and_the_template_through_the_bucket():
     assert option(package, "--template-file") == "build/prod/sam.json"
     assert option(deploy, "--template-file") == option(package, "--output-template-file")
     assert option(deploy, "--stack-name") == "tapcard-prod"
-    # the package step (chalice package, cfn-lint) comes first
+    # the package step (chalice's package through infra/aws/bundle.py, cfn-lint) comes first
     position = {line.split()[2] if line.startswith("aws cloudformation") else line: i for i, line in enumerate(lines)}
-    chalice_package = next(i for line, i in position.items() if "chalice package --stage prod" in line)
+    chalice_package = next(i for line, i in position.items() if "infra.aws.bundle package prod" in line)
     assert chalice_package < position["package"] < position["deploy"]
 
 

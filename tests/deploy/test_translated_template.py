@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from infra.aws.template import STREAMS
+
 ROOT = Path(__file__).resolve().parents[2]
 STAGE = pytest.mark.parametrize("stage", ("dev", "prod"))
 
@@ -56,4 +58,4 @@ def test_the_configured_stage_carries_the_throttles_and_the_5xx_alarm_watches_it
 def test_each_function_runs_under_its_own_role(packages, stage):
     resources = packages[stage].translated["Resources"]
     roles = [r["Properties"]["Role"] for r in of_type(resources, "AWS::Lambda::Function").values()]
-    assert len(roles) == len({json.dumps(role) for role in roles}) == 4
+    assert len(roles) == len({json.dumps(role) for role in roles}) == 2 + len(STREAMS)  # the API, the sweep, a stream each
