@@ -82,7 +82,7 @@ def checkout(card_id: str, payload, idempotency_key: str | None, is_retry: bool 
     `Tapcard-Retry` header) looks for the order its first attempt may have made before refusing.
     client: who tapped (clients.client_key), capped in the units it may hold unpaid at once.
     With `group_id` the tap joins that group at its price (chalicelib/grouping.py)."""
-    if isinstance(payload, dict) and payload.get("group_id") is not None:
+    if isinstance(payload, dict) and "group_id" in payload:  # null too: 400 naming group_id, as documented
         return grouping.join(card_id, payload, idempotency_key, city, place, client)
     card = cards.get_for_buyer(card_id)
     request, key = checkout_request_from(payload, idempotency_key)

@@ -119,6 +119,7 @@ def test_joining_errors_are_contract_errors_and_take_nothing(client, seller, fak
     assert_error(join_group(client, card["id"], other_group, "buyer-token-0002"), 404, "not_found")
     assert_error(join_group(client, card["id"], "grp_nothing", "buyer-token-0002"), 404, "not_found")
     assert_error(join_group(client, card["id"], 42, "buyer-token-0002"), 400, "invalid_request", "group_id")
+    assert_error(join_group(client, card["id"], None, "buyer-token-0002"), 400, "invalid_request", "group_id")
     assert_error(join_group(client, card["id"], group_id, "buyer-token-0002", code="SAVE10"), 400,
                  "invalid_request", "code")
     # A card without group buying.
