@@ -153,7 +153,7 @@ def checkout_request_from(payload: Any, idempotency_key: str | None) -> tuple[Ch
     if reservation is not None and (not isinstance(reservation, str) or not TOKEN_PATTERN.match(reservation)):
         raise InvalidRequest("'reservation' must be the token the reservation returned.", "reservation")
     code = payload.get("code")
-    if code is not None and not isinstance(code, str):
+    if "code" in payload and not isinstance(code, str):  # null too: openapi.json says text or absent
         raise InvalidRequest("'code' must be text.", "code")
     if isinstance(code, str):
         # A code that cannot be one is still the buyer's typo: checkout answers it code_invalid.

@@ -138,6 +138,7 @@ def test_an_expired_code_and_a_used_up_code_say_so(client, seller, monkeypatch):
 def test_a_code_that_is_not_text_is_a_bad_request(client, seller):
     card = create_card(client, seller)
     assert_error(tap(client, card["id"], code=123), 400, "invalid_request", "code")
+    assert_error(tap(client, card["id"], code=None), 400, "invalid_request", "code")  # as documented: text or absent
 
 
 # --- redemptions come back ------------------------------------------------------------------
