@@ -161,9 +161,9 @@ def address_of_tap(payload: dict, shipping: Shipping) -> dict | None:
     """The address (`shipping`) and `email` a tap (checkout, a group's start or join) may carry,
     checked before anything is held; None when it carries neither. Errors name the body's field
     (shipping.postal_code, email)."""
-    if payload.get("shipping") is None and payload.get("email") is None:
+    if "shipping" not in payload and "email" not in payload:
         return None
-    given = payload.get("shipping") if payload.get("shipping") is not None else {}
+    given = payload.get("shipping", {})  # null is refused like any other non-object, naming shipping
     if isinstance(given, dict) and "email" in payload:
         given = {**given, "email": payload["email"]}
     try:
