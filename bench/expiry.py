@@ -146,7 +146,7 @@ def sweep_before(at: int) -> int:
     from chalicelib import config
     from chalicelib.domain import EXPIRED, HELD
     from chalicelib.store import orders
-    from chalicelib.store.models import OrderModel
+    from chalicelib.store.order_models import OrderModel
 
     expired = 0
     for shard in range(config.HOLD_SHARDS):

@@ -15,8 +15,12 @@ import secrets
 from dataclasses import dataclass
 
 from chalicelib import config, later, views
-from chalicelib.domain import (CODE_PATTERN, MAX_PHOTO_BYTES, MAX_PHOTOS, MAX_REVIEW_NAME, MAX_REVIEW_TEXT, NO_POSTCODE,
-                               PHOTO_TYPES, REF_PATTERN, REMINDER_PASS_PATTERN, InvalidRequest, NotFound)
+# The rules' own modules: a widget's cold start (see chalicelib.domain).
+from chalicelib.domain.errors import InvalidRequest, NotFound
+from chalicelib.domain.fields import CODE_PATTERN, REF_PATTERN
+from chalicelib.domain.reminders import REMINDER_PASS_PATTERN
+from chalicelib.domain.reviews import MAX_REVIEW_NAME, MAX_REVIEW_TEXT
+from chalicelib.domain.shipping import NO_POSTCODE
 from chalicelib.store import cards, reviews
 from chalicelib.words import LOCALE_TAG, WIDGETS, pick_locale, words_for
 
@@ -29,6 +33,7 @@ structured_data = later("chalicelib.structured_data")
 referrals = later("chalicelib.social.referrals")
 shipping = later("chalicelib.shipping")
 aftersales_store = later("chalicelib.store.aftersales")
+aftersales_rules = later("chalicelib.domain.aftersales")
 
 # Only the page's own inline code runs, allowed by its SHA-256 ({script}, {style}: see hashed);
 # Stripe.js and its frames are the only other code.
@@ -372,7 +377,8 @@ def order_page(order_id: str, token: str | None, accept_language: str | None) ->
         address=shipping.address_of(order),  # behind the order's token only, like the page itself
         earnings=_earnings(order, locale), **_review_form(order, card, token),
         requests=aftersales_store.of_order(order.order_id),  # after-sales: order_requests.html
-        photo_types=", ".join(PHOTO_TYPES), max_photos=MAX_PHOTOS, max_photo_bytes=MAX_PHOTO_BYTES,
+        photo_types=", ".join(aftersales_rules.PHOTO_TYPES), max_photos=aftersales_rules.MAX_PHOTOS,
+        max_photo_bytes=aftersales_rules.MAX_PHOTO_BYTES,
     )
     return Page(html, ORDER_CSP.format(nonce=nonce, uploads=photos.upload_origin()))
 

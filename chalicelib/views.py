@@ -3,17 +3,24 @@ One of each, so the widget, the share text, the pages and the exports always agr
 """
 from __future__ import annotations
 
-import csv
 import io
 from datetime import datetime, timezone
 from html import escape
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 from urllib.parse import urlencode
 
-from chalicelib import config
-from chalicelib.domain import (FAILED, OPEN, PAID, Card, Code, Group, Order, Review, ReviewStats, Shop, StockLevel, group_setting_json,
-                               referral_code_for, sale_state, shipping_json)
-from chalicelib.social.rules import reservers_only_until
+from chalicelib import config, later
+# The rules' own modules: a widget's cold start (see chalicelib.domain).
+from chalicelib.domain.cards import sale_state
+from chalicelib.domain.groups import FAILED, OPEN, group_setting_json
+from chalicelib.domain.reviews import ReviewStats
+from chalicelib.domain.shipping import shipping_json
+
+if TYPE_CHECKING:
+    from chalicelib.domain import Card, Code, Group, Order, Review, Shop, StockLevel
+
+orders = later("chalicelib.domain.orders")  # only order_json's
+social_rules = later("chalicelib.social.rules")  # only the card JSON's
 
 # Stripe's zero- and three-decimal currencies; every other currency has two decimals in minor units.
 # Stripe's table, not Babel's (ISK, HUF, TWD... differ): amounts are stored as Stripe charges them.
@@ -147,7 +154,7 @@ def card_json(card: Card, level: StockLevel, social: dict[str, int], at: int, ra
         "shares": social["shares"],
         "reservations": social["reservations"],
         "reservation": {"mode": card.reservation_mode or "none",
-                        "reservers_only_until": iso(reservers_only_until(card))},
+                        "reservers_only_until": iso(social_rules.reservers_only_until(card))},
         "rating": rating_json(rating or ReviewStats()),
     }
 
@@ -184,13 +191,13 @@ def order_json(order: Order) -> dict:
         "subtotal": order.amount + order.discount_amount}
     if order.status_reason:
         body["status_reason"] = order.status_reason
-    if order.status == PAID and order.referral_code:
+    if order.status == orders.PAID and order.referral_code:
         body["referral_code"] = order.referral_code
         body["share_url"] = product_url(order.card_id, order.referral_code)
     if order.group_id:  # group buying: its group, whether its payment waits for it, the link that invites
         body["group_id"], body["authorised"] = order.group_id, order.authorised_at is not None
         if order.authorised_at:
-            body["share_url"] = group_url(order.card_id, order.group_id, referral_code_for(order.order_id))
+            body["share_url"] = group_url(order.card_id, order.group_id, orders.referral_code_for(order.order_id))
     body["fulfilment"] = None if order.fulfilled_at is None else {
         "carrier": order.carrier, "tracking_number": order.tracking_number, "fulfilled_at": iso(order.fulfilled_at),
     }
@@ -225,6 +232,8 @@ def csv_cell(value) -> str:
 
 
 def csv_text(header: Iterable[str], rows: Iterable[Iterable]) -> str:
+    import csv  # the exports' alone: not on a widget's cold start
+
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(header)

@@ -255,7 +255,7 @@ def stream_event(template: str, orders: list) -> dict:
 
 def shares_of(order_id: str) -> dict:
     """The stored share records of an order, by channel."""
-    from chalicelib.store.models import ShareModel
+    from chalicelib.store.social_models import ShareModel
 
     return {share.channel: share for share in ShareModel.scan(ShareModel.order_id == order_id)}
 

@@ -16,7 +16,8 @@ from chalice.app import Request
 
 from chalicelib import config, counters, pages, secrets
 from chalicelib.store import sellers
-from chalicelib.domain import DomainError, InvalidRequest, client_key
+from chalicelib.domain.clients import client_key
+from chalicelib.domain.errors import DomainError, InvalidRequest
 
 STATUS_OF = {
     "invalid_request": 400,

@@ -18,11 +18,11 @@ from chalicelib.domain.fields import int_field, text_field
 
 __all__ = ["REQUEST_TYPES", "REQUEST_STATUSES", "OPEN", "APPROVED", "DECLINED", "REFUNDED", "CLOSED",
            "UNRESOLVED", "REQUEST_MOVES", "MAX_REQUEST_MESSAGE", "MAX_INSTRUCTIONS", "MAX_DECLINE_REASON",
-           "MAX_MESSAGES", "MAX_PHOTOS", "MAX_PHOTO_BYTES", "PHOTO_TYPES", "DEFAULT_RETURN_DAYS",
-           "MAX_RETURN_DAYS", "WINDOWED_TYPES", "AftersalesRequest", "RequestMessage", "RequestPhoto",
+           "MAX_MESSAGES", "MAX_PHOTOS", "MAX_PHOTO_BYTES", "PHOTO_TYPES", "WINDOWED_TYPES", "AftersalesRequest",
+           "RequestMessage", "RequestPhoto",
            "RequestNotAllowed", "ReturnWindowClosed", "RequestAlreadyOpen", "WrongRequestState",
            "TooManyPhotos", "TooManyMessages", "new_request_from", "message_from", "instructions_from",
-           "decline_reason_from", "photo_from", "return_days_from", "check_can_open", "check_move",
+           "decline_reason_from", "photo_from", "check_can_open", "check_move",
            "return_window_ends", "request_status_filter"]
 
 REQUEST_TYPES = ("return", "refund", "not_received", "damaged")
@@ -46,8 +46,6 @@ MAX_MESSAGES = 50  # a thread's messages, both sides, the first one included
 MAX_PHOTOS = 3
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
 PHOTO_TYPES = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
-DEFAULT_RETURN_DAYS = 14
-MAX_RETURN_DAYS = 365
 DAY = 24 * 3600
 
 
@@ -79,6 +77,7 @@ class TooManyMessages(Conflict):
 
 @dataclass
 class RequestMessage:
+    """One message of an after-sales conversation, in the order written."""
     author: str  # "buyer" or "seller"
     text: str
     at: int
@@ -86,6 +85,7 @@ class RequestMessage:
 
 @dataclass
 class RequestPhoto:
+    """A photo the buyer attached to a request (stored in the photos bucket, shown to the seller)."""
     photo_id: str
     key: str  # the object's key in the photos bucket
     content_type: str
@@ -95,6 +95,7 @@ class RequestPhoto:
 
 @dataclass
 class AftersalesRequest:
+    """A buyer's request about one paid order (a return, a refund, goods not received or damaged) and where it stands."""
     request_id: str
     order_id: str
     card_id: str
@@ -159,10 +160,6 @@ def photo_from(payload: Any) -> tuple[str, int]:
     if content_type not in PHOTO_TYPES:
         raise InvalidRequest(f"'content_type' must be one of {', '.join(PHOTO_TYPES)}.", "content_type")
     return content_type, int_field(payload.get("size"), "size", 1, MAX_PHOTO_BYTES)
-
-
-def return_days_from(value: Any) -> int:
-    return DEFAULT_RETURN_DAYS if value is None else int_field(value, "return_days", 0, MAX_RETURN_DAYS)
 
 
 def request_status_filter(value: str | None) -> str | None:

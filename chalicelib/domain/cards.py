@@ -7,17 +7,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.domain.errors import Ended, InvalidRequest, InvalidTemplate, LimitReached, NotFound, NotStarted
-from chalicelib.domain.fields import CURRENCY_PATTERN, int_field, parse_timestamp, require, text_field, url_field
-from chalicelib.domain.aftersales import DEFAULT_RETURN_DAYS, return_days_from
+from chalicelib.domain.fields import (CURRENCY_PATTERN, MAX_AMOUNT, int_field, parse_timestamp, require, text_field,
+                                      url_field)
 from chalicelib.domain.shipping import NO_SHIPPING, Shipping, shipping_from_request
-from chalicelib.domain.offers import compare_at_from
 from chalicelib.domain.groups import GroupSetting, group_setting_from
 
 __all__ = ["DEFAULT_HOLD_SECONDS", "MIN_HOLD_SECONDS", "MAX_HOLD_SECONDS", "MAX_STOCK", "MAX_QUANTITY",
-           "UNITS_PER_SHARD", "MAX_SHARDS", "DEFAULT_SHARE_TEXT", "PUBLISHED", "UNPUBLISHED", "ARCHIVED",
+           "UNITS_PER_SHARD", "MAX_SHARDS", "DEFAULT_SHARE_TEXT", "DEFAULT_RETURN_DAYS", "MAX_RETURN_DAYS", "PUBLISHED", "UNPUBLISHED", "ARCHIVED",
            "CARD_STATUSES", "Card", "StockLevel", "SHARE_PLACEHOLDERS", "share_template", "shard_count_for",
            "new_card_from_request", "sale_state", "sold_out_message", "check_can_buy", "render_share_text",
-           "plan_take", "check_visible", "hold_seconds_now"]
+           "plan_take", "check_visible", "hold_seconds_now", "compare_at_from", "return_days_from"]
 
 DEFAULT_HOLD_SECONDS = 600
 MIN_HOLD_SECONDS = 10
@@ -28,6 +27,8 @@ MAX_QUANTITY = 100
 UNITS_PER_SHARD = 500
 MAX_SHARDS = 20
 DEFAULT_SHARE_TEXT = "{buyer} just got {title} for {price}. {left} left: {link}"
+# Days after fulfilment (or, for digital goods, the order) a buyer may ask for a return (domain/aftersales.py).
+DEFAULT_RETURN_DAYS, MAX_RETURN_DAYS = 14, 365
 
 # A card's visibility: only a published card is shown to buyers and sold.
 PUBLISHED, UNPUBLISHED, ARCHIVED = "published", "unpublished", "archived"
@@ -36,6 +37,7 @@ CARD_STATUSES = (PUBLISHED, UNPUBLISHED, ARCHIVED)
 
 @dataclass
 class Card:
+    """A product card as its seller set it up: what it sells, at what price, how many, when."""
     card_id: str
     seller_id: str
     title: str
@@ -72,6 +74,7 @@ class Card:
 
 @dataclass
 class StockLevel:
+    """A card's units: still for sale, held by unpaid orders, sold."""
     available: int
     held: int
     sold: int
@@ -144,7 +147,7 @@ def new_card_from_request(payload: Any, card_id: str, seller_id: str, now: int) 
     shards = shard_count_for(stock) if shards is None else int_field(shards, "shards", 1, MAX_SHARDS)
     if shards > stock:
         raise InvalidRequest("'shards' cannot be more than 'stock'.", "shards")
-    price_amount = int_field(require(price, "amount", "price.amount"), "price.amount", 1, 99_999_999)
+    price_amount = int_field(require(price, "amount", "price.amount"), "price.amount", 1, MAX_AMOUNT)
     return Card(
         card_id=card_id,
         seller_id=seller_id,
@@ -166,6 +169,22 @@ def new_card_from_request(payload: Any, card_id: str, seller_id: str, now: int) 
         group=group_setting_from(payload.get("group"), price_amount),
         return_days=return_days_from(payload.get("return_days")),
     )
+
+
+def compare_at_from(value: Any, price_amount: int) -> int | None:
+    """The card's "compare at" price ({"amount"}), shown struck through: above the price, or None."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise InvalidRequest("'compare_at' must be an object with 'amount' (or null).", "compare_at")
+    amount = int_field(require(value, "amount", "compare_at.amount"), "compare_at.amount", 2, MAX_AMOUNT)
+    if amount <= price_amount:
+        raise InvalidRequest("'compare_at.amount' must be greater than the price.", "compare_at.amount")
+    return amount
+
+
+def return_days_from(value: Any) -> int:
+    return DEFAULT_RETURN_DAYS if value is None else int_field(value, "return_days", 0, MAX_RETURN_DAYS)
 
 
 # --- the sale -------------------------------------------------------------------------------

@@ -14,11 +14,12 @@ a retention period after the sale (personal_data_until).
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import ipaddress
 
-__all__ = ["client_key", "pseudonym", "open_holds_cap", "rate_window", "personal_data_until"]
+__all__ = ["client_key", "pseudonym", "digest", "open_holds_cap", "rate_window", "personal_data_until"]
 
 
 def client_key(source_ip: str | None) -> str:
@@ -38,6 +39,12 @@ def pseudonym(secret: str, key: str) -> str:
     """What is stored for a client or a payer: a keyed hash, so no table keeps readers' addresses,
     emails or card fingerprints."""
     return hmac.new(secret.encode(), key.encode(), hashlib.sha256).hexdigest()[:24]
+
+
+def digest(secret: str, *parts: str) -> str:
+    """A keyed hash of parts, lowercase base32: the ids and tokens tapcard signs (orders, reservations, reminders)."""
+    mac = hmac.new(secret.encode(), "\x1f".join(parts).encode(), hashlib.sha256).digest()
+    return base64.b32encode(mac).decode().rstrip("=").lower()
 
 
 def open_holds_cap(limit_per_buyer: int | None, per_limit: int, without_limit: int) -> int:

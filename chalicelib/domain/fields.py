@@ -7,14 +7,17 @@ from typing import Any
 
 from chalicelib.domain.errors import InvalidRequest
 
-__all__ = ["CURRENCY_PATTERN", "TOKEN_PATTERN", "REF_PATTERN", "require", "int_field", "text_field",
+__all__ = ["MAX_AMOUNT", "CURRENCY_PATTERN", "TOKEN_PATTERN", "REF_PATTERN", "CODE_PATTERN", "require", "int_field", "text_field",
            "url_field", "parse_timestamp"]
 
+MAX_AMOUNT = 99_999_999  # any amount a client sends, in minor units
 CURRENCY_PATTERN = re.compile(r"^[A-Za-z]{3}\Z")
 # Buyer tokens, Idempotency-Keys, reservation tokens.
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_.\-]{8,128}\Z")
 # What a referral code (?ref=) may look like; anything else is ignored, never the buyer's problem.
 REF_PATTERN = re.compile(r"^[A-Za-z0-9_\-]{1,32}\Z")
+# A discount code as sellers type it and buyers enter it (?code= too), compared in upper case.
+CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{3,32}\Z")
 
 
 def require(payload: dict, name: str, path: str | None = None) -> Any:

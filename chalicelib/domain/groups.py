@@ -50,6 +50,7 @@ class GroupOnly(DomainError):
 
 @dataclass(frozen=True)
 class GroupSetting:
+    """A card's group buying: how many buyers make a group, at what price, within how long."""
     size: int
     price_amount: int
     window_minutes: int
@@ -58,6 +59,7 @@ class GroupSetting:
 
 @dataclass
 class Group:
+    """One group of buyers: its members so far, those whose payment is authorised, and its state."""
     group_id: str
     card_id: str
     size: int

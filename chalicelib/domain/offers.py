@@ -1,26 +1,21 @@
-"""What makes a reader buy: the struck-through "compare at" price, discount codes, the referral
-discount, and the one function that prices an order. Plain Python.
+"""What makes a reader buy: discount codes, the referral discount, and the one function that prices
+an order (the struck-through "compare at" price is a card's field: domain/cards.py). Plain Python.
 
 `price_order` is the only place an order's amount is computed: the PaymentIntent, the webhook's
 amount check, refunds and rebates all use the order's stored `amount`, which it gave.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.domain.errors import CodeExpired, CodeInvalid, CodeUsedUp, InvalidRequest
-from chalicelib.domain.fields import int_field, parse_timestamp, require
+from chalicelib.domain.fields import CODE_PATTERN, MAX_AMOUNT, int_field, parse_timestamp, require
 
-__all__ = ["MAX_AMOUNT", "CODE_PATTERN", "MAX_CODES_PER_CARD", "MAX_REFERRAL_DISCOUNT_PERCENT", "CODE", "REFERRAL",
-           "compare_at_from", "Code", "new_code_from_request", "normalise_code", "check_code_usable",
+__all__ = ["MAX_CODES_PER_CARD", "MAX_REFERRAL_DISCOUNT_PERCENT", "CODE", "REFERRAL", "Code", "new_code_from_request", "normalise_code", "check_code_usable",
            "Discount", "Priced", "minimum_charge", "price_order", "best_discount", "STRIPE_MINIMUM_CHARGE",
            "NOT_RESTOCKED_REASON", "REFUNDED_IN_STRIPE", "holds_redemption"]
 
-MAX_AMOUNT = 99_999_999
-# A code as sellers type it and buyers enter it, compared in upper case.
-CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{3,32}\Z")
 MAX_CODES_PER_CARD = 100
 MAX_REFERRAL_DISCOUNT_PERCENT = 90
 CODE, REFERRAL = "code", "referral"
@@ -39,23 +34,12 @@ STRIPE_MINIMUM_CHARGE = {
 }
 
 
-def compare_at_from(value: Any, price_amount: int) -> int | None:
-    """The card's "compare at" price ({"amount"}), shown struck through: above the price, or None."""
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        raise InvalidRequest("'compare_at' must be an object with 'amount' (or null).", "compare_at")
-    amount = int_field(require(value, "amount", "compare_at.amount"), "compare_at.amount", 2, MAX_AMOUNT)
-    if amount <= price_amount:
-        raise InvalidRequest("'compare_at.amount' must be greater than the price.", "compare_at.amount")
-    return amount
-
-
 # --- codes ------------------------------------------------------------------------------------
 
 
 @dataclass
 class Code:
+    """A seller's discount code for one card: what it takes off and how often it may be used."""
     card_id: str
     code: str
     percent_off: int | None = None
@@ -128,6 +112,7 @@ class Discount:
 
 @dataclass(frozen=True)
 class Priced:
+    """What one order costs, in minor units of the card's currency."""
     subtotal: int     # the units at the card's price
     discount: int     # taken off the subtotal
     amount: int       # what the buyer pays, shipping included: the order's amount

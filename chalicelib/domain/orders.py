@@ -2,19 +2,18 @@
 derived from it. Plain Python."""
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.domain.cards import MAX_QUANTITY
+from chalicelib.domain.clients import digest
 from chalicelib.domain.errors import AmountMismatch, InvalidRequest
 from chalicelib.domain.fields import REF_PATTERN, TOKEN_PATTERN, int_field, require, text_field
 
 __all__ = ["HELD", "PAID", "EXPIRED", "REFUNDED", "CANCELED", "ORDER_STATUSES", "ORDER_TRANSITIONS",
-           "NOT_RESTOCKED", "transition", "Order", "CheckoutRequest", "checkout_request_from", "digest",
+           "NOT_RESTOCKED", "transition", "Order", "CheckoutRequest", "checkout_request_from",
            "order_id_for", "order_token", "token_matches", "referral_code_for", "PayRequest", "pay_request_from",
            "pays_for"]
 
@@ -55,6 +54,7 @@ def transition(sources: tuple[str, ...], target: str) -> tuple[str, str] | None:
 
 @dataclass
 class Order:
+    """One buyer's tap on one card: its units, what it costs, and where it is in its life."""
     order_id: str
     card_id: str
     buyer: str
@@ -113,6 +113,7 @@ class Order:
 
 @dataclass
 class CheckoutRequest:
+    """A checkout body, checked: what the buyer asks to hold."""
     quantity: int
     buyer: str
     ref: str | None
@@ -163,11 +164,6 @@ def checkout_request_from(payload: Any, idempotency_key: str | None) -> tuple[Ch
 
 
 # --- identifiers ----------------------------------------------------------------------------
-
-
-def digest(secret: str, *parts: str) -> str:
-    mac = hmac.new(secret.encode(), "\x1f".join(parts).encode(), hashlib.sha256).digest()
-    return base64.b32encode(mac).decode().rstrip("=").lower()
 
 
 def order_id_for(card_id: str, buyer: str, idempotency_key: str) -> str:

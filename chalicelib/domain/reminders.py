@@ -8,7 +8,7 @@ from typing import Any
 
 from chalicelib.domain.errors import InvalidRequest
 from chalicelib.domain.fields import int_field
-from chalicelib.domain.orders import digest
+from chalicelib.domain.clients import digest
 
 __all__ = ["DEFAULT_REMINDER_MINUTES", "MAX_REMINDER_MINUTES", "REMINDER_PASS_PATTERN", "reminder_minutes_from",
            "reminder_minutes_of", "remind_at", "reminder_pass", "reservation_of_pass", "address_key",

@@ -30,6 +30,7 @@ class AlreadyReviewed(Conflict):
 
 @dataclass
 class Review:
+    """A buyer's review of a paid order, with the seller's reply and whether the seller hid it."""
     card_id: str
     order_id: str
     rating: int

@@ -19,6 +19,7 @@ _CARD_ID = re.compile(r"^card_[A-Za-z0-9]{1,32}\Z")
 
 @dataclass(frozen=True)
 class Shop:
+    """A blogger's shop: a named, ordered list of their cards."""
     shop_id: str
     seller_id: str
     name: str

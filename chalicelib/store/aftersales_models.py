@@ -1,5 +1,5 @@
 """pynamodb item layout of after-sales requests (the table's shape comes from infra/tables.py, like
-every model's; models.ALL_MODELS lists it with the rest)."""
+every model's; models.all_models() lists it with the rest)."""
 from pynamodb.attributes import BooleanAttribute, ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from chalicelib.store.model_base import TableModel, index_meta, meta

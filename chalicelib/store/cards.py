@@ -7,8 +7,10 @@ import time
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 
 from chalicelib import config
-from chalicelib.domain import (DEFAULT_RETURN_DAYS, NO_SHIPPING, PUBLISHED, Card, Conflict, GroupSetting, NotFound,
-                               Shipping, check_visible)
+from chalicelib.domain.cards import DEFAULT_RETURN_DAYS, PUBLISHED, Card, check_visible
+from chalicelib.domain.errors import Conflict, NotFound
+from chalicelib.domain.groups import GroupSetting
+from chalicelib.domain.shipping import NO_SHIPPING, Shipping
 from chalicelib.recent import Recent
 from chalicelib.store import stock
 from chalicelib.store.models import CardModel

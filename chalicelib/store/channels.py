@@ -7,7 +7,7 @@ import uuid
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
-from chalicelib.store.models import ChannelModel
+from chalicelib.store.social_models import ChannelModel
 
 
 def count_of_card(card_id: str) -> int:

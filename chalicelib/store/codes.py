@@ -15,7 +15,7 @@ from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from chalicelib import config
 from chalicelib.domain import CODE, MAX_CODES_PER_CARD, Code, CodeExists, Conflict, NotFound, Order
 from chalicelib.recent import Recent
-from chalicelib.store.models import CodeModel
+from chalicelib.store.offer_models import CodeModel
 from chalicelib.store.transactions import Refused, Transaction
 
 # Transaction labels of a code's item and of the buyer's count of it.

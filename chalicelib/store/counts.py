@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 
 from chalicelib import config
-from chalicelib.store.models import SocialCountModel
+from chalicelib.store.social_models import SocialCountModel
 from chalicelib.recent import Recent
 from chalicelib.store.transactions import Transaction
 

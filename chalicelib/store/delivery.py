@@ -8,7 +8,7 @@ from pynamodb.exceptions import UpdateError
 
 from chalicelib.domain import HELD, PAID, Card, Conflict, Order
 from chalicelib.store import retention
-from chalicelib.store.models import OrderModel
+from chalicelib.store.order_models import OrderModel
 from chalicelib.store.orders import StaleOrder
 
 

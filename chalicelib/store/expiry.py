@@ -18,7 +18,7 @@ from typing import Iterator
 from chalicelib import config
 from chalicelib.domain import EXPIRED, HELD, Order, transition
 from chalicelib.store import codes, orders, stock
-from chalicelib.store.models import OrderModel
+from chalicelib.store.order_models import OrderModel
 from chalicelib.store.transactions import Refused, Transaction
 
 # Orders read per page (BatchGetItem takes 100 keys a request; a longer page packs the

@@ -1,4 +1,4 @@
-"""pynamodb item layouts of group buying (table shape from infra/tables.py; models.ALL_MODELS
+"""pynamodb item layouts of group buying (table shape from infra/tables.py; models.all_models()
 lists it with the rest): a group ("group") and one item per member ("m#<buyer>")."""
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection

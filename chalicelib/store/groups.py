@@ -10,7 +10,8 @@ import random
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from chalicelib.domain import COMPLETE, FAILED, HELD, OPEN, Group, Order
-from chalicelib.store.models import GroupModel, OrderModel, StripeEventModel
+from chalicelib.store.group_models import GroupModel
+from chalicelib.store.order_models import OrderModel, StripeEventModel
 from chalicelib.store.transactions import Refused, Transaction
 from chalicelib import config
 

@@ -10,7 +10,7 @@ from typing import Callable
 
 from pynamodb.exceptions import PutError, UpdateError
 
-from chalicelib.store.models import NoticeModel
+from chalicelib.store.order_models import NoticeModel
 
 SENDING, SENT, FAILED = "sending", "sent", "failed"
 LEASE_SECONDS = 60

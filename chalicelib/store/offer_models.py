@@ -1,5 +1,5 @@
 """pynamodb item layouts of what makes a reader buy: discount codes, reviews and shops (table shapes come
-from infra/tables.py, like every model's; models.ALL_MODELS lists them with the rest)."""
+from infra/tables.py, like every model's; models.all_models() lists them with the rest)."""
 from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 

@@ -31,7 +31,7 @@ from chalicelib.domain import (
     transition,
 )
 from chalicelib.store import cards, codes, referrals, retention, stock
-from chalicelib.store.models import OrderModel, StripeEventModel
+from chalicelib.store.order_models import OrderModel, StripeEventModel
 from chalicelib.store.transactions import Refused, Transaction
 
 ORDER, EVENT, BUYER, PAYER, CLIENT = "order", "event", "buyer", "payer:", "client"

@@ -6,7 +6,8 @@ from __future__ import annotations
 from pynamodb.exceptions import UpdateError
 
 from chalicelib.domain import HELD, Order
-from chalicelib.store.models import BuyerLimitModel, OrderModel
+from chalicelib.store.models import BuyerLimitModel
+from chalicelib.store.order_models import OrderModel
 from chalicelib.store.orders import StaleOrder
 from chalicelib.store.transactions import Refused, Transaction
 

@@ -3,7 +3,7 @@ gone (TTL) once the window is over. The only module that writes it. A caller tak
 its own transaction, so a request refused for another reason (a repeat) uses none."""
 from __future__ import annotations
 
-from chalicelib.store.models import RateLimitModel
+from chalicelib.store.social_models import RateLimitModel
 from chalicelib.store.transactions import Refused, Transaction
 
 LABEL = "rate_limit"

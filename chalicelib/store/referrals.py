@@ -7,7 +7,7 @@ import time
 
 from pynamodb.exceptions import PutError, UpdateError
 
-from chalicelib.store.models import ReferralModel
+from chalicelib.store.social_models import ReferralModel
 from chalicelib.store.transactions import Transaction
 
 REFERRAL = "referral"

@@ -10,7 +10,7 @@ from pynamodb.exceptions import UpdateError
 
 from chalicelib import config
 from chalicelib.domain import PAID, Order
-from chalicelib.store.models import OrderModel, StripeEventModel
+from chalicelib.store.order_models import OrderModel, StripeEventModel
 from chalicelib.store.orders import EVENT, ORDER, EventAlreadyApplied, StaleOrder
 from chalicelib.store.transactions import Refused, Transaction
 

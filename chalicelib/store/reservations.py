@@ -10,7 +10,7 @@ from pynamodb.exceptions import DoesNotExist
 from chalicelib import config
 from chalicelib.domain import TooManyReservations, rate_window
 from chalicelib.store import counts, rate_limits
-from chalicelib.store.models import ReservationModel
+from chalicelib.store.social_models import ReservationModel
 from chalicelib.store.transactions import Refused, Transaction
 
 RESERVATION = "reservation"

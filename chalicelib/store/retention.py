@@ -9,7 +9,7 @@ import time
 
 from chalicelib import config
 from chalicelib.domain import Card, Order, personal_data_until
-from chalicelib.store.models import OrderModel
+from chalicelib.store.order_models import OrderModel
 
 PERSONAL_FIELDS = (OrderModel.display_name, OrderModel.city, OrderModel.shipping_address)
 

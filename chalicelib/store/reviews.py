@@ -4,14 +4,21 @@ writes it."""
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from pynamodb.exceptions import DoesNotExist
 
-from chalicelib import config
-from chalicelib.domain import AlreadyReviewed, Conflict, NotFound, Order, Review, ReviewStats
+from chalicelib import config, later
+from chalicelib.domain.errors import Conflict, NotFound
+from chalicelib.domain.reviews import AlreadyReviewed, Review, ReviewStats
 from chalicelib.recent import Recent
-from chalicelib.store.models import OrderModel, ReviewModel
+from chalicelib.store.offer_models import ReviewModel
 from chalicelib.store.transactions import Refused, Transaction
+
+if TYPE_CHECKING:
+    from chalicelib.domain.orders import Order
+
+order_models = later("chalicelib.store.order_models")  # a review's write alone: a widget reads stats
 
 STATS = "stats"
 _PREFIX = "r#"
@@ -42,8 +49,9 @@ def add(order: Order, review: Review) -> None:
     review gets one (AlreadyReviewed, NotReviewable when it moved meanwhile)."""
     key = _key(review)
     tx = Transaction()
-    tx.update("order", OrderModel(order.order_id), actions=[OrderModel.review_key.set(key)],
-              condition=(OrderModel.status == "paid") & OrderModel.review_key.does_not_exist())
+    order_model = order_models.OrderModel
+    tx.update("order", order_model(order.order_id), actions=[order_model.review_key.set(key)],
+              condition=(order_model.status == "paid") & order_model.review_key.does_not_exist())
     tx.save("review", ReviewModel(review.card_id, key, order_id=review.order_id, rating=review.rating,
                                   text=review.text, name=review.name, created_at=review.created_at),
             condition=ReviewModel.review_key.does_not_exist())

@@ -9,7 +9,7 @@ import uuid
 
 from pynamodb.exceptions import DoesNotExist
 
-from chalicelib.domain import Conflict, InvalidRequest, NotFound, Unauthorized
+from chalicelib.domain.errors import Conflict, InvalidRequest, NotFound, Unauthorized
 from chalicelib.store.models import ApiKeyModel, SellerModel
 
 KEY_PREFIX = "tc_"

@@ -9,7 +9,7 @@ import time
 
 from pynamodb.exceptions import PutError, UpdateError
 
-from chalicelib.store.models import ShareModel
+from chalicelib.store.social_models import ShareModel
 
 FEED = "feed"
 POSTED, PENDING, FAILED = "posted", "pending", "failed"

@@ -6,7 +6,7 @@ import uuid
 from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.domain import MAX_SHOPS, SHOP_ID_PATTERN, NotFound, Shop
-from chalicelib.store.models import ShopModel
+from chalicelib.store.offer_models import ShopModel
 
 
 def _to_shop(model: ShopModel) -> Shop:

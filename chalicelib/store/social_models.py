@@ -1,6 +1,6 @@
-"""pynamodb item layouts of the social side (table shapes from infra/tables.py; models.ALL_MODELS
+"""pynamodb item layouts of the social side (table shapes from infra/tables.py; models.all_models()
 lists them with the rest): shares and the indexes of the feed and retries, share channels,
-referrals credited, the counters shown on a card."""
+referrals credited, the counters shown on a card, reservations and the rate limits that bound them."""
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 
@@ -86,3 +86,28 @@ class SocialCountModel(TableModel):
     Meta = meta("social_counts")
     counter_key = UnicodeAttribute(hash_key=True)
     value = NumberAttribute(default=0)
+
+
+class ReservationsByCard(GlobalSecondaryIndex):
+    Meta = index_meta("by_card", AllProjection())
+    card_id = UnicodeAttribute(hash_key=True)
+    created_at = NumberAttribute(range_key=True)
+
+
+class ReservationModel(TableModel):
+    Meta = meta("reservations")
+    reservation_id = UnicodeAttribute(hash_key=True)
+    card_id = UnicodeAttribute()
+    seller_id = UnicodeAttribute()
+    created_at = NumberAttribute()
+    email = UnicodeAttribute(null=True)
+    expires_at = NumberAttribute(null=True)  # DynamoDB's TTL deletes it then
+    by_card = ReservationsByCard()
+
+
+class RateLimitModel(TableModel):
+    """Requests of one kind one client made in one window ('reservations#203.0.113.7#1767225600')."""
+    Meta = meta("rate_limits")
+    limit_key = UnicodeAttribute(hash_key=True)
+    taken = NumberAttribute(default=0)
+    expires_at = NumberAttribute(null=True)

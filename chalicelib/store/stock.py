@@ -14,7 +14,7 @@ import random
 from pynamodb.exceptions import DoesNotExist
 
 from chalicelib import config
-from chalicelib.domain import Card, StockLevel, plan_take
+from chalicelib.domain.cards import Card, StockLevel, plan_take
 from chalicelib.recent import Recent
 from chalicelib.store.models import BuyerLimitModel, StockShardModel
 from chalicelib.store.transactions import Transaction

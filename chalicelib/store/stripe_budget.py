@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pynamodb.exceptions import UpdateError
 
-from chalicelib.store.models import StripeBudgetModel
+from chalicelib.store.order_models import StripeBudgetModel
 
 ACCOUNT = "account"
 

@@ -35,7 +35,8 @@ MONEY = [(1250, "USD", "en"), (999, "CNY", "zh-CN"), (500, "JPY", "zh-CN"), (180
          (123456789, "GBP", "en"), (-4250, "HKD", "zh-CN"), (1000, "KWD", "en"), (99, "CHF", "zh-CN")]
 COUNTRIES = (["FR", "DE", "CN", "HK", "TW", "US", "GB", "JP", "XK"], ["en", "zh-CN", "fr"])
 
-RUN_PACKAGED_APP = r'''
+# What every run of the packaged app starts with: the zip first on sys.path, Lambda's context, call().
+PACKAGED_APP = r'''
 import json
 import os
 import sys
@@ -76,6 +77,9 @@ def call(app, method, resource, params=None, body=None, headers=None):
 
 
 app = app_module.app
+'''
+
+RUN_PACKAGED_APP = PACKAGED_APP + r'''
 json_headers = {"content-type": "application/json"}
 seller = json.loads(call(app, "POST", "/api/sellers", body={"name": "Ada", "email": "ada@example.com"},
                          headers=json_headers)["body"])
@@ -155,11 +159,8 @@ def dynamodb_endpoint():
         server.wait(timeout=10)
 
 
-@pytest.fixture(scope="module")
-def packaged_run(host_package, dynamodb_endpoint, tmp_path_factory) -> tuple[Path, dict]:
-    extracted = tmp_path_factory.mktemp("lambda") / "task"
-    with zipfile.ZipFile(host_package) as package:
-        package.extractall(extracted)
+def run_packaged(extracted: Path, dynamodb_endpoint: str, script: str, *args: str) -> dict:
+    """script in a fresh interpreter of the runtime, in the unpacked zip made read-only; its last line, read as JSON."""
     for path in [*extracted.rglob("*"), extracted]:  # /var/task is read-only
         path.chmod(0o555 if path.is_dir() else 0o444)
     env = {"PATH": "/usr/bin:/bin", "AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing",
@@ -167,13 +168,45 @@ def packaged_run(host_package, dynamodb_endpoint, tmp_path_factory) -> tuple[Pat
            "DYNAMODB_ENDPOINT": dynamodb_endpoint, "PUBLIC_BASE_URL": "http://tapcard.test",
            "STRIPE_WEBHOOK_SECRET": "whsec_zip", "NO_PROXY": "127.0.0.1"}
     try:
-        run = subprocess.run([bundle.runtime_python(RUNTIME), "-I", "-c", RUN_PACKAGED_APP, str(extracted),
-                              json.dumps(MONEY), json.dumps(COUNTRIES)], cwd=extracted, env=env, capture_output=True, text=True, timeout=300)
+        run = subprocess.run([bundle.runtime_python(RUNTIME), "-I", "-c", script, str(extracted), *args], cwd=extracted,
+                             env=env, capture_output=True, text=True, timeout=300)
     finally:
         for path in [*extracted.rglob("*"), extracted]:
             path.chmod(0o755 if path.is_dir() else 0o644)
     assert run.returncode == 0, f"the packaged app failed:\n{run.stdout[-3000:]}\n{run.stderr[-5000:]}"
-    return extracted, json.loads(run.stdout.strip().splitlines()[-1])
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def packaged_run(host_package, dynamodb_endpoint, tmp_path_factory) -> tuple[Path, dict]:
+    extracted = tmp_path_factory.mktemp("lambda") / "task"
+    with zipfile.ZipFile(host_package) as package:
+        package.extractall(extracted)
+    return extracted, run_packaged(extracted, dynamodb_endpoint, RUN_PACKAGED_APP, json.dumps(MONEY), json.dumps(COUNTRIES))
+
+
+# A container whose first request is a widget (the first a reader's page makes): what it loads.
+COLD_WIDGET = PACKAGED_APP + r'''
+widget = call(app, "GET", "/cards/{card_id}/widget", params={"card_id": sys.argv[2]})
+print(json.dumps({"status": widget["statusCode"], "loaded": sorted(sys.modules)}))
+'''
+# What only orders, payments, groups, offers, after-sales and the social loop use (bench/cold_start.py
+# times the difference): a widget's cold start loads none of it.
+NOT_FOR_A_WIDGET = {"stripe", "csv", "babel.dates", "chalicelib.checkout", "chalicelib.payments", "chalicelib.paying",
+                    "chalicelib.grouping", "chalicelib.aftersales", "chalicelib.social.rules",
+                    "chalicelib.social.referrals", "chalicelib.domain.orders", "chalicelib.domain.offers",
+                    "chalicelib.domain.aftersales", "chalicelib.domain.shops", "chalicelib.store.order_models",
+                    "chalicelib.store.social_models", "chalicelib.store.aftersales_models",
+                    "chalicelib.store.group_models"}
+
+
+def test_a_container_whose_first_request_is_a_widget_loads_only_what_a_widget_needs(packaged_run, dynamodb_endpoint):
+    extracted, result = packaged_run
+    cold = run_packaged(extracted, dynamodb_endpoint, COLD_WIDGET, result["card"]["id"])
+
+    assert cold["status"] == 200
+    assert {"chalicelib.pages", "chalicelib.store.cards", "jinja2", "babel.numbers"} <= set(cold["loaded"])
+    assert sorted(NOT_FOR_A_WIDGET & set(cold["loaded"])) == []
 
 
 def test_the_packaged_app_loads_its_code_and_widgets_from_the_zip(packaged_run):

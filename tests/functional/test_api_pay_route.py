@@ -10,7 +10,7 @@ from chalicelib import config, payment_events, payments, paying, views
 from chalicelib.domain import PaymentInProgress
 from chalicelib.social import shares, stream
 from chalicelib.store import orders, pay_calls
-from chalicelib.store.models import OrderModel
+from chalicelib.store.order_models import OrderModel
 from fakes import BANK_DEBIT, CARD_3DS, CARD_DECLINED, CARD_OK, DECLINE_REASON, signed_webhook, stripe_event
 from fixtures import assert_error, card_view, hold, pay_order, stream_event
 

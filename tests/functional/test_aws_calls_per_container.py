@@ -19,7 +19,7 @@ class Recorded:
     def new_container(self):
         """From here on, the store is as a new container finds it: no connection yet."""
         model_base.connection.cache_clear()
-        for model in models.ALL_MODELS.values():
+        for model in models.all_models().values():
             model._connection = None
         self.created.clear(), self.calls.clear()
 
@@ -79,4 +79,4 @@ def test_the_start_up_check_asks_dynamodb_nothing(aws, monkeypatch, fresh_contai
 def test_every_model_shares_the_containers_one_client():
     from chalicelib.store import model_base, models
 
-    assert all(issubclass(model, model_base.TableModel) for model in models.ALL_MODELS.values())
+    assert all(issubclass(model, model_base.TableModel) for model in models.all_models().values())

@@ -95,7 +95,7 @@ def test_a_late_payment_whose_code_was_used_meanwhile_is_refused(card):
 def test_the_audit_sees_a_count_that_does_not_match_the_orders(card):
     code = new_code(card)
     orders.hold(card, with_code(card, code), code=code)
-    from chalicelib.store.models import CodeModel
+    from chalicelib.store.offer_models import CodeModel
     CodeModel(card.card_id, "c#SAVE1").update(actions=[CodeModel.redeemed.add(1)])
 
     assert audit.run(card.card_id).problems == ["code SAVE1: redeemed 2, orders holding it 1"]

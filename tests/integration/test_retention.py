@@ -7,7 +7,7 @@ from chalicelib import checkout, config, sweep
 from chalicelib.social import referrals, reservations, stream
 from chalicelib.store import cards, orders, retention
 from chalicelib.store import reservations as stored_reservations
-from chalicelib.store.models import OrderModel
+from chalicelib.store.order_models import OrderModel
 from fixtures import mark_paid, stream_event
 from infra.tables import TABLES
 

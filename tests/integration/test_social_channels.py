@@ -8,7 +8,7 @@ from standardwebhooks.webhooks import Webhook
 from chalicelib import checkout
 from chalicelib.social import shares, stream
 from chalicelib.store import cards, orders
-from chalicelib.store.models import ChannelModel
+from chalicelib.store.social_models import ChannelModel
 from chalicelib.social import channels, senders
 from fixtures import mark_paid, shares_of, stream_event, sweep_shares
 

@@ -14,7 +14,7 @@ import stripe
 from chalicelib import config, payments, stripe_budget
 from chalicelib.domain import PaymentsBusy, PaymentsUnavailable
 from chalicelib.store import stripe_budget as budget_table
-from chalicelib.store.models import StripeBudgetModel
+from chalicelib.store.order_models import StripeBudgetModel
 from chalicelib.stripe_budget import CANCEL, CONFIRM, REFUND
 
 

@@ -2,7 +2,9 @@
 (pynamodb sends puts before updates; the labels must follow what was sent)."""
 import pytest
 
-from chalicelib.store.models import GroupModel, StockShardModel
+from chalicelib.store.group_models import GroupModel
+
+from chalicelib.store.models import StockShardModel
 from chalicelib.store.transactions import Refused, Transaction
 
 

@@ -2,7 +2,7 @@
 or the app would read a table the local stack and the AWS template never made."""
 import pytest
 
-from chalicelib.store.models import ALL_MODELS
+from chalicelib.store.models import all_models
 from infra.tables import TABLES
 
 
@@ -12,7 +12,7 @@ def as_set(entries):
 
 @pytest.mark.parametrize("logical", sorted(TABLES))
 def test_model_keys_and_indexes_match_the_table_definition(logical):
-    schema = ALL_MODELS[logical]._get_schema()
+    schema = all_models()[logical]._get_schema()
     table = TABLES[logical]
 
     assert as_set(schema["key_schema"]) == as_set(table["KeySchema"])
@@ -23,4 +23,4 @@ def test_model_keys_and_indexes_match_the_table_definition(logical):
 
 
 def test_every_table_has_a_model():
-    assert set(ALL_MODELS) == set(TABLES)
+    assert set(all_models()) == set(TABLES)
