@@ -17,8 +17,7 @@ from dataclasses import dataclass
 from chalicelib import config, later, views
 # The rules' own modules: a widget's cold start (see chalicelib.domain).
 from chalicelib.domain.errors import InvalidRequest, NotFound
-from chalicelib.domain.fields import CODE_PATTERN, REF_PATTERN
-from chalicelib.domain.reminders import REMINDER_PASS_PATTERN
+from chalicelib.domain.fields import CODE_PATTERN, REF_PATTERN, REMINDER_PASS_PATTERN
 from chalicelib.domain.reviews import MAX_REVIEW_NAME, MAX_REVIEW_TEXT
 from chalicelib.domain.shipping import NO_POSTCODE
 from chalicelib.store import cards, reviews

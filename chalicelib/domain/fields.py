@@ -7,7 +7,7 @@ from typing import Any
 
 from chalicelib.domain.errors import InvalidRequest
 
-__all__ = ["MAX_AMOUNT", "CURRENCY_PATTERN", "TOKEN_PATTERN", "REF_PATTERN", "CODE_PATTERN", "require", "int_field", "text_field",
+__all__ = ["MAX_AMOUNT", "CURRENCY_PATTERN", "TOKEN_PATTERN", "REF_PATTERN", "CODE_PATTERN", "REMINDER_PASS_PATTERN", "require", "int_field", "text_field",
            "url_field", "parse_timestamp"]
 
 MAX_AMOUNT = 99_999_999  # any amount a client sends, in minor units
@@ -18,6 +18,8 @@ TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_.\-]{8,128}\Z")
 REF_PATTERN = re.compile(r"^[A-Za-z0-9_\-]{1,32}\Z")
 # A discount code as sellers type it and buyers enter it (?code= too), compared in upper case.
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{3,32}\Z")
+# A reservation reminder's link (?reservation=): '<reservation id>.m<mac>' (domain/reminders.py signs it).
+REMINDER_PASS_PATTERN = re.compile(r"^rsv_[a-z2-7]{20}\.m[a-z2-7]{24}\Z")
 
 
 def require(payload: dict, name: str, path: str | None = None) -> Any:

@@ -7,17 +7,15 @@ import re
 from typing import Any
 
 from chalicelib.domain.errors import InvalidRequest
-from chalicelib.domain.fields import int_field
+from chalicelib.domain.fields import REMINDER_PASS_PATTERN, int_field
 from chalicelib.domain.clients import digest
 
-__all__ = ["DEFAULT_REMINDER_MINUTES", "MAX_REMINDER_MINUTES", "REMINDER_PASS_PATTERN", "reminder_minutes_from",
+__all__ = ["DEFAULT_REMINDER_MINUTES", "MAX_REMINDER_MINUTES", "reminder_minutes_from",
            "reminder_minutes_of", "remind_at", "reminder_pass", "reservation_of_pass", "address_key",
            "unsubscribe_token", "address_key_of_unsubscribe_token"]
 
 DEFAULT_REMINDER_MINUTES = 10
 MAX_REMINDER_MINUTES = 24 * 60
-# '<reservation id>.m<mac>': the reminder's link proves the reservation to whoever follows it.
-REMINDER_PASS_PATTERN = re.compile(r"^rsv_[a-z2-7]{20}\.m[a-z2-7]{24}\Z")
 _UNSUBSCRIBE_TOKEN = re.compile(r"^([a-z2-7]{32})\.([a-z2-7]{24})\Z")
 
 

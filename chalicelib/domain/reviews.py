@@ -72,7 +72,7 @@ def review_from_request(payload: Any, card_id: str, order_id: str, now: int) -> 
     if unknown:
         raise InvalidRequest(f"Unknown field '{unknown[0]}'.", unknown[0])
     rating = int_field(payload.get("rating"), "rating", 1, 5)
-    text = text_field(payload.get("text") or "", "text", MAX_REVIEW_TEXT, required=False)
+    text = text_field(payload.get("text", ""), "text", MAX_REVIEW_TEXT, required=False)  # null: not text
     name = payload.get("name")
     name = None if name is None else (text_field(name, "name", MAX_REVIEW_NAME, required=False) or None)
     return Review(card_id=card_id, order_id=order_id, rating=rating, text=text, name=name, created_at=now)

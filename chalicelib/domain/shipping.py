@@ -163,8 +163,13 @@ def address_of_tap(payload: dict, shipping: Shipping) -> dict | None:
     (shipping.postal_code, email)."""
     if "shipping" not in payload and "email" not in payload:
         return None
-    given = payload.get("shipping", {})  # null is refused like any other non-object, naming shipping
-    if isinstance(given, dict) and "email" in payload:
+    # Their types first, null included (openapi.json: an object, text), whatever the card ships.
+    if "shipping" in payload and not isinstance(payload["shipping"], dict):
+        raise InvalidRequest("'shipping' must be an object: name, line1, city, postal_code, country.", "shipping")
+    if "email" in payload and not isinstance(payload["email"], str):
+        raise InvalidRequest("'email' must be text: the buyer's email address.", "email")
+    given = payload.get("shipping", {})
+    if "email" in payload:
         given = {**given, "email": payload["email"]}
     try:
         return address_from_request(given, shipping)

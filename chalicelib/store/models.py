@@ -1,5 +1,5 @@
 """pynamodb item layouts of what every request may read: sellers and their API keys, cards, their
-stock and buyer limits, the funnel counters. Table shapes come from infra/tables.py. The other
+stock and buyer limits, reviews and their totals, the funnel counters. Table shapes come from infra/tables.py. The other
 tables' layouts live in the *_models modules beside this one, so a container answering a widget
 builds only these (cold start); all_models() lists them all."""
 from pynamodb.attributes import BooleanAttribute, ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
@@ -116,6 +116,31 @@ class BuyerLimitModel(TableModel):
     paying_until = NumberAttribute(null=True)
 
 
+class ReviewModel(TableModel):
+    """A review of a paid order ("r#<created_at>#<order_id>": newest last, so read backwards), or
+    the card's totals of the reviews shown ("stats": count, total, h1..h5), both kept in the same
+    transactions."""
+    Meta = meta("reviews")
+    card_id = UnicodeAttribute(hash_key=True)
+    review_key = UnicodeAttribute(range_key=True)
+    order_id = UnicodeAttribute(null=True)
+    rating = NumberAttribute(null=True)
+    text = UnicodeAttribute(null=True)
+    name = UnicodeAttribute(null=True)
+    created_at = NumberAttribute(null=True)
+    hidden_at = NumberAttribute(null=True)
+    hidden_reason = UnicodeAttribute(null=True)
+    reply = UnicodeAttribute(null=True)
+    replied_at = NumberAttribute(null=True)
+    count = NumberAttribute(null=True)
+    total = NumberAttribute(null=True)
+    h1 = NumberAttribute(null=True)
+    h2 = NumberAttribute(null=True)
+    h3 = NumberAttribute(null=True)
+    h4 = NumberAttribute(null=True)
+    h5 = NumberAttribute(null=True)
+
+
 class CounterModel(TableModel):
     """Funnel counts of a card: one item per (day, shard), counts as top-level number attributes
     whose names are only known at run time ("views", "geo:paid:CN"), so chalicelib/store/counters.py
@@ -129,7 +154,7 @@ def all_models() -> dict:
     """Every table's model by its logical name (infra/tables.py's), the other modules' imported."""
     from chalicelib.store.aftersales_models import AftersalesModel
     from chalicelib.store.group_models import GroupModel
-    from chalicelib.store.offer_models import CodeModel, ReviewModel, ShopModel
+    from chalicelib.store.offer_models import CodeModel, ShopModel
     from chalicelib.store.order_models import NoticeModel, OrderModel, StripeBudgetModel, StripeEventModel
     from chalicelib.store.social_models import (ChannelModel, RateLimitModel, ReferralModel, ReservationModel,
                                                 ShareModel, SocialCountModel)

@@ -1,4 +1,4 @@
-"""pynamodb item layouts of what makes a reader buy: discount codes, reviews and shops (table shapes come
+"""pynamodb item layouts of what makes a reader buy: discount codes and shops (reviews, read by every widget, are in models.py) (table shapes come
 from infra/tables.py, like every model's; models.all_models() lists them with the rest)."""
 from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
@@ -21,31 +21,6 @@ class CodeModel(TableModel):
     ends_at = NumberAttribute(null=True)
     created_at = NumberAttribute(null=True)
     deleted_at = NumberAttribute(null=True)
-
-
-class ReviewModel(TableModel):
-    """A review of a paid order ("r#<created_at>#<order_id>": newest last, so read backwards), or
-    the card's totals of the reviews shown ("stats": count, total, h1..h5), both kept in the same
-    transactions."""
-    Meta = meta("reviews")
-    card_id = UnicodeAttribute(hash_key=True)
-    review_key = UnicodeAttribute(range_key=True)
-    order_id = UnicodeAttribute(null=True)
-    rating = NumberAttribute(null=True)
-    text = UnicodeAttribute(null=True)
-    name = UnicodeAttribute(null=True)
-    created_at = NumberAttribute(null=True)
-    hidden_at = NumberAttribute(null=True)
-    hidden_reason = UnicodeAttribute(null=True)
-    reply = UnicodeAttribute(null=True)
-    replied_at = NumberAttribute(null=True)
-    count = NumberAttribute(null=True)
-    total = NumberAttribute(null=True)
-    h1 = NumberAttribute(null=True)
-    h2 = NumberAttribute(null=True)
-    h3 = NumberAttribute(null=True)
-    h4 = NumberAttribute(null=True)
-    h5 = NumberAttribute(null=True)
 
 
 class ShopsBySeller(GlobalSecondaryIndex):

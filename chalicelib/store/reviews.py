@@ -12,7 +12,7 @@ from chalicelib import config, later
 from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.reviews import AlreadyReviewed, Review, ReviewStats
 from chalicelib.recent import Recent
-from chalicelib.store.offer_models import ReviewModel
+from chalicelib.store.models import ReviewModel
 from chalicelib.store.transactions import Refused, Transaction
 
 if TYPE_CHECKING:

@@ -195,7 +195,8 @@ print(json.dumps({"status": widget["statusCode"], "loaded": sorted(sys.modules)}
 NOT_FOR_A_WIDGET = {"stripe", "csv", "babel.dates", "chalicelib.checkout", "chalicelib.payments", "chalicelib.paying",
                     "chalicelib.grouping", "chalicelib.aftersales", "chalicelib.social.rules",
                     "chalicelib.social.referrals", "chalicelib.domain.orders", "chalicelib.domain.offers",
-                    "chalicelib.domain.aftersales", "chalicelib.domain.shops", "chalicelib.store.order_models",
+                    "chalicelib.domain.aftersales", "chalicelib.domain.shops", "chalicelib.domain.reminders",
+                    "chalicelib.store.order_models", "chalicelib.store.offer_models",
                     "chalicelib.store.social_models", "chalicelib.store.aftersales_models",
                     "chalicelib.store.group_models"}
 
