@@ -8,23 +8,18 @@ included) is clean and:
 - a failed group charged no one and, once settled, left no authorisation standing;
 - no order is charged twice, and a paid order stays paid;
 - no unit is lost (the audit: every unit available, held by a held order, or sold to a paid one)."""
-import itertools
 import uuid
-from types import SimpleNamespace
 
-import boto3
-import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
-from moto import mock_aws
+from hypothesis.stateful import initialize, invariant, precondition, rule
 
-from chalicelib import audit, checkout, config, grouping, paying, payment_events, payments
+from chalicelib import audit, checkout, grouping, payment_events, payments
 from chalicelib.domain import Card, DomainError, GroupSetting
 from chalicelib.store import cards, groups, orders
-from fakes import CARD_3DS, CARD_DECLINED, CARD_OK, FakeStripe
+from fakes import CARD_3DS, CARD_DECLINED, CARD_OK
 from groups_stream import GroupsStream
-from infra.tables import create_all
+from sale_machine import SaleMachine
 
 BUYERS = [f"buyer_{n:04d}" for n in range(5)]
 WINDOW_MINUTES = 10
@@ -32,19 +27,10 @@ TAP_REFUSALS = {"sold_out", "group_full", "group_closed", "already_in_group", "t
 PAY_REFUSALS = {"hold_expired", "already_paid", "payment_in_progress"}
 
 
-class Groups(RuleBasedStateMachine):
+class Groups(SaleMachine):
     def __init__(self):
         super().__init__()
-        self.mock = mock_aws()
-        self.mock.start()
-        create_all(boto3.client("dynamodb", region_name=config.AWS_REGION), config.TABLE_PREFIX)
-        self.stripe = FakeStripe()
-        self.patch = pytest.MonkeyPatch()
-        self.stripe.install(self.patch)
-        self.clock = 1_900_000_000
         self.patch.setattr(grouping, "now", lambda: self.clock)
-        self.patch.setattr(paying, "time", SimpleNamespace(time=lambda: self.clock))
-        self.ids = itertools.count(1)
         self.orders: dict[str, dict] = {}  # order id -> its tap's answer
         self.group_ids: list[str] = []
         self.events: list[payments.PaymentEvent] = []  # authorisation webhooks delivered
@@ -58,10 +44,6 @@ class Groups(RuleBasedStateMachine):
                          group=GroupSetting(size=3, price_amount=1200, window_minutes=WINDOW_MINUTES))
         cards.create(self.card)
         self.stream = GroupsStream()
-
-    def teardown(self):
-        self.patch.undo()
-        self.mock.stop()
 
     # --- buyers -----------------------------------------------------------------------------
 

@@ -9,23 +9,17 @@ by hypothesis. After every step the audit must be clean and:
   (the order is paid by that very intent) or was refunded, once tapcard acknowledged it (the pay
   call answered, or the webhook was taken: one answered 503 is redelivered by Stripe later);
 - no order charged twice: at most one kept payment per order."""
-import itertools
 import uuid
-from types import SimpleNamespace
 
-import boto3
-import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
-from moto import mock_aws
+from hypothesis.stateful import initialize, invariant, precondition, rule
 
-from chalicelib import audit, checkout, config, paying, payment_events
+from chalicelib import audit, checkout, payment_events
 from chalicelib.store import cards, orders
 from chalicelib.domain import Card, DomainError
 from chalicelib.payments import PAYMENT_CANCELED, PAYMENT_FAILED, PAYMENT_SUCCEEDED, PaymentEvent
-from fakes import FakeStripe
-from infra.tables import create_all
+from sale_machine import SaleMachine
 
 STOCK = 4
 LIMIT = 2
@@ -44,21 +38,12 @@ METHODS = {
 PAY_REFUSALS = {"hold_expired", "already_paid", "payment_in_progress", "limit_reached", "payments_busy"}
 
 
-class Sale(RuleBasedStateMachine):
+class Sale(SaleMachine):
     def __init__(self):
         super().__init__()
-        self.mock = mock_aws()
-        self.mock.start()
-        create_all(boto3.client("dynamodb", region_name=config.AWS_REGION), config.TABLE_PREFIX)
-        self.stripe = FakeStripe()
         self.stripe.outcomes = {method: outcome for method, (outcome, _) in METHODS.items()}
         self.stripe.payers = {method: payers for method, (_, payers) in METHODS.items()}
-        self.patch = pytest.MonkeyPatch()
-        self.stripe.install(self.patch)
-        self.clock = 1_900_000_000
         self.patch.setattr(checkout, "now", lambda: self.clock)
-        self.patch.setattr(paying, "time", SimpleNamespace(time=lambda: self.clock))
-        self.ids = itertools.count(1)
         self.taps: dict[str, tuple[str, dict]] = {}  # key -> (buyer, payload)
         self.orders: dict[str, dict] = {}  # key -> checkout response
         self.sent_events: list[PaymentEvent] = []  # delivered and taken
@@ -73,10 +58,6 @@ class Sale(RuleBasedStateMachine):
                          currency="CNY", stock=STOCK, limit_per_buyer=LIMIT, hold_seconds=HOLD,
                          shard_count=2, created_at=self.clock)
         cards.create(self.card)
-
-    def teardown(self):
-        self.patch.undo()
-        self.mock.stop()
 
     # --- buyers ---------------------------------------------------------------------------
 
