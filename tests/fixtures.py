@@ -372,6 +372,8 @@ def paid(client, card_id, method: str = CARD_OK, **kwargs) -> dict:
     return order
 
 
+# A card's group buying: three buyers, 12.00 instead of 18.00, within half an hour.
+GROUP = {"size": 3, "price": {"amount": 1200}, "window_minutes": 30}
 # A card that ships to France, and a buyer's address there (with the email mail goes to).
 SHIPS = {"required": True, "countries": ["FR"], "fee": {"amount": 450}}
 ADDRESS = {"name": "Ada Lovelace", "line1": "12 rue des Potiers", "city": "Lyon", "postal_code": "69001",

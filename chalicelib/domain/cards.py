@@ -13,7 +13,8 @@ from chalicelib.domain.shipping import NO_SHIPPING, Shipping, shipping_from_requ
 from chalicelib.domain.groups import GroupSetting, group_setting_from
 
 __all__ = ["DEFAULT_HOLD_SECONDS", "MIN_HOLD_SECONDS", "MAX_HOLD_SECONDS", "MAX_STOCK", "MAX_QUANTITY",
-           "UNITS_PER_SHARD", "MAX_SHARDS", "DEFAULT_SHARE_TEXT", "DEFAULT_RETURN_DAYS", "MAX_RETURN_DAYS", "PUBLISHED", "UNPUBLISHED", "ARCHIVED",
+           "UNITS_PER_SHARD", "MAX_SHARDS", "DEFAULT_SHARE_TEXT", "DEFAULT_RETURN_DAYS", "MAX_RETURN_DAYS",
+           "PUBLISHED", "UNPUBLISHED", "ARCHIVED",
            "CARD_STATUSES", "Card", "StockLevel", "SHARE_PLACEHOLDERS", "share_template", "shard_count_for",
            "new_card_from_request", "sale_state", "sold_out_message", "check_can_buy", "render_share_text",
            "plan_take", "check_visible", "hold_seconds_now", "compare_at_from", "return_days_from"]

@@ -7,8 +7,8 @@ from typing import Any
 
 from chalicelib.domain.errors import InvalidRequest
 
-__all__ = ["MAX_AMOUNT", "CURRENCY_PATTERN", "TOKEN_PATTERN", "REF_PATTERN", "CODE_PATTERN", "REMINDER_PASS_PATTERN", "require", "int_field", "text_field",
-           "url_field", "parse_timestamp"]
+__all__ = ["MAX_AMOUNT", "CURRENCY_PATTERN", "TOKEN_PATTERN", "REF_PATTERN", "CODE_PATTERN", "REMINDER_PASS_PATTERN",
+           "require", "int_field", "text_field", "url_field", "parse_timestamp"]
 
 MAX_AMOUNT = 99_999_999  # any amount a client sends, in minor units
 CURRENCY_PATTERN = re.compile(r"^[A-Za-z]{3}\Z")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.domain.errors import DomainError, InvalidRequest, NotFound
-from chalicelib.domain.fields import int_field, require
+from chalicelib.domain.fields import MAX_AMOUNT, int_field, require
 
 __all__ = ["MIN_GROUP_SIZE", "MAX_GROUP_SIZE", "MIN_WINDOW_MINUTES", "MAX_WINDOW_MINUTES", "OPEN", "COMPLETE",
            "FAILED", "GROUP_FAILED", "GROUP_CAPTURE_FAILED", "GroupSetting", "Group", "group_setting_from",
@@ -86,7 +86,7 @@ def group_setting_from(value: Any, price_amount: int) -> GroupSetting | None:
     price = require(value, "price", "group.price")
     if not isinstance(price, dict):
         raise InvalidRequest("'group.price' must be an object with 'amount'.", "group.price")
-    amount = int_field(require(price, "amount", "group.price.amount"), "group.price.amount", 1, 99_999_999)
+    amount = int_field(require(price, "amount", "group.price.amount"), "group.price.amount", 1, MAX_AMOUNT)
     if amount >= price_amount:
         raise InvalidRequest("'group.price.amount' must be below the card's price.", "group.price.amount")
     window = int_field(require(value, "window_minutes", "group.window_minutes"), "group.window_minutes",

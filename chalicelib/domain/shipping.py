@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.domain.errors import DomainError, InvalidRequest
-from chalicelib.domain.fields import int_field
+from chalicelib.domain.fields import MAX_AMOUNT, int_field
 
-__all__ = ["COUNTRIES", "NO_POSTCODE", "ADDRESS_FIELDS", "ADDRESS_LIMITS", "MAX_FEE", "Shipping", "NO_SHIPPING",
+__all__ = ["COUNTRIES", "NO_POSTCODE", "ADDRESS_FIELDS", "ADDRESS_LIMITS", "Shipping", "NO_SHIPPING",
            "shipping_from_request", "shipping_json", "shipping_fee", "address_from_request",
            "address_of_tap",
            "ShippingAddressRequired", "ShippingNotRequired"]
@@ -36,7 +36,6 @@ _REQUIRED = ("name", "line1", "city", "country", "email")
 _POSTAL_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 \-]{0,19}\Z")
 _PHONE = re.compile(r"^\+?[0-9][0-9 ().\-]{3,29}\Z")
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+\Z")
-MAX_FEE = 99_999_999
 
 
 class ShippingAddressRequired(DomainError):
@@ -94,7 +93,7 @@ def shipping_from_request(value: Any, name: str = "shipping") -> Shipping:
     if fee is not None:
         if not isinstance(fee, dict):
             raise InvalidRequest(f"'{name}.fee' must be an object with 'amount'.", f"{name}.fee")
-        amount = int_field(fee.get("amount", 0), f"{name}.fee.amount", 0, MAX_FEE)
+        amount = int_field(fee.get("amount", 0), f"{name}.fee.amount", 0, MAX_AMOUNT)
     if not required:
         if codes:
             raise InvalidRequest(f"'{name}.countries' needs '{name}.required': true.", f"{name}.countries")

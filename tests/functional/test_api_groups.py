@@ -12,10 +12,8 @@ from chalicelib.audit import run as audit
 from chalicelib.store import groups as stored_groups
 from chalicelib.store import orders
 from fakes import CARD_3DS, stripe_event, signed_webhook
-from fixtures import assert_error, card_view, create_card, pay_order, post_json
+from fixtures import GROUP, assert_error, card_view, create_card, pay_order, post_json
 from groups_stream import GroupsStream
-
-GROUP = {"size": 3, "price": {"amount": 1200}, "window_minutes": 30}
 
 
 @pytest.fixture

@@ -7,10 +7,9 @@ from urllib.parse import quote
 import pytest
 
 from chalicelib.words import WIDGETS
-from fixtures import ADDRESS, SHIPS, assert_error, create_card, hold, paid, post_json
+from fixtures import ADDRESS, GROUP, SHIPS, assert_error, create_card, hold, paid, post_json
 
 DOCUMENT = json.loads((WIDGETS / "openapi.json").read_text())
-GROUP = {"size": 3, "price": {"amount": 1200}, "window_minutes": 30}
 
 
 def resolved(schema: dict) -> dict:
